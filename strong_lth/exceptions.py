@@ -1,0 +1,41 @@
+"""Exceptions raised by strong_lth.
+
+Every error the toolkit raises on purpose derives from :class:`StrongLTHError`, so callers can
+catch the toolkit's errors without catching unrelated ones.
+"""
+
+__all__ = [
+    "CertificationError",
+    "InvalidParameterError",
+    "SolverError",
+    "StrongLTHError",
+    "TheoryAssumptionWarning",
+]
+
+
+class StrongLTHError(Exception):
+    """Root of every exception raised on purpose by strong_lth."""
+
+
+class InvalidParameterError(StrongLTHError, ValueError, TypeError):
+    """A parameter has the wrong type, shape or value.
+
+    The message names the parameter, what was expected and what was given, e.g.
+    "`eps` must be in (0, 1); got 1.5.". It subclasses both ValueError and TypeError so that
+    code written against NumPy/scikit-learn conventions catches it either way.
+    """
+
+
+class SolverError(StrongLTHError, RuntimeError):
+    """A solver returned an answer that failed its independent re-check (a bug, never bad input)."""
+
+
+class CertificationError(StrongLTHError, RuntimeError):
+    """A measured error exceeded the certified bound, or a claimed maximiser did not reproduce."""
+
+
+class TheoryAssumptionWarning(UserWarning):
+    """A target breaks an assumption of the theorems (biases, spectral norm > 1, radius > 1).
+
+    The toolkit still runs; bound comparisons say that the theorem does not apply as stated.
+    """

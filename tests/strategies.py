@@ -1,0 +1,24 @@
+"""Hypothesis strategies shared by the test suite (bounded floats, explicit seeds)."""
+
+import numpy as np
+from hypothesis import strategies as st
+
+__all__ = ["seeds", "subset_sum_instances"]
+
+seeds = st.integers(min_value=0, max_value=2**32 - 1)
+"""Explicit seeds for numpy Generators."""
+
+finite_values = st.floats(min_value=-1.0, max_value=1.0, allow_nan=False, width=64)
+
+
+@st.composite
+def subset_sum_instances(draw, *, min_n=0, max_n=12):
+    """A SubsetSum instance ``(values, target)``: values in [-1, 1], target in [-2, 2].
+
+    Repeated values and exact zeros are drawn on purpose, since they break naive tie handling.
+    """
+    n = draw(st.integers(min_value=min_n, max_value=max_n))
+    pool = draw(st.lists(finite_values, min_size=1, max_size=max(n, 1)))
+    values = draw(st.lists(st.sampled_from([*pool, 0.0]), min_size=n, max_size=n))
+    target = draw(st.floats(min_value=-2.0, max_value=2.0, allow_nan=False, width=64))
+    return np.array(values, dtype=np.float64), target

@@ -1,0 +1,294 @@
+"""Tests of strong_lth.subset_sum: exact methods against brute force, heuristics against the
+optimum, grid methods within their stated bounds, and every error message."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from strong_lth import InvalidParameterError, SolverError
+from strong_lth.subset_sum import METHODS, Status, solve, solve_batch, warmup
+from strong_lth.subset_sum import _solve as solve_module
+
+from .naive import subset_sum_optimum
+from .strategies import seeds, subset_sum_instances
+
+ROUNDING = 16 * np.finfo(np.float64).eps
+"""Two exact methods may add the same subset in different orders: their optimal errors can differ
+by the rounding of a sum of n terms, at most ``n u sum|v|`` each (Higham eq. 4.4); we allow
+``16 n u sum|v|`` (u = unit roundoff), far below any optimum gap these tests could miss."""
+
+NUMBA_METHODS = [m for m in METHODS if m != "cpsat"]
+
+
+def rounding_slack(values):
+    values = np.atleast_2d(values)
+    return ROUNDING * max(values.shape[1], 1) * np.sum(np.abs(values), axis=1)
+
+
+def instance_families(rng, n, count):
+    """Random instance families, including the ones that break naive tie handling."""
+    uniform = rng.uniform(-1, 1, (count, n))
+    product = rng.uniform(-1, 1, (count, n)) * rng.uniform(-1, 1, (count, n))
+    duplicates = rng.choice([-0.5, -0.25, 0.0, 0.25, 0.5, 0.3], size=(count, n))
+    zeros = np.where(rng.random((count, n)) < 0.4, 0.0, uniform)
+    positive = np.abs(uniform)
+    negative = -np.abs(uniform)
+    inside = rng.uniform(-1, 1, count)
+    outside = rng.choice([-1, 1], count) * (n + rng.uniform(0.5, 2.0, count))
+    return {
+        "uniform": (uniform, inside),
+        "product": (product, inside),
+        "duplicates": (duplicates, inside),
+        "zeros": (zeros, inside),
+        "all-positive": (positive, inside),
+        "all-negative": (negative, inside),
+        "unreachable targets": (uniform, outside),
+    }
+
+
+@pytest.mark.parametrize("n", range(17))
+def test_mitm_equals_bruteforce(n):
+    rng = np.random.default_rng(n)
+    for family, (values, targets) in instance_families(rng, n, 150).items():
+        exact = solve_batch(values, targets, method="mitm")
+        reference = solve_batch(values, targets, method="bruteforce")
+        slack = rounding_slack(values)
+        assert np.all(np.abs(exact.errors - reference.errors) <= slack), family
+        assert np.all(exact.status == Status.OPTIMAL)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 9])
+def test_bruteforce_equals_itertools_oracle(n):
+    rng = np.random.default_rng(100 + n)
+    for values, targets in instance_families(rng, n, 12).values():
+        result = solve_batch(values, targets, method="bruteforce")
+        for row, target, error in zip(values, targets, result.errors, strict=True):
+            assert abs(error - subset_sum_optimum(row, target)[0]) <= rounding_slack(row)[0]
+
+
+def test_mitm_equals_bruteforce_at_n_24():
+    rng = np.random.default_rng(24)
+    values = rng.uniform(-1, 1, (3, 24)) * rng.uniform(-1, 1, (3, 24))
+    targets = rng.uniform(-1, 1, 3)
+    exact = solve_batch(values, targets)
+    reference = solve_batch(values, targets, method="bruteforce")
+    assert np.all(np.abs(exact.errors - reference.errors) <= rounding_slack(values))
+
+
+@pytest.mark.parametrize("method", ["dp", "greedy", "local"])
+@pytest.mark.parametrize("n", [0, 1, 3, 8, 14])
+def test_heuristics_never_beat_the_optimum(method, n):
+    rng = np.random.default_rng(7 * n)
+    for family, (values, targets) in instance_families(rng, n, 60).items():
+        optimum = solve_batch(values, targets, method="mitm")
+        result = solve_batch(values, targets, method=method, rng=1)
+        assert np.all(result.errors >= optimum.errors - rounding_slack(values)), family
+        if method == "dp":
+            guarantee = optimum.errors + result.quantization_bound + rounding_slack(values)
+            assert np.all(result.errors <= guarantee), family
+
+
+def test_dp_quantization_bound_is_stated_and_met_on_a_coarse_grid():
+    rng = np.random.default_rng(3)
+    values, targets = rng.uniform(-1, 1, (200, 12)), rng.uniform(-1, 1, 200)
+    result = solve_batch(values, targets, method="dp", resolution=0.01)
+    optimum = solve_batch(values, targets)
+    assert np.allclose(result.quantization_bound, 13 * 0.01)
+    assert np.all(result.errors <= optimum.errors + result.quantization_bound)
+    # on so coarse a grid the bound is not vacuous: dp loses accuracy
+    assert np.median(result.errors) > np.median(optimum.errors)
+
+
+def test_local_search_improves_on_greedy():
+    rng = np.random.default_rng(5)
+    values, targets = rng.uniform(-1, 1, (300, 30)), rng.uniform(-1, 1, 300)
+    greedy = solve_batch(values, targets, method="greedy")
+    local = solve_batch(values, targets, method="local", rng=0)
+    assert np.all(local.errors <= greedy.errors)
+    assert np.median(local.errors) < np.median(greedy.errors) / 10
+
+
+@pytest.mark.parametrize("n", [0, 1, 6, 12])
+def test_cpsat_agrees_with_mitm_within_its_quantization_bound(n):
+    rng = np.random.default_rng(50 + n)
+    values, targets = rng.uniform(-1, 1, (15, n)), rng.uniform(-1, 1, 15)
+    exact = solve_batch(values, targets)
+    cpsat = solve_batch(values, targets, method="cpsat")
+    assert np.all(cpsat.status == Status.OPTIMAL)
+    slack = cpsat.quantization_bound + rounding_slack(values)
+    assert np.all(np.abs(cpsat.errors - exact.errors) <= slack)
+
+
+def test_cpsat_time_limit_is_a_status():
+    values = np.random.default_rng(0).uniform(-1, 1, 80)
+    result = solve(values, 0.123456789, method="cpsat", time_limit=0.2)
+    assert result.status == Status.TIME_LIMIT
+    assert result.value == math.fsum(values[result.mask])
+    assert result.error == abs(result.value - 0.123456789)
+
+
+def test_tolerance_stops_early_with_a_claim_it_can_keep():
+    rng = np.random.default_rng(9)
+    values, targets = rng.uniform(-1, 1, (400, 20)), rng.uniform(-1, 1, 400)
+    tol = 1e-3
+    result = solve_batch(values, targets, tol=tol)
+    optimum = solve_batch(values, targets)
+    reachable = optimum.errors <= tol
+    assert np.all(result.errors[reachable] <= tol)
+    assert np.all(result.status[reachable] != Status.FEASIBLE)
+    assert np.any(result.status == Status.WITHIN_TOLERANCE)
+    assert np.all(result.status[~reachable] == Status.OPTIMAL)  # no early stop: the scan ran out
+    assert np.array_equal(result.masks[~reachable], optimum.masks[~reachable])
+    local = solve_batch(values, targets, method="local", tol=tol, rng=0)
+    reached = local.errors <= tol
+    assert np.all(local.status[reached] == Status.WITHIN_TOLERANCE)
+    assert np.all(local.status[~reached] == Status.FEASIBLE)
+
+
+@given(instance=subset_sum_instances(max_n=12), method=st.sampled_from(list(METHODS)))
+def test_reported_value_is_the_sum_of_the_masked_values(instance, method):
+    values, target = instance
+    result = solve(values, target, method=method, rng=0)
+    assert result.value == math.fsum(values[result.mask])
+    assert result.error == abs(result.value - target)
+    assert result.mask.shape == values.shape and result.mask.dtype == bool
+
+
+@given(seed=seeds, method=st.sampled_from(NUMBA_METHODS), n=st.integers(0, 14))
+def test_batch_equals_a_loop_of_solves(seed, method, n):
+    rng = np.random.default_rng(seed)
+    values, targets = rng.uniform(-1, 1, (6, n)), rng.uniform(-1, 1, 6)
+    batch = solve_batch(values, targets, method=method, rng=np.random.default_rng(seed))
+    seeds_used = np.random.default_rng(seed).integers(0, 2**31 - 1, size=6)
+    for b in range(6):
+        single = solve(values[b], targets[b], method=method, rng=None)
+        if METHODS[method].randomized:  # the batch gave instance b its own stream
+            single = solve_batch(values[b : b + 1], targets[b : b + 1], method=method,
+                                 rng=_FixedSeeds(seeds_used[b]))[0]  # fmt: skip
+        assert np.array_equal(batch.masks[b], single.mask)
+        assert batch.errors[b] == pytest.approx(single.error, abs=rounding_slack(values[b])[0])
+        assert batch.status[b] == single.status
+
+
+class _FixedSeeds(np.random.Generator):
+    """A Generator whose ``integers`` returns one fixed seed: replays one row of a batch."""
+
+    def __init__(self, seed):
+        super().__init__(np.random.PCG64(0))
+        self._seed = seed
+
+    def integers(self, *args, size=None, **kwargs):
+        return np.full(size, self._seed)
+
+
+@given(instance=subset_sum_instances(max_n=12), seed=seeds)
+def test_permuting_values_keeps_the_optimal_error(instance, seed):
+    values, target = instance
+    perm = np.random.default_rng(seed).permutation(len(values))
+    base = solve(values, target)
+    permuted = solve(values[perm], target)
+    assert abs(base.error - permuted.error) <= rounding_slack(values)[0]
+
+
+def test_permuting_values_permutes_the_mask():
+    rng = np.random.default_rng(11)
+    for _ in range(200):  # continuous values: the optimum is unique almost surely
+        values, target = rng.uniform(-1, 1, 14), rng.uniform(-1, 1)
+        perm = rng.permutation(14)
+        assert np.array_equal(solve(values[perm], target).mask, solve(values, target).mask[perm])
+
+
+@given(instance=subset_sum_instances(min_n=1, max_n=12), seed=seeds)
+def test_same_rng_gives_the_same_result(instance, seed):
+    values, target = instance
+    first = solve(values, target, method="local", rng=seed)
+    second = solve(values, target, method="local", rng=np.random.default_rng(seed))
+    assert np.array_equal(first.mask, second.mask) and first.value == second.value
+
+
+def test_ragged_rows_use_only_their_length():
+    rng = np.random.default_rng(2)
+    values, targets = rng.uniform(-1, 1, (50, 16)), rng.uniform(-1, 1, 50)
+    lengths = rng.integers(0, 17, 50)
+    padded = np.where(np.arange(16) < lengths[:, None], values, np.nan)
+    for method in NUMBA_METHODS:
+        result = solve_batch(padded, targets, lengths=lengths, method=method, rng=3)
+        assert not np.any(result.masks & (np.arange(16) >= lengths[:, None]))
+        for b in range(0, 50, 7):
+            alone = solve(values[b, : lengths[b]], targets[b], method=method)
+            if method != "local":
+                assert np.array_equal(result.masks[b, : lengths[b]], alone.mask)
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_empty_and_single_value_instances(method):
+    empty = solve([], 0.7, method=method)
+    assert empty.mask.shape == (0,) and empty.value == 0.0 and empty.error == 0.7
+    take = solve([0.6], 0.5, method=method)
+    leave = solve([0.6], 0.2, method=method)
+    assert take.mask.tolist() == [True] and leave.mask.tolist() == [False]
+
+
+def test_status_and_result_fields():
+    result = solve([0.5, -0.25], 0.25)
+    assert result.status is Status.OPTIMAL and "optimal" in result.message
+    assert result.indices.tolist() == [0, 1] and result.method == "mitm"
+    batch = solve_batch([[0.5, -0.25], [0.1, 0.2]], [0.25, 0.3])
+    assert len(batch) == 2 and batch[1].indices.tolist() == [0, 1]
+
+
+def test_a_lying_solver_is_caught(monkeypatch):
+    def liar(values, lengths, targets, tol, time_limit, seeds, options):
+        masks, sums, status = solve_module._outputs(values)
+        masks[:, 0] = True
+        sums[:] = 0.0  # claims the empty sum while the mask selects a value
+        return masks, sums, status, np.zeros(len(targets))
+
+    fake = solve_module.Method("liar", liar, "wrong on purpose")
+    monkeypatch.setitem(solve_module.METHODS, "liar", fake)
+    message = r"'liar' reported sum 0\.0 for instance 0, but its mask sums to 0\.5"
+    with pytest.raises(SolverError, match=message):
+        solve_batch([[0.5, 0.25]], [0.5], method="liar")
+
+
+def test_warmup_compiles_every_numba_kernel():
+    warmup()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: solve([0.1, np.nan], 0.0), r"`values` must be finite; got 1 NaN"),
+        (lambda: solve([0.1], np.inf), r"`target` must be in \(-inf, inf\); got inf"),
+        (lambda: solve([[0.1]], 0.0), r"`values` must be 1-dimensional; got 2"),
+        (lambda: solve(["a"], 0.0), r"`values` must hold real numbers"),
+        (lambda: solve_batch([0.1], [0.0]), r"`values` must be 2-dimensional; got 1"),
+        (lambda: solve_batch([[0.1]], [0.0, 1.0]), r"`targets` must have shape \(1,\); got \(2,\)"),
+        (lambda: solve_batch([[0.1]], [np.nan]), r"`targets` must be finite"),
+        (lambda: solve_batch([[0.1]], [0.0], lengths=[2]), r"`lengths` must lie in \[0, 1\]"),
+        (lambda: solve_batch([[0.1]], [0.0], lengths=[0, 1]), r"`lengths` must have shape"),
+        (lambda: solve_batch([[0.1]], [0.0], lengths=[0.5]), r"`lengths` must hold integers"),
+        (lambda: solve([0.1], 0.0, tol=-1e-3), r"`tol` must be in \[0, inf\); got -0.001"),
+        (lambda: solve([0.1], 0.0, method="cpsat", time_limit=0), r"`time_limit` must be in \(0"),
+        (lambda: solve([0.1], 0.0, time_limit=1.0), r"`time_limit` is supported by method\(s\)"),
+        (lambda: solve([0.1], 0.0, method="magic"), r"`method` must be one of 'mitm', "),
+        (lambda: solve([0.1], 0.0, restarts=3), r"`restarts` is not an option of method 'mitm'"),
+        (lambda: solve(np.ones(49), 0.0), r"at most 48 values per instance for method 'mitm'"),
+        (lambda: solve(np.ones(25), 0.0, method="bruteforce"), r"at most 24 values .*'dp'"),
+        (lambda: solve([0.1], 0.0, rng=-1), r"`rng` must be None, a non-negative integer seed"),
+        (lambda: solve([0.1], 0.0, method="dp", resolution=0.0), r"`resolution` must be in \(0"),
+        (lambda: solve([0.1], 0.0, method="local", restarts=-1), r"`restarts` must be in \[0"),
+        (lambda: solve([0.1], 0.0, method="cpsat", workers=0), r"`workers` must be in \[1"),
+        (lambda: solve([0.1], 0.0, method="dp", max_cells=0), r"`max_cells` must be in \[1"),
+        (
+            lambda: solve([1.0, 2.0], 0.0, method="dp", resolution=1e-9, max_cells=1000),
+            r"`resolution` must leave at most max_cells=1000 grid cells",
+        ),
+    ],
+)
+def test_bad_input_names_the_parameter(call, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        call()
