@@ -19,8 +19,19 @@ def kernel(func):
 
 
 def batch(func):
-    """Compile ``func`` as a parallel numba batch driver."""
-    return numba.jit(**BATCH)(func)
+    """Compile ``func`` as a parallel numba batch driver, with its serial twin as ``.serial``.
+
+    Waking the thread pool costs more than a small batch takes, so callers use ``.serial`` (the
+    same code with ``prange`` run as ``range``) when there is a single chunk of work.
+    """
+    driver = numba.jit(**BATCH)(func)
+    driver.serial = numba.jit(**KERNEL)(func)
+    return driver
+
+
+def pick(driver, chunks: int):
+    """The parallel ``driver`` for several chunks, its serial twin for one."""
+    return driver if chunks > 1 else driver.serial
 
 
 def num_threads() -> int:

@@ -22,6 +22,7 @@ __all__ = [
     "check_choice",
     "check_int",
     "check_real",
+    "interval_text",
     "resolve_seed",
 ]
 
@@ -61,12 +62,18 @@ def check_real(
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
     if not math.isfinite(value) or too_low or too_high:
-        left = "(" if low_open or low is None else "["
-        right = ")" if high_open or high is None else "]"
-        lo = "-inf" if low is None else f"{low:g}"
-        hi = "inf" if high is None else f"{high:g}"
-        raise InvalidParameterError(f"`{name}` must be in {left}{lo}, {hi}{right}; got {value!r}.")
+        expected = interval_text(low, high, low_open, high_open)
+        raise InvalidParameterError(f"`{name}` must be in {expected}; got {value!r}.")
     return value
+
+
+def interval_text(low, high, low_open=False, high_open=False) -> str:
+    """An interval as messages write it: ``(0, 1]``, ``[0, inf)``."""
+    left = "(" if low_open or low is None else "["
+    right = ")" if high_open or high is None else "]"
+    lo = "-inf" if low is None else f"{low:g}"
+    hi = "inf" if high is None else f"{high:g}"
+    return f"{left}{lo}, {hi}{right}"
 
 
 def check_array(
@@ -103,7 +110,7 @@ def check_array(
             s is not None and s != a for s, a in zip(shape, arr.shape, strict=False)
         ):
             raise InvalidParameterError(f"`{name}` must have shape {expected}; got {arr.shape}.")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
+    arr = np.asarray(arr, dtype=dtype, order="C")  # keeps 0-d arrays 0-d
     if finite and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise InvalidParameterError(

@@ -37,7 +37,7 @@ def _bruteforce_kernel(values, n, target, mask_out, table):
 
 
 @batch
-def bruteforce_batch(values, lengths, targets, chunks, masks, sums):
+def bruteforce_batch(chunks, values, lengths, targets, masks, sums):
     """Solve ``len(targets)`` instances exhaustively, in parallel over chunks of instances."""
     batch_size = targets.shape[0]
     max_n = 0

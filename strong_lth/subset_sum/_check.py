@@ -12,6 +12,7 @@ from numba import prange
 
 from .._config import batch
 from ..exceptions import SolverError
+from ._chunks import launch
 
 ROUNDING_FACTOR = 4.0
 """Solver sums and recomputed sums differ by rounding only: at most ``n u sum|v|`` each way for
@@ -20,10 +21,10 @@ recursive summation of n terms (Higham, *Accuracy and Stability*, eq. 4.4), so a
 
 
 @batch
-def compensated_masked_sums(values, masks, lengths, out_sums, out_abs):
+def compensated_masked_sums(chunks, values, masks, lengths, out_sums, out_abs):
     """Neumaier-compensated sum of each row's masked values (error about one rounding of the sum),
     and the sum of their magnitudes."""
-    for b in prange(values.shape[0]):
+    for b in prange(values.shape[0]):  # one row per iteration: ``chunks`` only picks the driver
         s = 0.0
         comp = 0.0
         magnitude = 0.0
@@ -50,7 +51,7 @@ def recompute_sums(values, masks, lengths, *, exact_single=False):
     """
     sums = np.empty(values.shape[0])
     magnitudes = np.empty(values.shape[0])
-    compensated_masked_sums(values, masks, lengths, sums, magnitudes)
+    launch(compensated_masked_sums, values.shape[0], values, masks, lengths, sums, magnitudes)
     if exact_single:
         sums[0] = math.fsum(values[0, : lengths[0]][masks[0, : lengths[0]]])
     return sums, magnitudes

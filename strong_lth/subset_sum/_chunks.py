@@ -5,7 +5,7 @@ millions of small instances costs one allocation per thread, and each instance's
 written by exactly one thread (no races, no reductions).
 """
 
-from .._config import kernel, num_threads
+from .._config import kernel, num_threads, pick
 
 
 def n_chunks(batch_size: int) -> int:
@@ -17,3 +17,9 @@ def n_chunks(batch_size: int) -> int:
 def chunk_range(chunk, chunks, batch_size):
     """Half-open range ``[lo, hi)`` of instances handled by ``chunk`` out of ``chunks``."""
     return chunk * batch_size // chunks, (chunk + 1) * batch_size // chunks
+
+
+def launch(driver, batch_size, *args):
+    """Call a batch ``driver(chunks, *args)``: in parallel over its chunks, or serially for one."""
+    chunks = n_chunks(batch_size)
+    return pick(driver, chunks)(chunks, *args)

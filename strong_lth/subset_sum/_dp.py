@@ -76,7 +76,7 @@ def _dp_kernel(values, n, target, q, mask_out, first, steps):
 
 
 @batch
-def dp_batch(values, lengths, targets, resolution, cells, chunks, masks, sums):
+def dp_batch(chunks, values, lengths, targets, resolution, cells, masks, sums):
     """Solve ``len(targets)`` instances on their grids (``cells[b]`` from :func:`grid_cells`)."""
     batch_size = targets.shape[0]
     max_cells = 1

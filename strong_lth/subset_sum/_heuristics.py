@@ -114,7 +114,7 @@ def _local_kernel(values, n, target, seed, restarts, mask_out, trial):
 
 
 @batch
-def greedy_batch(values, lengths, targets, chunks, masks, sums):
+def greedy_batch(chunks, values, lengths, targets, masks, sums):
     """Greedy on ``len(targets)`` instances in parallel."""
     batch_size = targets.shape[0]
     for c in prange(chunks):
@@ -124,7 +124,7 @@ def greedy_batch(values, lengths, targets, chunks, masks, sums):
 
 
 @batch
-def local_batch(values, lengths, targets, seeds, restarts, chunks, masks, sums):
+def local_batch(chunks, values, lengths, targets, seeds, restarts, masks, sums):
     """Local search on ``len(targets)`` instances in parallel, instance ``b`` seeded by
     ``seeds[b]``."""
     batch_size = targets.shape[0]

@@ -171,7 +171,7 @@ def _allocate(max_n):
 
 
 @batch
-def mitm_batch(values, lengths, targets, tol, chunks, masks, sums, early):
+def mitm_batch(chunks, values, lengths, targets, tol, masks, sums, early):
     """Solve ``len(targets)`` instances in parallel; row ``b`` uses ``values[b, :lengths[b]]``."""
     batch_size = targets.shape[0]
     max_n = 0

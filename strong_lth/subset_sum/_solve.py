@@ -12,7 +12,7 @@ from .._validation import as_generator, check_array, check_choice, check_int, ch
 from ..exceptions import InvalidParameterError
 from . import _bruteforce, _cpsat, _dp, _heuristics, _mitm
 from ._check import check_sums, recompute_sums
-from ._chunks import n_chunks
+from ._chunks import launch
 from ._result import Status, SubsetSumBatchResult
 
 __all__ = ["METHODS", "Method", "solve", "solve_batch", "warmup"]
@@ -50,12 +50,13 @@ def _outputs(values):
 def _run_mitm(values, lengths, targets, tol, time_limit, seeds, options):
     masks, sums, status = _outputs(values)
     early = np.zeros(len(targets), np.bool_)
-    _mitm.mitm_batch(
+    launch(
+        _mitm.mitm_batch,
+        len(targets),
         values,
         lengths,
         targets,
         -1.0 if tol is None else tol,
-        n_chunks(len(targets)),
         masks,
         sums,
         early,
@@ -66,7 +67,7 @@ def _run_mitm(values, lengths, targets, tol, time_limit, seeds, options):
 
 def _run_bruteforce(values, lengths, targets, tol, time_limit, seeds, options):
     masks, sums, status = _outputs(values)
-    _bruteforce.bruteforce_batch(values, lengths, targets, n_chunks(len(targets)), masks, sums)
+    launch(_bruteforce.bruteforce_batch, len(targets), values, lengths, targets, masks, sums)
     status[:] = Status.OPTIMAL
     return masks, sums, status, np.zeros(len(targets))
 
@@ -89,20 +90,28 @@ def _run_dp(values, lengths, targets, tol, time_limit, seeds, options):
             f"`resolution` must leave at most max_cells={max_cells} grid cells per instance; "
             f"got resolution {resolution[np.argmax(cells)]:g}, which needs {cells.max()} cells."
         )
-    _dp.dp_batch(values, lengths, targets, resolution, cells, n_chunks(len(targets)), masks, sums)
+    launch(_dp.dp_batch, len(targets), values, lengths, targets, resolution, cells, masks, sums)
     return masks, sums, status, resolution
 
 
 def _run_greedy(values, lengths, targets, tol, time_limit, seeds, options):
     masks, sums, status = _outputs(values)
-    _heuristics.greedy_batch(values, lengths, targets, n_chunks(len(targets)), masks, sums)
+    launch(_heuristics.greedy_batch, len(targets), values, lengths, targets, masks, sums)
     return masks, sums, status, np.zeros(len(targets))
 
 
 def _run_local(values, lengths, targets, tol, time_limit, seeds, options):
     masks, sums, status = _outputs(values)
-    _heuristics.local_batch(
-        values, lengths, targets, seeds, options["restarts"], n_chunks(len(targets)), masks, sums
+    launch(
+        _heuristics.local_batch,
+        len(targets),
+        values,
+        lengths,
+        targets,
+        seeds,
+        options["restarts"],
+        masks,
+        sums,
     )
     return masks, sums, status, np.zeros(len(targets))
 
