@@ -148,12 +148,33 @@ def _recover_mask(values, start, count, value, table, mask_out):
 
 
 @kernel
+def _clamp_to_range(values, n, target, mask_out):
+    """If ``target`` lies outside ``[sum of negatives, sum of positives]``, the subset of all
+    positive (or all negative) values is optimal: write it and return True (no search needed)."""
+    high = 0.0
+    low = 0.0
+    for t in range(n):
+        high += max(values[t], 0.0)
+        low += min(values[t], 0.0)
+    if low < target < high:
+        return False
+    for t in range(n):
+        mask_out[t] = values[t] > 0.0 if target >= high else values[t] < 0.0
+    return True
+
+
+@kernel
 def _mitm_kernel(values, n, target, tol, mask_out, a0, a1, b0, b1):
     """Solve one instance; write its mask into ``mask_out`` and return ``(sum, stopped_early)``.
 
     ``tol < 0`` means no tolerance: the scan runs to the end (or an exact hit) and the answer is
     optimal. Otherwise it stops at the first pair within ``tol`` of the target.
     """
+    if _clamp_to_range(values, n, target, mask_out):
+        total = 0.0
+        for t in range(n):
+            total += values[t] if mask_out[t] else 0.0
+        return total, False
     n1 = n // 2
     sums_a, sums_b = _sorted_halves(values, n, a0, a1, b0, b1)
     i, j, best = _closest_pair(sums_a, 1 << n1, sums_b, 1 << (n - n1), target, max(tol, 0.0))

@@ -1,0 +1,67 @@
+"""The sign pools of THEORY section 3: which products can approximate each target weight.
+
+Unit ``(j, k)`` of layer pair i computes ``σ(u_jk h_j)``. For ``h_j > 0`` only units with
+``u_jk > 0`` fire, for ``h_j < 0`` only those with ``u_jk < 0``, so each target weight ``W[r, j]``
+is approximated twice: by a subset of the *positive pool* ``{v_rjk u_jk : u_jk > 0}`` (giving
+``A[r, j]``) and of the *negative pool* ``{v_rjk u_jk : u_jk < 0}`` (giving ``B[r, j]``).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Pools:
+    """The ``2 d_out d_in`` instances of one layer, stacked for one batched solve.
+
+    Attributes
+    ----------
+    copies : ndarray of int64, shape (2, d_in, L)
+        ``copies[s, j, m]`` is the copy index ``k`` of the m-th value of input j's pool of sign s
+        (s = 0 positive, 1 negative); padding past ``lengths[s, j]`` points at copy 0.
+    lengths : ndarray of int64, shape (2, d_in)
+        Pool sizes, at most ``max_values``.
+    values : ndarray of float64, shape (2, d_out, d_in, L)
+        ``values[s, r, j, m] = v[r, j, copies[s, j, m]] * u[j, copies[s, j, m]]``.
+    n_copies : int
+        ``n``, the number of copies per input in the random network.
+    """
+
+    copies: np.ndarray
+    lengths: np.ndarray
+    values: np.ndarray
+    n_copies: int
+
+    @property
+    def shape(self):
+        """``(d_out, d_in)`` of the target layer."""
+        return self.values.shape[1:3]
+
+    def selected(self, chosen):
+        """Which copies are kept, shape ``(d_out, d_in, n)``, from a pool mask ``chosen`` of shape
+        ``(2, d_out, d_in, L)`` (the two signs' pools are disjoint, so their union is exact)."""
+        d_out, d_in = self.shape
+        keep = np.zeros((d_out, d_in, self.n_copies), dtype=bool)
+        s, r, j, m = np.nonzero(chosen)
+        keep[r, j, self.copies[s, j, m]] = True
+        return keep
+
+
+def sign_pools(u, v, max_values=None):
+    """Gather both sign pools of every ``(r, j)`` from the gadget weights ``u`` (d_in, n) and
+    ``v`` (d_out, d_in, n); a pool larger than ``max_values`` keeps its first ``max_values``
+    values (a sub-pool: any subset of it is still a valid subset of the whole pool)."""
+    d_in, n = u.shape
+    signs = np.stack([u > 0, u < 0])  # (2, d_in, n); u == 0 units never help
+    lengths = signs.sum(axis=2)
+    if max_values is not None:
+        lengths = np.minimum(lengths, max_values)
+    width = int(lengths.max(initial=0))
+    # stable argsort puts each pool's copies first, in increasing k, so nesting is preserved
+    copies = np.argsort(~signs, axis=2, kind="stable")[:, :, :width]
+    used = np.arange(width) < lengths[:, :, None]
+    copies = np.where(used, copies, 0)
+    rows = np.arange(d_in)[None, :, None]
+    values = v[:, rows, copies].transpose(1, 0, 2, 3) * u[rows, copies][:, None]
+    return Pools(copies=copies, lengths=lengths, values=values, n_copies=n)

@@ -1,0 +1,74 @@
+"""Pensia et al. (2020): each target weight is the sum of a random *subset* of products.
+
+[P] Pensia, Rajput, Nagle, Vishwakarma, Papailiopoulos. *Optimal Lottery Tickets via SubsetSum:
+Logarithmic Over-Parameterization is Sufficient.* NeurIPS 2020, arXiv:2006.07990.
+"""
+
+import numpy as np
+
+from ..subset_sum import METHODS, solve_batch
+from ._pools import sign_pools
+
+FIRST_PASS_VALUES = 16
+"""With a tolerance, instances are first solved on the first 16 values of their pool, then only
+those still above the tolerance on 8 more at a time: most instances of a wide layer are done
+cheaply, and the exponential cost of large pools is paid only by the few that need them."""
+
+
+def choose(weights, u, v, *, solver="mitm", tol=None):
+    """Choose, for every target weight, the subsets of its two sign pools closest to it.
+
+    Parameters
+    ----------
+    weights : ndarray, shape (d_out, d_in)
+        Target layer ``W_i`` (bias-augmented if the target has biases).
+    u, v : ndarray
+        Gadget weights of the random network, ``u`` (d_in, n), ``v`` (d_out, d_in, n)
+        (:meth:`~strong_lth.random_network.RandomNetwork.gadget_weights`).
+    solver : str
+        A :data:`~strong_lth.subset_sum.METHODS` name; the ``2 d_out d_in`` instances of the
+        layer go to :func:`~strong_lth.subset_sum.solve_batch` together.
+    tol : float, optional
+        None: every instance is solved on its whole pool (optimal with an exact solver).
+        Otherwise an instance may stop at any subset within ``tol`` of its weight, found on a
+        prefix of its pool (see :data:`FIRST_PASS_VALUES`); the rest are solved on longer
+        prefixes, up to the whole pool.
+
+    Returns
+    -------
+    keep : ndarray of bool, shape (d_out, d_in, n)
+        ``keep[r, j, k]``: the weight from unit ``(j, k)`` to output ``r`` is kept.
+    status : ndarray of int8, shape (2, d_out, d_in)
+        Solver status per instance (positive pool first), about the values it was given.
+
+    Notes
+    -----
+    THEORY section 3: with ``A[r, j] = sum of the chosen positive-pool products`` and ``B``
+    likewise for the negative pool, the pruned pair computes ``h -> A σ(h) - B σ(-h)``, which is
+    ``W h`` up to ``Δ = [A - W, W - B]``. Each pool holds about ``n / 2`` products of two
+    Uniform[-1, 1] weights; [P] Theorem 1 needs ``n = O(log(d_in d_out l / min(ε, δ)))``.
+    Pools above the solver's size limit use their first values only (a sub-pool).
+    """
+    pools = sign_pools(u, v, METHODS[solver].max_n)
+    d_out, d_in = weights.shape
+    width = pools.values.shape[-1]
+    values = pools.values.reshape(-1, width)
+    targets = np.broadcast_to(weights, (2, d_out, d_in)).reshape(-1)
+    lengths = np.broadcast_to(pools.lengths[:, None, :], (2, d_out, d_in)).reshape(-1)
+    chosen = np.zeros(values.shape, dtype=bool)
+    status = np.empty(len(targets), dtype=np.int8)
+    todo = np.arange(len(targets))
+    prefix = width if tol is None else min(FIRST_PASS_VALUES, width)
+    while todo.size:
+        used = np.minimum(lengths[todo], prefix)
+        result = solve_batch(
+            values[todo, :prefix], targets[todo], method=solver, lengths=used, tol=tol, rng=0
+        )
+        chosen[todo] = False
+        chosen[todo, :prefix] = result.masks
+        status[todo] = result.status
+        if prefix == width:
+            break
+        todo = todo[(result.errors > tol) & (lengths[todo] > prefix)]
+        prefix = min(prefix + 8, width)
+    return pools.selected(chosen.reshape(2, d_out, d_in, width)), status.reshape(2, d_out, d_in)

@@ -1,0 +1,437 @@
+"""Target ReLU networks: :class:`ReLUNetwork`, a frozen stack of weight matrices.
+
+A network with widths ``d_0, ..., d_l`` computes ``F(x) = W_l σ(W_{l-1} ··· σ(W_1 x))`` (THEORY
+section 1), with an optional bias added after every matrix. This module holds the data, the forward
+pass, the bias augmentation that makes every construction bias-free, npz input/output and random
+sampling; the constructions build on it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._validation import _fmt, as_generator, check_array, check_int, check_real
+from .exceptions import InvalidParameterError
+
+__all__ = ["NORM_RTOL", "ReLUNetwork"]
+
+NORM_RTOL = 1e-9
+"""Relative slack of the spectral-norm assumption ``‖W_i‖_2 <= 1``.
+
+``numpy.linalg.norm(W, 2)`` is the largest singular value from an SVD, accurate to a small multiple
+of ``d u ‖W‖`` (u = 2.2e-16, d the larger dimension), and a matrix rescaled to norm 1 by
+:meth:`ReLUNetwork.scaled` lands a few ulps either side of 1. ``1e-9`` absorbs both for any
+dimension below about 10^6 while flagging every violation large enough to matter to a bound."""
+
+
+def _check_int_tuple(name: str, value: Any, *, low: int, min_len: int = 1) -> tuple[int, ...]:
+    """Return ``value`` as a tuple of at least ``min_len`` integers, each ``>= low``."""
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidParameterError(f"`{name}` must be a sequence of integers; got {_fmt(value)}.")
+    items = tuple(value)
+    if len(items) < min_len:
+        raise InvalidParameterError(
+            f"`{name}` must have at least {min_len} entries; got {len(items)}."
+        )
+    return tuple(check_int(f"{name}[{i}]", v, low=low) for i, v in enumerate(items))
+
+
+def _check_list(name: str, value: Any, what: str) -> tuple[Any, ...]:
+    """Return ``value`` as a tuple after checking it is a non-empty list or tuple."""
+    if not isinstance(value, list | tuple) or not value:
+        raise InvalidParameterError(
+            f"`{name}` must be a non-empty sequence of {what}; got {_fmt(value)}."
+        )
+    return tuple(value)
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    """Return a read-only C-contiguous float64 copy of ``arr``."""
+    copy = np.array(arr, dtype=np.float64, order="C", copy=True)
+    copy.flags.writeable = False
+    return copy
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ReLUNetwork:
+    """A fully connected ReLU network ``F(x) = W_l σ(W_{l-1} ··· σ(W_1 x + b_1) ···) + b_l``.
+
+    Parameters
+    ----------
+    weights : sequence of array_like
+        ``W_1, ..., W_l``; ``W_i`` has shape ``(d_i, d_{i-1})``, finite, every dimension >= 1.
+        Lists are accepted.
+    biases : sequence of array_like or None, default None
+        ``b_1, ..., b_l``; ``b_i`` has shape ``(d_i,)``. ``None`` means a bias-free network.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``weights`` is empty or not a list/tuple, a matrix is not 2-D, empty or non-finite,
+        consecutive shapes do not chain (``W_i.shape[1] != W_{i-1}.shape[0]``), or a bias has the
+        wrong shape.
+
+    Notes
+    -----
+    The arrays are stored as read-only C-contiguous float64 copies, so a network never changes
+    after construction. ReLU ``σ(t) = max(t, 0)`` follows every layer but the last (THEORY
+    section 1). The theorems of [M] (Malach et al., ICML 2020) and [P] (Pensia et al., NeurIPS
+    2020) assume no biases, ``‖W_i‖_2 <= 1`` and inputs in the unit ball; see
+    :meth:`assumption_violations` and :meth:`augmented`.
+
+    Examples
+    --------
+    >>> net = ReLUNetwork([[[1.0, -1.0], [0.5, 0.5]], [[1.0, 2.0]]])
+    >>> net
+    ReLUNetwork(widths=(2, 2, 1), bias=False)
+    >>> net.forward([1.0, 3.0])
+    array([4.])
+    """
+
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...] | None = None
+
+    def __post_init__(self) -> None:
+        raw = _check_list("weights", self.weights, "2-D arrays")
+        weights: list[np.ndarray] = []
+        for i, w in enumerate(raw):
+            cols = None if i == 0 else weights[-1].shape[0]
+            arr = check_array(f"weights[{i}]", w, ndim=2, shape=(None, cols))
+            if arr.size == 0:
+                raise InvalidParameterError(
+                    f"`weights[{i}]` must have positive dimensions; got shape {arr.shape}."
+                )
+            weights.append(arr)
+        object.__setattr__(self, "weights", tuple(_read_only(w) for w in weights))
+        if self.biases is None:
+            return
+        raw_b = _check_list("biases", self.biases, f"{len(weights)} 1-D arrays or None")
+        if len(raw_b) != len(weights):
+            raise InvalidParameterError(
+                f"`biases` must have one entry per layer ({len(weights)}); got {len(raw_b)}."
+            )
+        biases = tuple(
+            _read_only(check_array(f"biases[{i}]", b, shape=(w.shape[0],)))
+            for i, (w, b) in enumerate(zip(weights, raw_b, strict=True))
+        )
+        object.__setattr__(self, "biases", biases)
+
+    def __repr__(self) -> str:
+        return f"ReLUNetwork(widths={self.widths}, bias={self.has_bias})"
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Layer widths ``(d_0, d_1, ..., d_l)``; ``d_0`` is the input dimension."""
+        return (self.weights[0].shape[1], *(w.shape[0] for w in self.weights))
+
+    @property
+    def depth(self) -> int:
+        """Number of weight matrices ``l``."""
+        return len(self.weights)
+
+    @property
+    def has_bias(self) -> bool:
+        """Whether the network has biases."""
+        return self.biases is not None
+
+    @property
+    def n_params(self) -> int:
+        """Number of weights plus number of biases."""
+        return sum(a.size for a in self._arrays())
+
+    @property
+    def n_nonzero(self) -> int:
+        """Number of non-zero weights and biases."""
+        return sum(int(np.count_nonzero(a)) for a in self._arrays())
+
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        return self.weights + (self.biases or ())
+
+    def forward(self, x: Any) -> np.ndarray:
+        """Evaluate the network on one input or a batch.
+
+        Parameters
+        ----------
+        x : array_like
+            Shape ``(d_0,)`` or ``(batch, d_0)``, finite.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(d_l,)`` or ``(batch, d_l)``.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``x`` is non-finite or has the wrong shape.
+
+        Notes
+        -----
+        ``h_0 = x``, ``h_i = σ(W_i h_{i-1} + b_i)`` for ``i < l`` and ``F(x) = W_l h_{l-1} + b_l``
+        (THEORY section 1).
+
+        Examples
+        --------
+        >>> net = ReLUNetwork([[[1.0], [-1.0]], [[1.0, 1.0]]])  # |x| = σ(x) + σ(-x)
+        >>> net.forward([[-2.0], [3.0]])
+        array([[2.],
+               [3.]])
+        """
+        d0 = self.widths[0]
+        h = check_array("x", x)
+        if h.ndim not in (1, 2) or h.shape[-1] != d0:
+            raise InvalidParameterError(
+                f"`x` must have shape ({d0},) or (batch, {d0}); got {h.shape}."
+            )
+        biases = self.biases or (None,) * self.depth
+        for i, (w, b) in enumerate(zip(self.weights, biases, strict=True)):
+            h = h @ w.T
+            if b is not None:
+                h = h + b
+            if i < self.depth - 1:
+                h = np.maximum(h, 0.0)
+        return h
+
+    def augmented(self) -> ReLUNetwork:
+        """Return an equivalent bias-free network on ``d_0 + 1`` inputs.
+
+        Returns
+        -------
+        ReLUNetwork
+            ``self`` if the network has no biases; otherwise a bias-free network ``F'`` with
+            ``F'([x, 1]) = F(x)`` (the constant input is appended last).
+
+        Notes
+        -----
+        THEORY section 1: hidden layer ``i < l`` becomes ``[[W_i, b_i], [0, 1]]`` (shape
+        ``(d_i + 1, d_{i-1} + 1)``), which carries the constant 1 forward in an extra unit since
+        ``σ(1) = 1``; the last layer becomes ``[W_l, b_l]``. Every construction then stays
+        bias-free, at the cost of one extra input and one extra unit per hidden layer.
+
+        Examples
+        --------
+        >>> net = ReLUNetwork([[[1.0, 2.0]], [[3.0]]], biases=[[-1.0], [0.5]])
+        >>> aug = net.augmented()
+        >>> aug.widths, aug.has_bias
+        ((3, 2, 1), False)
+        >>> aug.forward([1.0, 1.0, 1.0]), net.forward([1.0, 1.0])
+        (array([6.5]), array([6.5]))
+        """
+        if self.biases is None:
+            return self
+        layers = []
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            layer = np.column_stack([w, b])
+            if i < self.depth - 1:
+                carry = np.zeros((1, layer.shape[1]))
+                carry[0, -1] = 1.0
+                layer = np.vstack([layer, carry])
+            layers.append(layer)
+        return ReLUNetwork(tuple(layers))
+
+    def spectral_norms(self) -> np.ndarray:
+        """Return ``‖W_i‖_2`` (largest singular value) of every weight matrix, shape ``(l,)``.
+
+        Examples
+        --------
+        >>> ReLUNetwork([np.diag([3.0, -4.0])]).spectral_norms()
+        array([4.])
+        """
+        return np.array([np.linalg.norm(w, 2) for w in self.weights])
+
+    def assumption_violations(self, radius: float = 1.0) -> list[str]:
+        """List the assumptions of the theorems that this network breaks.
+
+        Parameters
+        ----------
+        radius : float, default 1.0
+            Radius ``r >= 0`` of the input ball the network will be approximated on.
+
+        Returns
+        -------
+        list of str
+            One human-readable reason per violation, empty if the theorems apply as stated.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``radius`` is negative or not finite.
+
+        Notes
+        -----
+        [M] Theorem 2.1 and [P] Theorem 1 assume no biases, ``‖W_i‖_2 <= 1`` for every layer and
+        inputs with ``‖x‖_2 <= 1`` (THEORY section 1). The norm check allows a relative slack of
+        :data:`NORM_RTOL` for rounding.
+
+        Examples
+        --------
+        >>> net = ReLUNetwork([[[2.0]]], biases=[[0.0]])
+        >>> for reason in net.assumption_violations(radius=3.0):
+        ...     print(reason)
+        the network has biases (augmented() removes them)
+        layer 1 has spectral norm 2 > 1
+        the input radius 3 is > 1
+        """
+        radius = check_real("radius", radius, low=0.0)
+        reasons = ["the network has biases (augmented() removes them)"] if self.has_bias else []
+        reasons += [
+            f"layer {i} has spectral norm {norm:.10g} > 1"
+            for i, norm in enumerate(self.spectral_norms(), start=1)
+            if norm > 1.0 + NORM_RTOL
+        ]
+        if radius > 1.0:
+            reasons.append(f"the input radius {radius:g} is > 1")
+        return reasons
+
+    def scaled(self, spectral_norm: float = 1.0) -> ReLUNetwork:
+        """Return a copy whose every weight matrix has the given spectral norm.
+
+        Parameters
+        ----------
+        spectral_norm : float, default 1.0
+            Target ``‖W_i‖_2 > 0`` for every layer.
+
+        Returns
+        -------
+        ReLUNetwork
+            Weights ``W_i · spectral_norm / ‖W_i‖_2``; biases unchanged.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``spectral_norm <= 0`` or a weight matrix is all zeros (it cannot be rescaled).
+
+        Examples
+        --------
+        >>> ReLUNetwork([[[3.0, 4.0]]]).scaled(0.5).weights[0]
+        array([[0.3, 0.4]])
+        """
+        spectral_norm = check_real("spectral_norm", spectral_norm, low=0.0, low_open=True)
+        norms = self.spectral_norms()
+        zero = np.flatnonzero(norms == 0.0)
+        if zero.size:
+            raise InvalidParameterError(
+                f"`weights[{zero[0]}]` must be non-zero to be rescaled; got an all-zero matrix."
+            )
+        weights = tuple(w * (spectral_norm / n) for w, n in zip(self.weights, norms, strict=True))
+        return ReLUNetwork(weights, self.biases)
+
+    def to_npz(self, path: str | os.PathLike[str]) -> None:
+        """Save the network with :func:`numpy.savez` (keys ``W0, W1, ...`` and ``b0, b1, ...``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination; NumPy appends ``.npz`` if the name lacks it.
+
+        Notes
+        -----
+        ``W{i}`` holds ``W_{i+1}`` (0-based keys); bias keys ``b{i}`` are written only when the
+        network has biases. :meth:`from_npz` reads the file back bit for bit.
+        """
+        arrays = {f"W{i}": w for i, w in enumerate(self.weights)}
+        arrays |= {f"b{i}": b for i, b in enumerate(self.biases or ())}
+        np.savez(path, **arrays)
+
+    @classmethod
+    def from_npz(cls, path: str | os.PathLike[str]) -> ReLUNetwork:
+        """Load a network written by :meth:`to_npz` (``allow_pickle=False``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            An ``.npz`` file with keys ``W0..W{l-1}`` and optionally ``b0..b{l-1}``, nothing else.
+
+        Returns
+        -------
+        ReLUNetwork
+
+        Raises
+        ------
+        InvalidParameterError
+            If the keys are missing or unexpected, or the arrays do not form a valid network.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> net = ReLUNetwork.random((3, 4, 2), rng=0, bias=True)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     net.to_npz(os.path.join(tmp, "net.npz"))
+        ...     back = ReLUNetwork.from_npz(os.path.join(tmp, "net.npz"))
+        >>> all(np.array_equal(a, b) for a, b in zip(net.weights + net.biases,
+        ...                                          back.weights + back.biases))
+        True
+        """
+        with np.load(path, allow_pickle=False) as data:
+            keys = set(data.files)
+            depth = sum(key.startswith("W") for key in keys)
+            weight_keys = [f"W{i}" for i in range(depth)]
+            has_bias = any(key.startswith("b") for key in keys)
+            bias_keys = [f"b{i}" for i in range(depth)] if has_bias else []
+            if depth == 0 or keys != set(weight_keys + bias_keys):
+                raise InvalidParameterError(
+                    "`path` must name an .npz file with keys W0..W{l-1} and optionally "
+                    f"b0..b{{l-1}}; got keys {sorted(keys)} in {os.fspath(path)!r}."
+                )
+            weights = tuple(data[k] for k in weight_keys)
+            biases = tuple(data[k] for k in bias_keys) or None
+        return cls(weights, biases)
+
+    @classmethod
+    def random(
+        cls,
+        widths: Iterable[int],
+        *,
+        rng: Any,
+        spectral_norm: float = 1.0,
+        bias: bool = False,
+    ) -> ReLUNetwork:
+        """Sample a network with Gaussian weights rescaled to a given spectral norm.
+
+        Parameters
+        ----------
+        widths : sequence of int
+            ``(d_0, d_1, ..., d_l)``: at least two positive integers.
+        rng : None, int or numpy.random.Generator
+            Source of randomness (required, so that every sampled target is reproducible;
+            pass ``None`` explicitly for fresh entropy).
+        spectral_norm : float, default 1.0
+            ``‖W_i‖_2`` of every layer after rescaling, > 0.
+        bias : bool, default False
+            Whether to draw biases, i.i.d. Uniform[-0.5, 0.5].
+
+        Returns
+        -------
+        ReLUNetwork
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``widths``, ``rng`` or ``spectral_norm`` is invalid.
+
+        Notes
+        -----
+        All weights are drawn first (i.i.d. standard normal, layer by layer), then the biases,
+        so the same seed gives the same weights with and without biases. Each matrix is then
+        scaled to exactly ``spectral_norm`` (up to rounding), the boundary case ``‖W_i‖_2 = 1``
+        of the theorems' assumption (THEORY section 1).
+
+        Examples
+        --------
+        >>> net = ReLUNetwork.random([8, 16, 4], rng=0)
+        >>> net
+        ReLUNetwork(widths=(8, 16, 4), bias=False)
+        >>> np.allclose(net.spectral_norms(), 1.0, rtol=1e-12, atol=0)
+        True
+        """
+        widths = _check_int_tuple("widths", widths, low=1, min_len=2)
+        gen = as_generator(rng)
+        shapes = list(zip(widths[1:], widths[:-1], strict=True))
+        weights = tuple(gen.standard_normal(shape) for shape in shapes)
+        biases = tuple(gen.uniform(-0.5, 0.5, d) for d in widths[1:]) if bias else None
+        return cls(weights, biases).scaled(spectral_norm)

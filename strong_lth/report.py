@@ -1,0 +1,102 @@
+"""What :func:`strong_lth.approximate` measured, as data and as a printable table."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+__all__ = ["LayerReport", "Report"]
+
+
+@dataclass(frozen=True)
+class LayerReport:
+    """One layer pair of a ticket.
+
+    ``budget_values_per_input`` is the n that the per-weight budget of THEORY section 5 needs
+    (every ``|Δ|`` entry at most ``η_i``): found by search when ``budget_exact``, else
+    extrapolated from the measured decay of the largest per-weight error with n.
+    """
+
+    d_in: int
+    d_out: int
+    values_per_input: int
+    hidden_width: int
+    instances: int
+    max_weight_error: float
+    median_weight_error: float
+    tau: float
+    eta: float | None = None
+    budget_values_per_input: int | None = None
+    budget_exact: bool = False
+    evaluated: tuple[tuple[int, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """Per-layer rows and totals of a ticket (THEORY sections 3-5).
+
+    Parameter counts are weights (and biases) of the random network, of the ticket, and of the
+    target; their ratios are the over-parameterisation Pensia et al. report (21x, 9.39x).
+    """
+
+    construction: str
+    solver: str
+    seed: int
+    eps: float | None
+    radius: float
+    layers: tuple[LayerReport, ...]
+    random_params: int
+    kept_params: int
+    target_params: int
+    certified: float
+    measured: float
+    seconds: dict
+    assumptions: tuple[str, ...] = ()
+
+    @property
+    def random_multiple(self) -> float:
+        """Random-network parameters per target parameter."""
+        return self.random_params / self.target_params
+
+    @property
+    def kept_multiple(self) -> float:
+        """Kept parameters per target parameter."""
+        return self.kept_params / self.target_params
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    def __str__(self) -> str:
+        mode = f"eps = {self.eps:g} (certified)" if self.eps is not None else "fixed width"
+        lines = [
+            f"strong_lth ticket: {self.construction} construction, solver {self.solver}, "
+            f"seed {self.seed}, {mode}, inputs in the ball of radius {self.radius:g}",
+        ]
+        if self.assumptions:
+            lines.append("theorem assumptions do not hold: " + "; ".join(self.assumptions))
+        header = (
+            f"{'layer':>5} {'d_in':>6} {'d_out':>6} {'n':>5} {'width':>8} {'instances':>10} "
+            f"{'max|Δ|':>10} {'median|Δ|':>10} {'η_i':>10} {'τ_i':>10} {'n budget':>9}"
+        )
+        lines += [header, "-" * len(header)]
+        for i, row in enumerate(self.layers, start=1):
+            eta = "-" if row.eta is None else f"{row.eta:.3e}"
+            budget = "-"
+            if row.budget_values_per_input is not None:
+                budget = f"{row.budget_values_per_input}{'' if row.budget_exact else '~'}"
+            lines.append(
+                f"{i:>5} {row.d_in:>6} {row.d_out:>6} {row.values_per_input:>5} "
+                f"{row.hidden_width:>8} {row.instances:>10} {row.max_weight_error:>10.3e} "
+                f"{row.median_weight_error:>10.3e} {eta:>10} {row.tau:>10.3e} {budget:>9}"
+            )
+        lines += [
+            f"random parameters {self.random_params:,} ({self.random_multiple:.2f}x target), "
+            f"kept {self.kept_params:,} ({self.kept_multiple:.2f}x target)",
+            f"error sup_x ||F(x) - G(x)||_2: certified <= {self.certified:.4e}, "
+            f"measured {self.measured:.4e}",
+            "time: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items()),
+        ]
+        if any(r.budget_values_per_input is not None for r in self.layers):
+            lines.append("n budget: n the per-weight budget η_i would need (~ = extrapolated)")
+        return "\n".join(lines)
