@@ -20,13 +20,17 @@ def wall(func, *args, **kwargs):
     return result, time.perf_counter() - start
 
 
+PEAK_MB = (
+    "int([x for x in open('/proc/self/status') if x.startswith('VmHWM')][0].split()[1]) / 1024"
+)
+"""Python expression: this process's peak resident memory so far, in MB (Linux)."""
+
+
 def peak_rss_mb(code: str) -> dict:
     """Run ``code`` in a fresh interpreter; return its peak resident memory (``VmHWM``) before and
     after the measured part. ``code`` must print one line ``BASELINE`` between setup and work."""
     script = (
-        "import sys\n"
-        "def hwm():\n"
-        "    return int([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]) / 1024\n"
+        f"def hwm():\n    return {PEAK_MB}\n"
         + code.replace("print('BASELINE')", "baseline = hwm()")
         + "\nprint(baseline, hwm())\n"
     )
@@ -44,6 +48,16 @@ def machine() -> dict:
         "numpy": np.__version__,
         "processor": platform.processor() or platform.machine(),
     }
+
+
+def load(name: str) -> dict:
+    """Earlier results of ``name`` (so that a partial re-run keeps the other sections)."""
+    path = RESULTS / f"{name}.json"
+    if not path.exists():
+        return {}
+    payload = json.loads(path.read_text())
+    payload.pop("machine", None)
+    return payload
 
 
 def save(name: str, payload: dict) -> Path:

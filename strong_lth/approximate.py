@@ -14,7 +14,7 @@ import numpy as np
 
 from . import bounds
 from ._validation import check_choice, check_int, check_real, resolve_seed
-from .certify import certify
+from .certify import certified_error, certify
 from .constructions import CONSTRUCTIONS
 from .distributions import get_distribution
 from .exceptions import InvalidParameterError, TheoryAssumptionWarning
@@ -63,26 +63,42 @@ class _Layer:
     cache: dict = field(default_factory=dict)
 
     def __call__(self, n: int):
+        """``(τ, max|Δ|, packed keep)`` of this layer's ticket at ``n`` values per input."""
         if n not in self.cache:
-            start = time.perf_counter()
+            begin = time.perf_counter()
             values = tuple(n if k == self.index - 1 else 1 for k in range(self.network.depth // 2))
-            u, v = self.network.with_values_per_input(values).gadget_weights(self.index)
             choose = CONSTRUCTIONS[self.construction]
-            keep, _ = choose(self.weights, u, v, solver=self.solver, tol=self.tol)
-            products = v * u[None]
-            a = np.where(keep & (u > 0)[None], products, 0.0).sum(axis=2)
-            b = np.where(keep & (u < 0)[None], products, 0.0).sum(axis=2)
+            keep, (a, b), _ = choose(
+                self.weights,
+                self.network.with_values_per_input(values),
+                self.index,
+                solver=self.solver,
+                tol=self.tol,
+                start=self._start(n),
+            )
             delta = np.hstack([a - self.weights, self.weights - b])
-            self.cache[n] = (float(np.linalg.norm(delta, 2)), float(np.abs(delta).max()), keep)
-            self.seconds += time.perf_counter() - start
+            tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max())
+            self.cache[n] = (tau, worst, np.packbits(keep, axis=2))
+            self.seconds += time.perf_counter() - begin
             if self.progress:
-                tau, worst, _ = self.cache[n]
                 print(
                     f"layer {self.index}: n = {n}, τ = {tau:.3e}, max|Δ| = {worst:.3e} "
-                    f"({time.perf_counter() - start:.1f} s)",
+                    f"({time.perf_counter() - begin:.1f} s)",
                     file=sys.stderr,
                 )
         return self.cache[n]
+
+    def keep(self, n: int) -> np.ndarray:
+        """The construction's ``keep`` array at ``n`` (solved if not cached)."""
+        return np.unpackbits(self(n)[2], axis=2, count=n).astype(bool)
+
+    def _start(self, n: int):
+        """Warm start for ``n``: the keep of the nearest smaller evaluated n (all its copies
+        exist here), else of the nearest larger one; only with a tolerance."""
+        if self.tol is None or not self.cache:
+            return None
+        smaller = [m for m in self.cache if m < n]
+        return self.keep(max(smaller) if smaller else min(self.cache))
 
     def smallest(self, measure: int, goal: float, start: int, cap: int) -> int:
         """Smallest n (bisection over nested networks) whose figure ``measure`` (0 = τ,
@@ -141,10 +157,7 @@ def _budget_split(norms, input_radius, eps):
     weights = 1.0 / (reach * after)
 
     def recursion(theta):
-        error = 0.0
-        for tau, norm, r in zip(theta * weights, norms, reach):
-            error = tau * (r + error) + norm * error
-        return error
+        return certified_error(theta * weights, norms, input_radius)
 
     low, high = 0.0, eps / weights.max() / len(norms) * 4 + eps
     while recursion(high) < eps:
@@ -153,14 +166,6 @@ def _budget_split(norms, input_radius, eps):
         middle = (low + high) / 2
         low, high = (middle, high) if recursion(middle) <= eps else (low, middle)
     return low * weights
-
-
-def _certified(taus, norms, input_radius):
-    error, reach = 0.0, input_radius
-    for tau, norm in zip(taus, norms):
-        error = tau * (reach + error) + norm * error
-        reach *= norm
-    return error
 
 
 def approximate(
@@ -274,7 +279,7 @@ def approximate(
         etas = np.atleast_1d(bounds.per_weight_precision(eps, widths[:-1], widths[1:], depth))
     masks = []
     for layer, n in zip(layers, chosen):
-        masks += gadget_masks(layer(n)[2])
+        masks += gadget_masks(layer.keep(n))
     search_seconds = time.perf_counter() - start
     budget = [None] * depth
     if eps is not None:
@@ -359,7 +364,7 @@ def _search(layers, goals, norms, input_radius, eps, cap):
         while chosen[k] > 1:
             trial = [*chosen[:k], chosen[k] - 1, *chosen[k + 1 :]]
             taus = [layer(n)[0] for layer, n in zip(layers, trial)]
-            if _certified(taus, norms, input_radius) > eps:
+            if certified_error(taus, norms, input_radius) > eps:
                 break
             chosen = trial
     return chosen

@@ -21,7 +21,7 @@ from .exceptions import CertificationError, InvalidParameterError
 from .networks import ReLUNetwork
 from .ticket import gadget_network
 
-__all__ = ["Certificate", "certify", "gadget_form"]
+__all__ = ["Certificate", "certified_error", "certify", "gadget_form"]
 
 AGREEMENT = 1e-9
 """Relative tolerance for two evaluations of the same function (a network and its gadget form,
@@ -137,19 +137,22 @@ def _network_gadgets(target, network):
     return pairs
 
 
-def _certified_bound(weights, pairs, input_radius):
-    """THEORY section 5 recursion; returns ``(e_l, ||W_i||, τ_i, Δ_i list)``."""
-    norms, taus, deltas = [], [], []
+def certified_error(taus, norms, input_radius: float) -> float:
+    """THEORY section 5: ``e_i = τ_i (R_{i-1} + e_{i-1}) + ||W_i||_2 e_{i-1}``, ``e_0 = 0``,
+    ``R_0 = input_radius``, ``R_i = ||W_i||_2 R_{i-1}``; returns ``e_l``."""
     error, reach = 0.0, input_radius
-    for w, (a, b) in zip(weights, pairs):
-        delta = np.hstack([a - w, w - b])
-        norm, tau = np.linalg.norm(w, 2), np.linalg.norm(delta, 2)
+    for tau, norm in zip(taus, norms):
         error = tau * (reach + error) + norm * error
         reach *= norm
-        norms.append(norm)
-        taus.append(tau)
-        deltas.append(delta)
-    return error, np.array(norms), np.array(taus), deltas
+    return error
+
+
+def _certified_bound(weights, pairs, input_radius):
+    """Returns ``(e_l, ||W_i||, τ_i, Δ_i list)`` of a gadget network."""
+    deltas = [np.hstack([a - w, w - b]) for w, (a, b) in zip(weights, pairs)]
+    norms = np.array([np.linalg.norm(w, 2) for w in weights])
+    taus = np.array([np.linalg.norm(delta, 2) for delta in deltas])
+    return certified_error(taus, norms, input_radius), norms, taus, deltas
 
 
 def _forward(network, x):
@@ -289,9 +292,15 @@ def certify(
     if isinstance(network, ReLUNetwork):
         _check_agreement(network, gadget, rng, radius)
     measured, where = measure_worst_case(
-        target, gadget, radius=radius, sphere=not target.has_bias, rng=rng,
-        samples=samples, starts=starts, ascent_steps=ascent_steps,
-    )  # fmt: skip
+        target,
+        gadget,
+        radius=radius,
+        sphere=not target.has_bias,
+        rng=rng,
+        samples=samples,
+        starts=starts,
+        ascent_steps=ascent_steps,
+    )
     if measured > certified * (1 + AGREEMENT):
         raise CertificationError(
             f"measured error {measured!r} exceeds the certified bound {certified!r} at input "

@@ -29,6 +29,7 @@ _MUL2 = np.uint64(0x94D049BB133111EB)
 _SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
 _MANTISSA_SHIFT = np.uint64(12)  # keep the top 52 bits of the hash
 _SCALE = 2.0**-52
+_BLOCK = 1 << 20
 
 
 def _mix64(z: np.ndarray) -> np.ndarray:
@@ -214,9 +215,21 @@ class RandomNetwork:
         return check_int("layer", layer, low=1, high=self.depth)
 
     def _weights(self, layer: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Weights at validated non-negative integer positions."""
-        u = _counter_uniforms(self.seed, layer, rows.astype(np.uint64), cols.astype(np.uint64))
-        return self.distribution.from_uniform(u)
+        """Weights at validated non-negative integer positions, generated in slabs of about
+        :data:`_BLOCK` numbers along the first axis so that the hashing temporaries stay small
+        beside the output."""
+        rows, cols = np.broadcast_arrays(rows.astype(np.uint64), cols.astype(np.uint64))
+        out = np.empty(rows.shape)
+        if out.size == 0 or out.ndim == 0:
+            out[...] = self.distribution.from_uniform(
+                _counter_uniforms(self.seed, layer, rows, cols)
+            )
+            return out
+        step = max(1, _BLOCK // max(1, out[0].size))
+        for lo in range(0, len(out), step):
+            u = _counter_uniforms(self.seed, layer, rows[lo : lo + step], cols[lo : lo + step])
+            out[lo : lo + step] = self.distribution.from_uniform(u)
+        return out
 
     def entries(self, layer: int, rows: Any, cols: Any) -> np.ndarray:
         """Weights ``M_layer[rows, cols]`` at broadcast integer positions.

@@ -99,8 +99,12 @@ def test_save_and_load_regenerate_the_same_pruned_network(tmp_path):
 
 
 @settings(max_examples=25)
-@given(target=relu_networks(max_width=4, max_depth=3), n=st.integers(1, 12), seed=seeds,
-       construction=st.sampled_from(["pensia", "malach"]))  # fmt: skip
+@given(
+    target=relu_networks(max_width=4, max_depth=3),
+    n=st.integers(1, 12),
+    seed=seeds,
+    construction=st.sampled_from(["pensia", "malach"]),
+)
 def test_measured_never_exceeds_certified(target, n, seed, construction):
     with pytest.warns() if target.assumption_violations() else _no_warning():
         ticket = approximate(target, values_per_input=n, construction=construction, rng=seed)
@@ -144,8 +148,9 @@ def test_automatic_mode_is_minimal_per_layer_along_the_nested_networks():
     for k in range(len(chosen)):
         if chosen[k] == 1:
             continue
-        fewer = approximate(target, values_per_input=[*chosen[:k], chosen[k] - 1, *chosen[k + 1:]],
-                            rng=4)  # fmt: skip
+        fewer = approximate(
+            target, values_per_input=[*chosen[:k], chosen[k] - 1, *chosen[k + 1 :]], rng=4
+        )
         assert fewer.report.certified > 0.02 * (1 - 1e-9)
 
 
@@ -155,9 +160,11 @@ def test_exact_solver_errors_never_increase_with_n():
     for n in range(1, 16):
         ticket = approximate(target, values_per_input=n, rng=9)
         deltas = np.concatenate(
-            [np.hstack([a - w, w - b]).ravel()
-             for (a, b), w in zip(ticket.gadgets(), target.weights)]
-        )  # fmt: skip
+            [
+                np.hstack([a - w, w - b]).ravel()
+                for (a, b), w in zip(ticket.gadgets(), target.weights)
+            ]
+        )
         if previous is not None:  # nested pools: the optimum over a superset is no worse
             assert np.all(np.abs(deltas) <= np.abs(previous) + IDENTITY)
         previous = deltas
@@ -167,8 +174,9 @@ def test_certified_error_never_increases_with_n_for_exact_solver():
     # Entry magnitudes of Δ never grow with n (test above), but a spectral norm can grow when
     # entries shrink and change sign, so this is checked on a sweep rather than implied.
     target = small_target(seed=6, widths=(4, 8, 3))
-    certified = [approximate(target, values_per_input=n, rng=1).report.certified
-                 for n in range(1, 24)]  # fmt: skip
+    certified = [
+        approximate(target, values_per_input=n, rng=1).report.certified for n in range(1, 24)
+    ]
     assert np.all(np.diff(certified) <= 1e-12)
 
 
@@ -257,5 +265,11 @@ def test_bad_ticket_files_and_masks(tmp_path):
     with pytest.raises(InvalidParameterError, match=r"`masks` must hold one array per random"):
         Ticket(0, RandomNetwork(0, (2, 2), 1).distribution, (2, 2), (1,), "pensia", ())
     with pytest.raises(InvalidParameterError, match=r"`masks` layer 1 must index inside"):
-        Ticket(0, RandomNetwork(0, (2, 2), 1).distribution, (2, 2), (1,), "pensia",
-               (np.array([[5, 0]]), np.zeros((0, 2))))  # fmt: skip
+        Ticket(
+            0,
+            RandomNetwork(0, (2, 2), 1).distribution,
+            (2, 2),
+            (1,),
+            "pensia",
+            (np.array([[5, 0]]), np.zeros((0, 2))),
+        )

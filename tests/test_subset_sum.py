@@ -122,6 +122,23 @@ def test_cpsat_agrees_with_mitm_within_its_quantization_bound(n):
     assert np.all(np.abs(cpsat.errors - exact.errors) <= slack)
 
 
+def test_cpsat_grid_stays_in_int64_whatever_the_magnitudes():
+    # tiny values and a far target: the grid scales with the target, the model stays small
+    result = solve([1e-200, -3e-201, 2e-200], 1.5, method="cpsat")
+    assert result.status == Status.OPTIMAL
+    assert result.error <= 1.5 - 3e-200 + result.quantization_bound
+
+
+def test_cpsat_default_portfolio_solves_what_one_worker_stalls_on():
+    # found by hypothesis: one CP-SAT worker finds no subset at all here within seconds
+    a, b, c, d = 0.45587881558782484, 0.5398786310194827, -0.8002262830077376, 0.0012515988795944732
+    values = [a, b, a, a, c, d, c, -9.3e-241]
+    result = solve(values, -0.5754406149030078, method="cpsat", time_limit=30)
+    exact = solve(values, -0.5754406149030078)
+    assert result.status == Status.OPTIMAL
+    assert abs(result.error - exact.error) <= result.quantization_bound
+
+
 def test_cpsat_time_limit_is_a_status():
     values = np.random.default_rng(0).uniform(-1, 1, 80)
     result = solve(values, 0.123456789, method="cpsat", time_limit=0.2)
@@ -166,8 +183,9 @@ def test_batch_equals_a_loop_of_solves(seed, method, n):
     for b in range(6):
         single = solve(values[b], targets[b], method=method, rng=None)
         if METHODS[method].randomized:  # the batch gave instance b its own stream
-            single = solve_batch(values[b : b + 1], targets[b : b + 1], method=method,
-                                 rng=_FixedSeeds(seeds_used[b]))[0]  # fmt: skip
+            single = solve_batch(
+                values[b : b + 1], targets[b : b + 1], method=method, rng=_FixedSeeds(seeds_used[b])
+            )[0]
         assert np.array_equal(batch.masks[b], single.mask)
         assert batch.errors[b] == pytest.approx(single.error, abs=rounding_slack(values[b])[0])
         assert batch.status[b] == single.status
@@ -281,7 +299,7 @@ def test_warmup_compiles_every_numba_kernel():
         (lambda: solve([0.1], 0.0, rng=-1), r"`rng` must be None, a non-negative integer seed"),
         (lambda: solve([0.1], 0.0, method="dp", resolution=0.0), r"`resolution` must be in \(0"),
         (lambda: solve([0.1], 0.0, method="local", restarts=-1), r"`restarts` must be in \[0"),
-        (lambda: solve([0.1], 0.0, method="cpsat", workers=0), r"`workers` must be in \[1"),
+        (lambda: solve([0.1], 0.0, method="cpsat", workers=-1), r"`workers` must be in \[0"),
         (lambda: solve([0.1], 0.0, method="dp", max_cells=0), r"`max_cells` must be in \[1"),
         (
             lambda: solve([1.0, 2.0], 0.0, method="dp", resolution=1e-9, max_cells=1000),

@@ -1,6 +1,7 @@
 """Constructions: target layer + random gadget weights -> which random weights to keep.
 
-Each construction is a function ``choose(weights, u, v, *, solver) -> (keep, status)`` for one
+Each construction is a function
+``choose(weights, network, layer, *, solver, tol, start) -> (keep, sums, status)`` for one
 layer pair (see :func:`strong_lth.constructions.pensia.choose`); :data:`CONSTRUCTIONS` maps
 names to them. Adding one means writing such a function and registering it here.
 """

@@ -19,40 +19,63 @@ class Pools:
     ----------
     copies : ndarray of int64, shape (2, d_in, L)
         ``copies[s, j, m]`` is the copy index ``k`` of the m-th value of input j's pool of sign s
-        (s = 0 positive, 1 negative); padding past ``lengths[s, j]`` points at copy 0.
+        (s = 0 positive, 1 negative), in increasing k; padding past ``lengths[s, j]`` is copy 0.
     lengths : ndarray of int64, shape (2, d_in)
         Pool sizes, at most ``max_values``.
     values : ndarray of float64, shape (2, d_out, d_in, L)
         ``values[s, r, j, m] = v[r, j, copies[s, j, m]] * u[j, copies[s, j, m]]``.
-    n_copies : int
-        ``n``, the number of copies per input in the random network.
+    signs : ndarray of bool, shape (2, d_in, n)
+        ``signs[s, j, k]``: copy k of input j belongs to the pool of sign s (``u > 0``, ``u < 0``).
     """
 
     copies: np.ndarray
     lengths: np.ndarray
     values: np.ndarray
-    n_copies: int
+    signs: np.ndarray
 
     @property
     def shape(self):
         """``(d_out, d_in)`` of the target layer."""
         return self.values.shape[1:3]
 
+    def _in_pool(self):
+        return np.arange(self.values.shape[-1]) < self.lengths[:, None, :, None]
+
     def selected(self, chosen):
         """Which copies are kept, shape ``(d_out, d_in, n)``, from a pool mask ``chosen`` of shape
         ``(2, d_out, d_in, L)`` (the two signs' pools are disjoint, so their union is exact)."""
         d_out, d_in = self.shape
-        keep = np.zeros((d_out, d_in, self.n_copies), dtype=bool)
+        keep = np.zeros((d_out, d_in, self.signs.shape[2]), dtype=bool)
         s, r, j, m = np.nonzero(chosen)
         keep[r, j, self.copies[s, j, m]] = True
         return keep
+
+    def from_keep(self, keep):
+        """The pool mask of an earlier ``keep`` (over any number of copies), and per instance
+        whether it carries over: every kept copy of the instance's sign exists here, in the pool.
+
+        Weights depend only on their position, so a carried-over subset has the same sum here.
+        """
+        d_out, d_in = self.shape
+        n = self.signs.shape[2]
+        now = np.zeros((d_out, d_in, n), dtype=bool)
+        now[:, :, : keep.shape[2]] = keep[:, :, :n]
+        outputs = np.arange(d_out)[None, :, None, None]
+        inputs = np.arange(d_in)[None, None, :, None]
+        chosen = now[outputs, inputs, self.copies[:, None]] & self._in_pool()
+        wanted = np.stack([np.count_nonzero(now & sign, axis=2) for sign in self.signs])
+        lost = keep[:, :, n:].any(axis=2)  # copies this network does not have
+        return chosen, (chosen.sum(axis=3) == wanted) & ~lost[None]
 
 
 def sign_pools(u, v, max_values=None):
     """Gather both sign pools of every ``(r, j)`` from the gadget weights ``u`` (d_in, n) and
     ``v`` (d_out, d_in, n); a pool larger than ``max_values`` keeps its first ``max_values``
-    values (a sub-pool: any subset of it is still a valid subset of the whole pool)."""
-    d_in, n = u.shape
+    values (a sub-pool: any subset of it is still a valid subset of the whole pool).
+
+    Called as ``sign_pools(*network.gadget_weights(i))``, ``v`` is freed on return: the pools
+    replace it, so a wide layer never holds both at once."""
+    d_in = u.shape[0]
     signs = np.stack([u > 0, u < 0])  # (2, d_in, n); u == 0 units never help
     lengths = signs.sum(axis=2)
     if max_values is not None:
@@ -63,5 +86,7 @@ def sign_pools(u, v, max_values=None):
     used = np.arange(width) < lengths[:, :, None]
     copies = np.where(used, copies, 0)
     rows = np.arange(d_in)[None, :, None]
-    values = v[:, rows, copies].transpose(1, 0, 2, 3) * u[rows, copies][:, None]
-    return Pools(copies=copies, lengths=lengths, values=values, n_copies=n)
+    outputs = np.arange(v.shape[0])[None, :, None, None]
+    values = v[outputs, rows[:, None], copies[:, None]]  # (2, d_out, d_in, L), one allocation
+    values *= u[rows, copies][:, None]
+    return Pools(copies=copies, lengths=lengths, values=values, signs=signs)

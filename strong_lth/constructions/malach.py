@@ -10,12 +10,12 @@ from ..subset_sum import Status
 from ._pools import sign_pools
 
 
-def choose(weights, u, v, *, solver=None, tol=None):
+def choose(weights, network, layer, *, solver=None, tol=None, start=None):
     """Keep, for every target weight and sign pool, the one product closest to the weight.
 
     Same gadget and return values as :func:`strong_lth.constructions.pensia.choose`, but each
-    subset has exactly one element (none when the pool is empty), so ``solver`` and ``tol`` are
-    unused.
+    subset has exactly one element (none when the pool is empty), so ``solver``, ``tol`` and
+    ``start`` are unused.
 
     Notes
     -----
@@ -23,7 +23,7 @@ def choose(weights, u, v, *, solver=None, tol=None):
     about ``2^(-m)`` for the best subset, which is why [M] needs polynomial width where [P] needs
     logarithmic width. The status is OPTIMAL: the argmin over the pool is exact.
     """
-    pools = sign_pools(u, v)
+    pools = sign_pools(*network.gadget_weights(layer))
     distance = np.abs(pools.values - weights[None, :, :, None])
     width = distance.shape[-1]
     empty = pools.lengths[:, None, :, None] <= np.arange(width)
@@ -34,4 +34,5 @@ def choose(weights, u, v, *, solver=None, tol=None):
         np.put_along_axis(chosen, best, True, axis=-1)
         chosen &= ~empty
     status = np.full(distance.shape[:3], Status.OPTIMAL, dtype=np.int8)
-    return pools.selected(chosen), status
+    sums = np.where(chosen, pools.values, 0.0).sum(axis=-1)
+    return pools.selected(chosen), sums, status

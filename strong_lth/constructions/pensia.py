@@ -6,7 +6,7 @@ Logarithmic Over-Parameterization is Sufficient.* NeurIPS 2020, arXiv:2006.07990
 
 import numpy as np
 
-from ..subset_sum import METHODS, solve_batch
+from ..subset_sum import METHODS, Status, solve_batch
 from ._pools import sign_pools
 
 FIRST_PASS_VALUES = 16
@@ -15,16 +15,18 @@ those still above the tolerance on 8 more at a time: most instances of a wide la
 cheaply, and the exponential cost of large pools is paid only by the few that need them."""
 
 
-def choose(weights, u, v, *, solver="mitm", tol=None):
+def choose(weights, network, layer, *, solver="mitm", tol=None, start=None):
     """Choose, for every target weight, the subsets of its two sign pools closest to it.
 
     Parameters
     ----------
     weights : ndarray, shape (d_out, d_in)
         Target layer ``W_i`` (bias-augmented if the target has biases).
-    u, v : ndarray
-        Gadget weights of the random network, ``u`` (d_in, n), ``v`` (d_out, d_in, n)
+    network : RandomNetwork
+        The random network; only its gadget weights of target layer ``layer`` are read
         (:meth:`~strong_lth.random_network.RandomNetwork.gadget_weights`).
+    layer : int
+        Target layer ``i`` (1-based): the pair ``M_{2i-1}``, ``M_{2i}`` is pruned.
     solver : str
         A :data:`~strong_lth.subset_sum.METHODS` name; the ``2 d_out d_in`` instances of the
         layer go to :func:`~strong_lth.subset_sum.solve_batch` together.
@@ -33,11 +35,17 @@ def choose(weights, u, v, *, solver="mitm", tol=None):
         Otherwise an instance may stop at any subset within ``tol`` of its weight, found on a
         prefix of its pool (see :data:`FIRST_PASS_VALUES`); the rest are solved on longer
         prefixes, up to the whole pool.
+    start : ndarray of bool, shape (d_out, d_in, n'), optional
+        ``keep`` of an earlier call on the same random network at any n' (with ``tol``): every
+        instance whose earlier subset exists here and is within ``tol`` keeps it unsolved. Since
+        pools are nested, a search over n re-solves only the instances that still need it.
 
     Returns
     -------
     keep : ndarray of bool, shape (d_out, d_in, n)
         ``keep[r, j, k]``: the weight from unit ``(j, k)`` to output ``r`` is kept.
+    sums : ndarray, shape (2, d_out, d_in)
+        The chosen subsets' sums, ``A`` then ``B`` (as the solver reported them).
     status : ndarray of int8, shape (2, d_out, d_in)
         Solver status per instance (positive pool first), about the values it was given.
 
@@ -49,15 +57,25 @@ def choose(weights, u, v, *, solver="mitm", tol=None):
     Uniform[-1, 1] weights; [P] Theorem 1 needs ``n = O(log(d_in d_out l / min(ε, δ)))``.
     Pools above the solver's size limit use their first values only (a sub-pool).
     """
-    pools = sign_pools(u, v, METHODS[solver].max_n)
+    pools = sign_pools(*network.gadget_weights(layer), METHODS[solver].max_n)
     d_out, d_in = weights.shape
     width = pools.values.shape[-1]
     values = pools.values.reshape(-1, width)
     targets = np.broadcast_to(weights, (2, d_out, d_in)).reshape(-1)
     lengths = np.broadcast_to(pools.lengths[:, None, :], (2, d_out, d_in)).reshape(-1)
     chosen = np.zeros(values.shape, dtype=bool)
-    status = np.empty(len(targets), dtype=np.int8)
+    sums = np.zeros(len(targets))
+    status = np.full(len(targets), Status.WITHIN_TOLERANCE, dtype=np.int8)
     todo = np.arange(len(targets))
+    if start is not None and tol is not None:
+        earlier, carried = pools.from_keep(start)
+        earlier = earlier.reshape(values.shape)
+        earlier_sums = np.zeros(len(targets))
+        for m in range(width):  # column by column: no temporary of the size of ``values``
+            earlier_sums += np.where(earlier[:, m], values[:, m], 0.0)
+        done = carried.reshape(-1) & (np.abs(earlier_sums - targets) <= tol)
+        chosen[done], sums[done] = earlier[done], earlier_sums[done]
+        todo = np.flatnonzero(~done)
     prefix = width if tol is None else min(FIRST_PASS_VALUES, width)
     while todo.size:
         used = np.minimum(lengths[todo], prefix)
@@ -66,9 +84,10 @@ def choose(weights, u, v, *, solver="mitm", tol=None):
         )
         chosen[todo] = False
         chosen[todo, :prefix] = result.masks
-        status[todo] = result.status
+        sums[todo], status[todo] = result.values, result.status
         if prefix == width:
             break
         todo = todo[(result.errors > tol) & (lengths[todo] > prefix)]
         prefix = min(prefix + 8, width)
-    return pools.selected(chosen.reshape(2, d_out, d_in, width)), status.reshape(2, d_out, d_in)
+    shape = (2, d_out, d_in)
+    return pools.selected(chosen.reshape(*shape, width)), sums.reshape(shape), status.reshape(shape)

@@ -9,7 +9,7 @@ import numpy as np
 from numba import prange
 
 from .._config import batch, kernel
-from ._chunks import chunk_range
+from ._chunks import chunk_range, longest
 
 MAX_N = 24
 """Largest n enumerated: a table of ``2^24`` sums (128 MB)."""
@@ -40,9 +40,7 @@ def _bruteforce_kernel(values, n, target, mask_out, table):
 def bruteforce_batch(chunks, values, lengths, targets, masks, sums):
     """Solve ``len(targets)`` instances exhaustively, in parallel over chunks of instances."""
     batch_size = targets.shape[0]
-    max_n = 0
-    for b in range(batch_size):
-        max_n = max(max_n, lengths[b])
+    max_n = longest(lengths)
     for c in prange(chunks):
         lo, hi = chunk_range(c, chunks, batch_size)
         table = np.empty(1 << max_n, np.float64)

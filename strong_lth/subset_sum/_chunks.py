@@ -14,6 +14,15 @@ def n_chunks(batch_size: int) -> int:
 
 
 @kernel
+def longest(lengths):
+    """Largest entry of ``lengths`` (0 for none): sizes the scratch buffers of a chunk."""
+    top = 0
+    for length in lengths:
+        top = max(top, length)
+    return top
+
+
+@kernel
 def chunk_range(chunk, chunks, batch_size):
     """Half-open range ``[lo, hi)`` of instances handled by ``chunk`` out of ``chunks``."""
     return chunk * batch_size // chunks, (chunk + 1) * batch_size // chunks

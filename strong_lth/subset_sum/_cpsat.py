@@ -12,16 +12,19 @@ from ortools.sat.python import cp_model
 from ._result import Status
 
 DEFAULT_RELATIVE_RESOLUTION = 2.0**-40
-"""Default grid step relative to ``max |v|``: coefficients stay below ``2^40`` (sums well inside
-int64) while the quantisation bound, about ``n 2^-40``, is far below any optimum up to n = 32."""
+"""Default grid step relative to ``max(max |v|, |target|)``: coefficients stay below ``2^40``
+(sums well inside int64) while the quantisation bound, about ``n 2^-40``, is far below any
+optimum up to n = 32."""
 
 
-def default_resolution(values, lengths, tol):
-    """Grid step per instance: ``max|v| 2^-40``, coarsened to ``tol / (4 (n + 1))`` when a tolerance
-    makes a coarser grid (a faster model) harmless."""
+def default_resolution(values, lengths, targets, tol):
+    """Grid step per instance: ``max(max|v|, |t|) 2^-40``, so every coefficient and the target
+    stay below ``2^40`` in grid units (far inside int64, whatever the magnitudes), coarsened to
+    ``tol / (4 (n + 1))`` when a tolerance makes a coarser grid (a faster model) harmless."""
     n = values.shape[1]
     used = np.arange(n) < lengths[:, None]
     scale = np.max(np.where(used, np.abs(values), 0.0), axis=1, initial=0.0)
+    scale = np.maximum(scale, np.abs(targets))
     q = np.where(scale > 0, scale, 1.0) * DEFAULT_RELATIVE_RESOLUTION
     if tol is not None:
         q = np.maximum(q, tol / (4.0 * (lengths + 1)))

@@ -13,7 +13,7 @@ import numpy as np
 from numba import prange
 
 from .._config import batch, kernel
-from ._chunks import chunk_range
+from ._chunks import chunk_range, longest
 
 UNREACHED = np.iinfo(np.int32).max
 BASE = -1
@@ -79,11 +79,8 @@ def _dp_kernel(values, n, target, q, mask_out, first, steps):
 def dp_batch(chunks, values, lengths, targets, resolution, cells, masks, sums):
     """Solve ``len(targets)`` instances on their grids (``cells[b]`` from :func:`grid_cells`)."""
     batch_size = targets.shape[0]
-    max_cells = 1
-    max_n = 1
-    for b in range(batch_size):
-        max_cells = max(max_cells, cells[b])
-        max_n = max(max_n, lengths[b])
+    max_cells = longest(cells)
+    max_n = longest(lengths)
     for c in prange(chunks):
         lo, hi = chunk_range(c, chunks, batch_size)
         first = np.empty(max_cells, np.int32)

@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from .._config import batch, kernel
-from ._chunks import chunk_range
+from ._chunks import chunk_range, longest
 
 MAX_N = 48
 """Largest n solved: four scratch lists of ``2^24`` sums, about 540 MB."""
@@ -195,9 +195,7 @@ def _allocate(max_n):
 def mitm_batch(chunks, values, lengths, targets, tol, masks, sums, early):
     """Solve ``len(targets)`` instances in parallel; row ``b`` uses ``values[b, :lengths[b]]``."""
     batch_size = targets.shape[0]
-    max_n = 0
-    for b in range(batch_size):
-        max_n = max(max_n, lengths[b])
+    max_n = longest(lengths)
     for c in prange(chunks):
         lo, hi = chunk_range(c, chunks, batch_size)
         a0, a1, b0, b1 = _allocate(max_n)

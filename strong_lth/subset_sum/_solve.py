@@ -121,7 +121,7 @@ def _run_cpsat(values, lengths, targets, tol, time_limit, seeds, options):
     if options["resolution"] is not None:
         resolution = np.full(len(targets), options["resolution"])
     else:
-        resolution = _cpsat.default_resolution(values, lengths, tol)
+        resolution = _cpsat.default_resolution(values, lengths, targets, tol)
     for b, n in enumerate(lengths):
         sums[b], status[b] = _cpsat.cpsat_solve(
             values[b, :n],
@@ -161,7 +161,7 @@ METHODS: dict[str, Method] = {
             "OR-Tools CP-SAT integer program on a quantised grid",
             grid=True,
             time_limit=True,
-            options={"resolution": None, "workers": 1},
+            options={"resolution": None, "workers": 0},
         ),
     )
 }
@@ -183,7 +183,7 @@ def _check_options(method: Method, options: dict[str, Any]) -> dict[str, Any]:
     if "restarts" in options:
         merged["restarts"] = check_int("restarts", options["restarts"], low=0)
     if "workers" in options:
-        merged["workers"] = check_int("workers", options["workers"], low=1)
+        merged["workers"] = check_int("workers", options["workers"], low=0)
     return merged
 
 
@@ -273,7 +273,9 @@ def solve(values, target, *, method="mitm", tol=None, time_limit=None, rng=None,
           ``max_cells``; default ``q = sum|v| / max_cells``, coarsened to ``tol / (2(n+1))``).
         - ``"greedy"``: largest magnitude first, keep what helps.
         - ``"local"``: greedy, then seeded local search (option ``restarts``, default 8).
-        - ``"cpsat"``: OR-Tools CP-SAT on the grid (options ``resolution``, ``workers``).
+        - ``"cpsat"``: OR-Tools CP-SAT on the grid (options ``resolution``; ``workers``, default
+          0 = CP-SAT's portfolio on every core: with one worker, CP-SAT can stall on
+          coefficients near ``2^40`` without finding even the empty subset).
     tol : float, optional
         Acceptable error. ``mitm`` may stop at the first subset within ``tol``; ``cpsat`` stops
         once within ``tol``; any answer within ``tol`` that is not proven optimal has status
