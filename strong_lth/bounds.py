@@ -290,11 +290,8 @@ def pensia_width(d_in, d_out, depth, eps, delta, *, C=1.0):
     >>> pensia_width([1, 2], 5, 1, 0.1, 0.01).shape
     (2,)
     """
-    e, dl, a, b, nl = _pensia_log(eps, delta, d_in, d_out, depth)
-    c = _c(C)
-    _broadcast(d_in=a, d_out=b, depth=nl, eps=e, delta=dl, C=c)
-    w = c * a * np.log(a * b * nl / np.minimum(e, dl))
-    return _out(w, d_in, d_out, depth, eps, delta, C)
+    n = pensia_values_per_input(d_in, d_out, depth, eps, delta, C=C)
+    return _out(np.asarray(d_in, dtype=np.float64) * n, d_in, d_out, depth, eps, delta, C)
 
 
 def malach_width(d, depth, eps, delta, *, C=1.0):
