@@ -7,6 +7,7 @@ catch the toolkit's errors without catching unrelated ones.
 __all__ = [
     "CertificationError",
     "InvalidParameterError",
+    "NotFittedError",
     "SolverError",
     "StrongLTHError",
     "TheoryAssumptionWarning",
@@ -24,6 +25,10 @@ class InvalidParameterError(StrongLTHError, ValueError, TypeError):
     "`eps` must be in (0, 1); got 1.5.". It subclasses both ValueError and TypeError so that
     code written against NumPy/scikit-learn conventions catches it either way.
     """
+
+
+class NotFittedError(StrongLTHError, ValueError, AttributeError):
+    """``predict`` or ``score`` was called before ``fit`` (as scikit-learn's NotFittedError)."""
 
 
 class SolverError(StrongLTHError, RuntimeError):

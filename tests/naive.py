@@ -21,3 +21,17 @@ def subset_sum_optimum(values, target):
     mask = np.zeros(len(values), dtype=bool)
     mask[list(best_subset)] = True
     return best_error, mask
+
+
+def neuron_subset_optimum(columns, y):
+    """Smallest and second smallest training MSE ``mean((Σ_{i in S} columns[:, i] - y)²)`` over
+    all ``2^m`` subsets S of the columns, each sum formed afresh; returns (best, second, mask)."""
+    columns = np.asarray(columns, dtype=float)
+    errors, masks = [], []
+    for bits in itertools.product((False, True), repeat=columns.shape[1]):
+        mask = np.array(bits, dtype=bool)
+        errors.append(float(np.mean((columns[:, mask].sum(axis=1) - y) ** 2)))
+        masks.append(mask)
+    order = np.argsort(errors, kind="stable")
+    second = errors[order[1]] if len(errors) > 1 else math.inf
+    return errors[order[0]], second, masks[order[0]]
