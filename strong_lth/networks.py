@@ -2,12 +2,14 @@
 
 A network with widths ``d_0, ..., d_l`` computes ``F(x) = W_l σ(W_{l-1} ··· σ(W_1 x))`` (THEORY
 section 1), with an optional bias added after every matrix. This module holds the data, the forward
-pass, the bias augmentation that makes every construction bias-free, npz input/output and random
-sampling; the constructions build on it.
+pass, the bias augmentation that makes every construction bias-free, npz input/output, import from
+scikit-learn and PyTorch (optional dependencies, imported only when used), export to PyTorch, and
+random sampling; the constructions build on it.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +29,27 @@ NORM_RTOL = 1e-9
 of ``d u ‖W‖`` (u = 2.2e-16, d the larger dimension), and a matrix rescaled to norm 1 by
 :meth:`ReLUNetwork.scaled` lands a few ulps either side of 1. ``1e-9`` absorbs both for any
 dimension below about 10^6 while flagging every violation large enough to matter to a bound."""
+
+
+_INSTALL = {
+    "sklearn": ("scikit-learn", "pip install 'strong_lth[sklearn]'"),
+    "torch": (
+        "PyTorch",
+        "install its CPU build, pip install torch --index-url "
+        "https://download.pytorch.org/whl/cpu (no strong_lth extra installs torch: a plain torch "
+        "requirement pulls a CUDA build of several GB)",
+    ),
+}
+"""Optional dependencies: the name to show and how to install it."""
+
+
+def _optional_import(module: str, feature: str) -> Any:
+    """Import ``module`` (scikit-learn or torch), or raise ImportError saying what to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        name, how = _INSTALL[module.split(".")[0]]
+        raise ImportError(f"{feature} needs {name}, which is not installed: {how}.") from exc
 
 
 def _check_int_tuple(name: str, value: Any, *, low: int, min_len: int = 1) -> tuple[int, ...]:
@@ -321,6 +344,72 @@ class ReLUNetwork:
         weights = tuple(w * (spectral_norm / n) for w, n in zip(self.weights, norms, strict=True))
         return ReLUNetwork(weights, self.biases)
 
+    def balanced(self, max_weight: float = 0.5) -> ReLUNetwork:
+        """Return ``s F`` for a constant ``s > 0``, with every layer's largest entry ``max_weight``.
+
+        Parameters
+        ----------
+        max_weight : float, default 0.5
+            Largest absolute weight or bias of every layer after rescaling, > 0.
+
+        Returns
+        -------
+        ReLUNetwork
+            Layer by layer, ``(W_i, b_i)`` is multiplied by ``c_i = max_weight / max|[W_i, b_i]|``
+            (``W_i`` as already divided by ``c_{i-1}``), and ``W_{i+1}`` divided by ``c_i``.
+            Every hidden layer's change is undone by the next layer, since
+            ``σ(c h) = c σ(h)`` for ``c > 0``; only the last factor ``s = c_l`` remains, so the
+            result computes ``s F(x)``: the same predicted labels (argmax, or sign), and errors
+            measured in units ``s`` times the original logits'.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``max_weight <= 0`` or a layer has only zero weights and biases.
+
+        Notes
+        -----
+        Pensia et al.'s construction approximates every weight by a sum of products ``u v`` of
+        Uniform[-1, 1] weights (``|u v| <= 1``, mean 1/4, THEORY section 3), and [P] Theorem 1
+        assumes weights in [-1, 1]. A trained network may hold weights of 2 to 5, which only a
+        sum of many same-sign products reaches: the width then grows to reach the *largest*
+        weight rather than to reach a precision. Balancing moves that scale where it costs
+        nothing, into the positive homogeneity of ReLU and the output scale; a classifier keeps
+        every prediction (use :func:`strong_lth.datasets.margin_eps` on the balanced network).
+        The default 1/2 trades reach against precision (a smaller scale asks for a finer
+        absolute error): on the digits targets of ``benchmarks/bench_real_targets.py`` it gave
+        narrower tickets than 1 or 2 (a 784-500-10 target trained with largest entries near 1/2
+        needed 64/53 values per input as trained, 73/63 balanced to 1).
+
+        Examples
+        --------
+        >>> net = ReLUNetwork([[[4.0, -2.0]], [[0.5]]], biases=[[1.0], [0.25]])
+        >>> bal = net.balanced(1.0)
+        >>> bal.weights[0], bal.biases[0], bal.weights[1], bal.biases[1]
+        (array([[ 1. , -0.5]]), array([0.25]), array([[1.]]), array([0.125]))
+        >>> x = np.array([[1.0, 0.5], [0.2, 0.9]])
+        >>> bal.forward(x) / net.forward(x)  # s = 1/2
+        array([[0.5],
+               [0.5]])
+        """
+        max_weight = check_real("max_weight", max_weight, low=0.0, low_open=True)
+        weights, biases = list(self.weights), list(self.biases or ())
+        for i in range(self.depth):
+            largest = float(np.abs(weights[i]).max())
+            if biases:
+                largest = max(largest, float(np.abs(biases[i]).max()))
+            if largest == 0.0:
+                raise InvalidParameterError(
+                    f"`weights[{i}]` must be non-zero to be balanced; got an all-zero layer."
+                )
+            factor = max_weight / largest
+            weights[i] = weights[i] * factor
+            if biases:
+                biases[i] = biases[i] * factor
+            if i + 1 < self.depth:
+                weights[i + 1] = weights[i + 1] / factor
+        return ReLUNetwork(tuple(weights), tuple(biases) if biases else None)
+
     def to_npz(self, path: str | os.PathLike[str]) -> None:
         """Save the network with :func:`numpy.savez` (keys ``W0, W1, ...`` and ``b0, b1, ...``).
 
@@ -381,6 +470,178 @@ class ReLUNetwork:
             weights = tuple(data[k] for k in weight_keys)
             biases = tuple(data[k] for k in bias_keys) or None
         return cls(weights, biases)
+
+    @classmethod
+    def from_sklearn(cls, model: Any) -> ReLUNetwork:
+        """Import a fitted scikit-learn ``MLPClassifier`` or ``MLPRegressor`` with ReLU units.
+
+        Parameters
+        ----------
+        model : sklearn.neural_network.MLPClassifier or MLPRegressor
+            Fitted (``coefs_`` and ``intercepts_`` set), with ``activation="relu"``.
+
+        Returns
+        -------
+        ReLUNetwork
+            Weights ``coefs_[i].T`` and biases ``intercepts_[i]``: the model's output *before*
+            its output activation ``model.out_activation_``. For a regressor (identity output)
+            that is ``model.predict``; for a classifier these are the logits, whose argmax (or
+            sign, for one output) is ``model.predict`` and whose softmax (or logistic) is
+            ``model.predict_proba``.
+
+        Raises
+        ------
+        ImportError
+            If scikit-learn is not installed (``pip install 'strong_lth[sklearn]'``).
+        InvalidParameterError
+            If ``model`` is not an MLPClassifier or MLPRegressor, is not fitted, or its hidden
+            activation is not ReLU.
+
+        Notes
+        -----
+        scikit-learn computes ``h_i = σ(h_{i-1} coefs_[i-1] + intercepts_[i-1])``: the same
+        network as THEORY section 1 with ``W_i = coefs_[i-1]^T`` and ``b_i = intercepts_[i-1]``,
+        so the import is exact (float64 weights are copied, not rounded).
+
+        Examples
+        --------
+        >>> import pytest; neural = pytest.importorskip("sklearn.neural_network")
+        >>> MLPRegressor = neural.MLPRegressor
+        >>> x = np.random.default_rng(0).uniform(-1, 1, (50, 3))
+        >>> model = MLPRegressor(hidden_layer_sizes=(8,), max_iter=2000, random_state=0)
+        >>> model = model.fit(x, x.sum(axis=1))
+        >>> net = ReLUNetwork.from_sklearn(model)
+        >>> net
+        ReLUNetwork(widths=(3, 8, 1), bias=True)
+        >>> bool(np.allclose(net.forward(x)[:, 0], model.predict(x), rtol=0, atol=1e-12))
+        True
+        """
+        neural = _optional_import("sklearn.neural_network", "ReLUNetwork.from_sklearn")
+        kinds = (neural.MLPClassifier, neural.MLPRegressor)
+        if not isinstance(model, kinds):
+            raise InvalidParameterError(
+                "`model` must be a scikit-learn MLPClassifier or MLPRegressor; got "
+                f"{type(model).__name__}."
+            )
+        if not hasattr(model, "coefs_"):
+            raise InvalidParameterError(
+                f"`model` must be fitted (call fit first); got an unfitted {type(model).__name__}."
+            )
+        if model.activation != "relu":
+            raise InvalidParameterError(
+                f"`model.activation` must be 'relu' (strong_lth approximates ReLU networks); got "
+                f"{model.activation!r}."
+            )
+        return cls(tuple(w.T for w in model.coefs_), tuple(model.intercepts_))
+
+    @classmethod
+    def from_torch(cls, module: Any) -> ReLUNetwork:
+        """Import a PyTorch ``nn.Sequential`` of ``Linear`` layers separated by ``ReLU``.
+
+        Parameters
+        ----------
+        module : torch.nn.Sequential
+            ``Linear, ReLU, Linear, ..., ReLU, Linear`` (at least one Linear, nothing else).
+
+        Returns
+        -------
+        ReLUNetwork
+            ``W_i = Linear.weight`` and ``b_i = Linear.bias`` as float64; a bias-free network
+            when no Linear has a bias, zeros for the missing ones when only some do.
+
+        Raises
+        ------
+        ImportError
+            If PyTorch is not installed.
+        InvalidParameterError
+            If ``module`` is not an ``nn.Sequential`` or its layers do not alternate ``Linear``
+            and ``ReLU``, starting and ending with ``Linear``.
+
+        Notes
+        -----
+        ``nn.Linear`` computes ``h W^T + b`` with ``weight`` of shape ``(out, in)``: exactly
+        ``W_i`` of THEORY section 1. Parameters are converted to float64; a float64 module is
+        imported bit for bit, a float32 one exactly (every float32 is a float64).
+
+        Examples
+        --------
+        >>> import pytest; torch = pytest.importorskip("torch")
+        >>> module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(),
+        ...                              torch.nn.Linear(4, 2, bias=False)).double()
+        >>> ReLUNetwork.from_torch(module)
+        ReLUNetwork(widths=(3, 4, 2), bias=True)
+        """
+        torch = _optional_import("torch", "ReLUNetwork.from_torch")
+        if not isinstance(module, torch.nn.Sequential):
+            raise InvalidParameterError(
+                "`module` must be a torch.nn.Sequential of Linear layers separated by ReLU; got "
+                f"{type(module).__name__}."
+            )
+        layers = list(module)
+        if not layers:
+            raise InvalidParameterError("`module` must hold at least one Linear layer; got none.")
+        for k, layer in enumerate(layers):
+            expected = torch.nn.ReLU if k % 2 else torch.nn.Linear
+            if not isinstance(layer, expected):
+                raise InvalidParameterError(
+                    f"`module[{k}]` must be a {expected.__name__} (Linear and ReLU alternate, "
+                    f"starting with Linear); got {type(layer).__name__}."
+                )
+        if len(layers) % 2 == 0:
+            raise InvalidParameterError(
+                f"`module` must end with a Linear layer; got a ReLU at position {len(layers) - 1}."
+            )
+        linears = layers[::2]
+        weights = tuple(lin.weight.detach().cpu().double().numpy() for lin in linears)
+        if all(lin.bias is None for lin in linears):
+            return cls(weights)
+        biases = tuple(
+            np.zeros(w.shape[0]) if lin.bias is None else lin.bias.detach().cpu().double().numpy()
+            for lin, w in zip(linears, weights, strict=True)
+        )
+        return cls(weights, biases)
+
+    def to_torch(self, *, dtype: Any = None) -> Any:
+        """The same network as a PyTorch ``nn.Sequential`` of ``Linear`` and ``ReLU`` layers.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, optional
+            Parameter type; default ``torch.float64``, which keeps every weight bit for bit.
+
+        Returns
+        -------
+        torch.nn.Sequential
+            ``Linear(d_0, d_1), ReLU(), ..., Linear(d_{l-1}, d_l)`` with ``bias=has_bias``; its
+            ``state_dict()`` has keys ``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ...
+
+        Raises
+        ------
+        ImportError
+            If PyTorch is not installed.
+
+        Examples
+        --------
+        >>> import pytest; torch = pytest.importorskip("torch")
+        >>> net = ReLUNetwork.random((3, 4, 2), rng=0)
+        >>> module = net.to_torch()
+        >>> x = np.random.default_rng(1).standard_normal((5, 3))
+        >>> bool(np.allclose(module(torch.from_numpy(x)).detach().numpy(), net.forward(x),
+        ...                  rtol=0, atol=1e-14))
+        True
+        """
+        torch = _optional_import("torch", "ReLUNetwork.to_torch")
+        dtype = torch.float64 if dtype is None else dtype
+        layers = []
+        biases = self.biases or (None,) * self.depth
+        for i, (w, b) in enumerate(zip(self.weights, biases, strict=True)):
+            linear = torch.nn.Linear(w.shape[1], w.shape[0], bias=b is not None, dtype=dtype)
+            with torch.no_grad():
+                linear.weight.copy_(torch.tensor(w))
+                if b is not None:
+                    linear.bias.copy_(torch.tensor(b))
+            layers += [linear, torch.nn.ReLU()] if i < self.depth - 1 else [linear]
+        return torch.nn.Sequential(*layers)
 
     @classmethod
     def random(

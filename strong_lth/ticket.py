@@ -3,6 +3,10 @@
 Every non-zero weight of a ticket is the random weight at that position, unchanged: the ticket
 holds only *which* positions are kept, and the weights are regenerated from the seed by the
 counter-based generator of :mod:`strong_lth.random_network`. Anyone can rebuild and check it.
+A ticket exports its pruned network as a plain model: an ``.npz`` that
+:meth:`~strong_lth.networks.ReLUNetwork.from_npz` reads, or a PyTorch ``state_dict``. The two
+parameter ratios every report quotes are defined here once: :func:`density` and
+:func:`parameter_multiple`.
 """
 
 from __future__ import annotations
@@ -14,16 +18,68 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
-from ._validation import check_choice
+from ._validation import check_array, check_choice
 from .distributions import Distribution, get_distribution
 from .exceptions import InvalidParameterError
 from .networks import ReLUNetwork
 from .random_network import RandomNetwork
 
-__all__ = ["Ticket"]
+__all__ = ["Ticket", "density", "parameter_multiple"]
 
 _FORMAT = "strong_lth.ticket/1"
+
+
+def density(kept: int, total: int) -> float:
+    """Fraction of the random network's weights that a ticket keeps: ``kept / total``.
+
+    Parameters
+    ----------
+    kept : int
+        Kept weights (non-zero entries of the masks ``S_j``).
+    total : int
+        All weights of the random network ``G``, ``sum_j |M_j|`` (THEORY section 2).
+
+    Returns
+    -------
+    float
+        In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> density(25, 100)
+    0.25
+    """
+    return kept / total
+
+
+def parameter_multiple(count: int, target_params: int) -> float:
+    """A parameter count as a multiple of the target's: ``count / target_params``.
+
+    Parameters
+    ----------
+    count : int
+        Parameters of the random network (its over-parameterisation) or of the ticket (kept).
+    target_params : int
+        Weights plus biases of the target as given (not bias-augmented):
+        :attr:`ReLUNetwork.n_params`.
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    Pensia et al. report their MNIST experiment this way (THEORY section 8): the random network
+    at 21x the target's 397,000 weights ("initial") and the kept weights at 9.39x ("remaining").
+
+    Examples
+    --------
+    >>> parameter_multiple(8_337_000, 397_000)
+    21.0
+    """
+    return count / target_params
 
 
 def gadget_masks(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -133,6 +189,11 @@ class Ticket:
         """Number of kept weights."""
         return int(sum(len(m) for m in self.masks))
 
+    @property
+    def density(self) -> float:
+        """Fraction of the random network's weights kept, :func:`density`."""
+        return density(self.n_kept, self.random_network().n_params)
+
     def kept_weights(self, layer: int) -> np.ndarray:
         """The random weights at the kept positions of ``M_layer`` (1-based), in mask order."""
         positions = self.masks[layer - 1]
@@ -180,6 +241,86 @@ class Ticket:
             matrix[positions[:, 0], positions[:, 1]] = self.kept_weights(layer)
             weights.append(matrix)
         return self._fold_input_bias(weights)
+
+    def forward(self, x) -> np.ndarray:
+        """Evaluate the pruned network ``G`` with ``M_j ⊙ S_j`` on one input or a batch.
+
+        Parameters
+        ----------
+        x : array_like
+            Shape ``(d,)`` or ``(batch, d)``, ``d`` the input dimension of the original target.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(d_l,)`` or ``(batch, d_l)``.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``x`` is non-finite or has the wrong shape.
+
+        Notes
+        -----
+        The same network as :meth:`pruned_network`, layer by layer (the kept random weights at
+        their positions, ReLU after every layer but the last), held as sparse matrices: no zero
+        is materialised, so a ticket whose dense form would not fit in memory can still be
+        evaluated. With ``input_bias`` the constant 1 is appended to ``x`` (THEORY section 1)
+        instead of being folded into a bias. Equal to ``pruned_network().forward(x)`` up to the
+        order of the sums.
+        """
+        d_in = self.widths[0] - int(self.input_bias)
+        h = check_array("x", x)
+        if h.ndim not in (1, 2) or h.shape[-1] != d_in:
+            raise InvalidParameterError(
+                f"`x` must have shape ({d_in},) or (batch, {d_in}); got {h.shape}."
+            )
+        single = h.ndim == 1
+        h = np.atleast_2d(h)
+        if self.input_bias:
+            h = np.hstack([h, np.ones((len(h), 1))])
+        shapes = self.random_network().shapes
+        for layer, (positions, shape) in enumerate(zip(self.masks, shapes), start=1):
+            matrix = sparse.csr_array(
+                (self.kept_weights(layer), (positions[:, 0], positions[:, 1])), shape=shape
+            )
+            h = np.asarray((matrix @ h.T).T)
+            if layer < self.depth:
+                h = np.maximum(h, 0.0)
+        return h[0] if single else h
+
+    def export_npz(self, path: str | os.PathLike[str], *, max_bytes: int = 2**30) -> None:
+        """Write the pruned network as a plain network file (:meth:`ReLUNetwork.to_npz`).
+
+        :meth:`ReLUNetwork.from_npz` reads it back, with no strong_lth ticket machinery: the
+        dense weights of :meth:`pruned_network` (``max_bytes`` as there).
+        """
+        self.pruned_network(max_bytes=max_bytes).to_npz(path)
+
+    def state_dict(self, *, max_bytes: int = 2**30, dtype=None) -> dict:
+        """The pruned network as a PyTorch ``state_dict`` (needs torch).
+
+        Parameters
+        ----------
+        max_bytes : int, default 2**30
+            As in :meth:`pruned_network`.
+        dtype : torch.dtype, optional
+            Default ``torch.float64`` (every kept weight bit for bit).
+
+        Returns
+        -------
+        dict
+            Keys ``"0.weight"``, ``"2.weight"``, ... (and ``".bias"`` keys when the target had
+            biases: the first layer's carries the folded constant input, later ones are zero).
+            It loads into ``pruned_network().to_torch()`` or any equal ``torch.nn.Sequential(
+            Linear(d_0, w_1), ReLU(), Linear(w_1, d_1), ..., Linear(w_l, d_l))``.
+
+        Raises
+        ------
+        ImportError
+            If PyTorch is not installed.
+        """
+        return self.pruned_network(max_bytes=max_bytes).to_torch(dtype=dtype).state_dict()
 
     def reduced_network(self) -> ReLUNetwork:
         """The same function as :meth:`pruned_network` in compact form (:func:`gadget_network`)."""
