@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from . import bounds
 from ._validation import check_choice, check_int, check_real, resolve_seed
@@ -43,6 +44,10 @@ matrix of independent errors of that size has spectral norm about
 ``tol_i (sqrt(d_i) + sqrt(2 d_{i-1}))``, a quarter of the layer's goal. Only a construction
 setting: the certificate is computed from the masks whatever it is."""
 
+PROGRESS_DELAY = 1.0
+"""Seconds before ``approximate(progress=True)`` shows its bar, so that short calls print
+nothing."""
+
 EXACT_BUDGET_INSTANCES = 20_000
 """Layers with at most this many instances get the per-weight budget n by search; larger ones
 by extrapolation (the search would solve instances far larger than the ticket needs)."""
@@ -57,7 +62,7 @@ class _Layer:
     network: RandomNetwork
     construction: str
     solver: str
-    progress: bool
+    bar: Any  # a tqdm progress bar (disabled when not asked for or not on a terminal)
     tol: float | None = None
     seconds: float = 0.0
     cache: dict = field(default_factory=dict)
@@ -80,12 +85,8 @@ class _Layer:
             tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max())
             self.cache[n] = (tau, worst, np.packbits(keep, axis=2))
             self.seconds += time.perf_counter() - begin
-            if self.progress:
-                print(
-                    f"layer {self.index}: n = {n}, τ = {tau:.3e}, max|Δ| = {worst:.3e} "
-                    f"({time.perf_counter() - begin:.1f} s)",
-                    file=sys.stderr,
-                )
+            self.bar.set_postfix_str(f"layer {self.index}: n = {n}, τ = {tau:.2e}", refresh=False)
+            self.bar.update()
         return self.cache[n]
 
     def keep(self, n: int) -> np.ndarray:
@@ -207,7 +208,9 @@ def approximate(
     max_values_per_input : int
         Cap on n in automatic mode; reaching it raises with the estimate.
     progress : bool
-        Print each layer evaluation to stderr.
+        Show a progress bar on stderr (tqdm): one step per layer solved at one n, with the
+        latest n and τ. Silent when stderr is not a terminal, and for calls shorter than
+        :data:`PROGRESS_DELAY` seconds.
 
     Returns
     -------
@@ -251,6 +254,8 @@ def approximate(
     solver = check_choice("solver", solver, METHODS)
     radius = check_real("radius", radius, low=0.0, low_open=True)
     cap = check_int("max_values_per_input", max_values_per_input, low=1)
+    if not isinstance(progress, bool):
+        raise InvalidParameterError(f"`progress` must be True or False; got {progress!r}.")
     distribution = get_distribution(distribution)
     seed = resolve_seed(rng)
     assumptions = tuple(target.assumption_violations(radius))
@@ -266,36 +271,38 @@ def approximate(
     norms = np.array([np.linalg.norm(w, 2) for w in augmented.weights])
     input_radius = math.hypot(radius, 1.0) if target.has_bias else radius
     widths = np.array(augmented.widths)
-    start = time.perf_counter()
-    if eps is None:
-        layers = _layers(augmented, network, construction, solver, progress, [None] * depth)
-        chosen = _fixed_values(values_per_input, depth, cap)
-        etas = [None] * depth
-    else:
-        goals = _budget_split(norms, input_radius, eps * (1 - SAFETY))
-        tols = goals / (TOL_FACTOR * (np.sqrt(widths[1:]) + np.sqrt(2 * widths[:-1])))
-        layers = _layers(augmented, network, construction, solver, progress, tols)
-        chosen = _search(layers, goals, norms, input_radius, eps * (1 - SAFETY), cap)
-        etas = np.atleast_1d(bounds.per_weight_precision(eps, widths[:-1], widths[1:], depth))
-    masks = []
-    for layer, n in zip(layers, chosen):
-        masks += gadget_masks(layer.keep(n))
-    search_seconds = time.perf_counter() - start
-    budget = [None] * depth
-    if eps is not None:
-        budget = [_budget(layer, n, eta, cap) for layer, n, eta in zip(layers, chosen, etas)]
-    ticket = Ticket(
-        seed=seed,
-        distribution=distribution,
-        widths=augmented.widths,
-        values_per_input=tuple(chosen),
-        construction=construction,
-        masks=tuple(masks),
-        input_bias=target.has_bias,
-    )
-    start = time.perf_counter()
-    certificate = certify(target, ticket, radius=radius, rng=seed)
-    certify_seconds = time.perf_counter() - start
+    with _progress_bar(progress) as bar:
+        start = time.perf_counter()
+        if eps is None:
+            layers = _layers(augmented, network, construction, solver, bar, [None] * depth)
+            chosen = _fixed_values(values_per_input, depth, cap)
+            etas = [None] * depth
+        else:
+            goals = _budget_split(norms, input_radius, eps * (1 - SAFETY))
+            tols = goals / (TOL_FACTOR * (np.sqrt(widths[1:]) + np.sqrt(2 * widths[:-1])))
+            layers = _layers(augmented, network, construction, solver, bar, tols)
+            chosen = _search(layers, goals, norms, input_radius, eps * (1 - SAFETY), cap)
+            etas = np.atleast_1d(bounds.per_weight_precision(eps, widths[:-1], widths[1:], depth))
+        masks = []
+        for layer, n in zip(layers, chosen):
+            masks += gadget_masks(layer.keep(n))
+        search_seconds = time.perf_counter() - start
+        budget = [None] * depth
+        if eps is not None:
+            budget = [_budget(layer, n, eta, cap) for layer, n, eta in zip(layers, chosen, etas)]
+        ticket = Ticket(
+            seed=seed,
+            distribution=distribution,
+            widths=augmented.widths,
+            values_per_input=tuple(chosen),
+            construction=construction,
+            masks=tuple(masks),
+            input_bias=target.has_bias,
+        )
+        bar.set_description_str("approximate: certifying", refresh=False)
+        start = time.perf_counter()
+        certificate = certify(target, ticket, radius=radius, rng=seed)
+        certify_seconds = time.perf_counter() - start
     rows = tuple(
         LayerReport(
             d_in=int(layer.weights.shape[1]),
@@ -349,9 +356,21 @@ def _fixed_values(values_per_input, depth, cap):
     return [check_int("values_per_input", n, low=1, high=cap) for n in values_per_input]
 
 
-def _layers(augmented, network, construction, solver, progress, tols):
+def _progress_bar(progress: bool) -> tqdm:
+    """The bar of ``approximate(progress=...)``: off unless asked for; tqdm also keeps it off
+    when stderr is not a terminal (``disable=None``) and until ``PROGRESS_DELAY`` seconds."""
+    return tqdm(
+        desc="approximate",
+        unit=" solves",
+        disable=None if progress else True,
+        delay=PROGRESS_DELAY,
+        leave=False,
+    )
+
+
+def _layers(augmented, network, construction, solver, bar, tols):
     return [
-        _Layer(i, w, network, construction, solver, progress, tol)
+        _Layer(i, w, network, construction, solver, bar, tol)
         for i, (w, tol) in enumerate(zip(augmented.weights, tols), start=1)
     ]
 
