@@ -4,17 +4,20 @@ Prune one fixed random ReLU network (no training) so that it approximates a targ
 certify how close it is, and compare the width it needed with the published bounds.
 """
 
-from . import bounds, subset_sum
+from . import bounds, datasets, features, subset_sum
 from .approximate import approximate
 from .certify import Certificate, certify
 from .distributions import Distribution, Gaussian, Uniform
+from .exact import ExactErrorResult, exact_error
 from .exceptions import (
     CertificationError,
     InvalidParameterError,
+    NotFittedError,
     SolverError,
     StrongLTHError,
     TheoryAssumptionWarning,
 )
+from .features import NeuronSubnetwork, RandomFeatures, WeightSubnetwork
 from .networks import ReLUNetwork
 from .random_network import RandomNetwork
 from .report import LayerReport, Report
@@ -26,9 +29,13 @@ __all__ = [
     "Certificate",
     "CertificationError",
     "Distribution",
+    "ExactErrorResult",
     "Gaussian",
     "InvalidParameterError",
     "LayerReport",
+    "NeuronSubnetwork",
+    "NotFittedError",
+    "RandomFeatures",
     "RandomNetwork",
     "ReLUNetwork",
     "Report",
@@ -37,9 +44,13 @@ __all__ = [
     "TheoryAssumptionWarning",
     "Ticket",
     "Uniform",
+    "WeightSubnetwork",
     "__version__",
     "approximate",
     "bounds",
     "certify",
+    "datasets",
+    "exact_error",
+    "features",
     "subset_sum",
 ]

@@ -7,11 +7,17 @@
    ``sup_{||x|| <= r} ||F(x) - G(x)||_2 <= e_l``. Rigorous and constant-free.
 3. Measured worst case: random inputs on the sphere (in the ball when there are biases), the best
    of them refined by projected gradient ascent on the error. A lower bound on the true worst case.
+
+On request (``box=``) also the exact worst case ``max ||F(x) - G(x)||_inf`` over the box
+``[-box, box]^d`` (:func:`strong_lth.exact.exact_error`, a MILP), beside the certified bound over
+the ball of radius ``box sqrt(d)`` that contains the box: measured <= exact <= certified.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +58,14 @@ class Certificate:
         The largest ``||F(x) - G(x)||_2`` found (a lower bound on the true supremum).
     measured_input : ndarray
         The input attaining ``measured``.
+    box : float or None
+        Set when the exact error was requested: the box ``[-box, box]^d``.
+    exact : ExactErrorResult or None
+        ``max ||F(x) - G(x)||_inf`` over the box, or a bracket (:func:`~strong_lth.exact_error`).
+    box_certified : float or None
+        ``e_l`` over the ball of radius ``box sqrt(d)``, which contains the box; it bounds the
+        ∞-norm too, since ``||v||_inf <= ||v||_2``. The chain
+        ``exact.measured <= exact.value <= box_certified`` is checked.
     """
 
     radius: float
@@ -64,6 +78,9 @@ class Certificate:
     certified: float
     measured: float
     measured_input: np.ndarray
+    box: float | None = None
+    exact: Any = None
+    box_certified: float | None = None
 
     def eta(self, eps: float) -> np.ndarray:
         """Per-weight precision ``η_i`` that guarantees error ``eps`` (THEORY section 5)."""
@@ -233,6 +250,8 @@ def certify(
     samples: int = 2048,
     starts: int = 16,
     ascent_steps: int = 100,
+    box: float | None = None,
+    exact_time_limit: float | None = None,
 ) -> Certificate:
     """Per-weight, certified and measured error of a pruned network against its target.
 
@@ -248,6 +267,12 @@ def certify(
         Seeds the sampling of the measured worst case.
     samples, starts, ascent_steps : int
         Random inputs drawn, how many of the worst climb the error, and for how many steps.
+    box : float, optional
+        Also compute the exact worst case ``max ||F(x) - G(x)||_inf`` over ``[-box, box]^d``
+        (:func:`~strong_lth.exact_error`, seeded by ``rng``) and the certified bound over the ball
+        of radius ``box sqrt(d)`` that contains the box.
+    exact_time_limit : float, optional
+        Seconds for the exact error; past them it is a bracket. Needs ``box``.
 
     Returns
     -------
@@ -258,8 +283,9 @@ def certify(
     InvalidParameterError
         If ``network`` is not a 2l-deep gadget network whose pairs match the target's layers.
     CertificationError
-        If the measured error exceeds the certified bound, or ``network`` and its gadget form
-        disagree: either would be a bug, never a property of the input.
+        If the measured error exceeds the certified bound, ``network`` and its gadget form
+        disagree, or the exact error exceeds the certified bound over the ball containing the box:
+        each would be a bug, never a property of the input.
 
     Notes
     -----
@@ -283,6 +309,14 @@ def certify(
     samples = check_int("samples", samples, low=1)
     starts = check_int("starts", starts, low=1, high=samples)
     ascent_steps = check_int("ascent_steps", ascent_steps, low=0)
+    if box is not None:
+        box = check_real("box", box, low=0.0, low_open=True)
+    if exact_time_limit is not None:
+        if box is None:
+            raise InvalidParameterError(
+                "`exact_time_limit` limits the exact error, which needs `box`; got box=None."
+            )
+        exact_time_limit = check_real("exact_time_limit", exact_time_limit, low=0.0, low_open=True)
     rng = as_generator(rng)
     pairs = gadget_form(target, network)
     augmented = target.augmented()
@@ -306,6 +340,11 @@ def certify(
             f"measured error {measured!r} exceeds the certified bound {certified!r} at input "
             f"{where!r}: this is a bug."
         )
+    exact = box_certified = None
+    if box is not None:
+        exact, box_certified = _exact_chain(
+            target, network, box, exact_time_limit, rng, taus, norms
+        )
     magnitudes = [np.abs(delta) for delta in deltas]
     return Certificate(
         radius=radius,
@@ -318,7 +357,26 @@ def certify(
         certified=float(certified),
         measured=measured,
         measured_input=where,
+        box=box,
+        exact=exact,
+        box_certified=box_certified,
     )
+
+
+def _exact_chain(target, network, box, time_limit, rng, taus, norms):
+    """The exact error over the box and ``e_l`` over the ball of radius ``box sqrt(d)``."""
+    from .exact import exact_error  # exact builds on this module
+
+    exact = exact_error(target, network, box=box, time_limit=time_limit, rng=rng)
+    ball = box * math.sqrt(target.widths[0])
+    certified = certified_error(taus, norms, math.hypot(ball, 1.0) if target.has_bias else ball)
+    if exact.value > certified * (1 + AGREEMENT):
+        raise CertificationError(
+            f"the exact error {exact.value!r} on the box exceeds the certified bound "
+            f"{certified!r} over the ball containing it, at input {exact.maximizer!r}: this is a "
+            "bug."
+        )
+    return exact, float(certified)
 
 
 def _check_agreement(network, gadget, rng, radius):

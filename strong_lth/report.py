@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-__all__ = ["LayerReport", "Report"]
+from .exceptions import InvalidParameterError
+from .ticket import density, parameter_multiple
+
+__all__ = ["ExactSummary", "LayerReport", "Report"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,23 @@ class LayerReport:
 
 
 @dataclass(frozen=True)
+class ExactSummary:
+    """The exact worst case over the box ``[-box, box]^dim`` beside the two other figures, all in
+    the ∞-norm: ``measured <= value <= upper_bound``, and ``value <= certified``, the certified
+    bound over the ball of radius ``box sqrt(dim)`` that contains the box
+    (:func:`~strong_lth.exact_error`, :func:`~strong_lth.certify` with ``box=``)."""
+
+    box: float
+    dim: int
+    measured: float
+    value: float
+    upper_bound: float
+    certified: float
+    status: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Report:
     """Per-layer rows and totals of a ticket (THEORY sections 3-5).
 
@@ -52,20 +72,53 @@ class Report:
     measured: float
     seconds: dict
     assumptions: tuple[str, ...] = ()
+    exact: ExactSummary | None = None
 
     @property
     def random_multiple(self) -> float:
-        """Random-network parameters per target parameter."""
-        return self.random_params / self.target_params
+        """Random-network parameters per target parameter (see
+        :func:`~strong_lth.ticket.parameter_multiple`)."""
+        return parameter_multiple(self.random_params, self.target_params)
 
     @property
     def kept_multiple(self) -> float:
-        """Kept parameters per target parameter."""
-        return self.kept_params / self.target_params
+        """Kept parameters per target parameter (:func:`~strong_lth.ticket.parameter_multiple`)."""
+        return parameter_multiple(self.kept_params, self.target_params)
+
+    @property
+    def density(self) -> float:
+        """Kept fraction of the random network's weights (:func:`~strong_lth.ticket.density`)."""
+        return density(self.kept_params, self.random_params)
+
+    def with_exact(self, certificate) -> Report:
+        """This report with the exact worst case of ``certificate`` (``certify(..., box=...)``),
+        which its text then prints as the chain measured <= exact <= certified."""
+        exact = certificate.exact
+        if exact is None:
+            raise InvalidParameterError(
+                "`certificate` must hold the exact error (certify(..., box=...)); got one without."
+            )
+        summary = ExactSummary(
+            box=exact.box,
+            dim=len(exact.maximizer),
+            measured=exact.measured,
+            value=exact.value,
+            upper_bound=exact.upper_bound,
+            certified=certificate.box_certified,
+            status=exact.status.name,
+            seconds=exact.seconds,
+        )
+        return dataclasses.replace(self, exact=summary)
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready dict."""
-        return dataclasses.asdict(self)
+        """Plain JSON-ready dict, with the derived ``random_multiple``, ``kept_multiple`` and
+        ``density``."""
+        ratios = {
+            "random_multiple": self.random_multiple,
+            "kept_multiple": self.kept_multiple,
+            "density": self.density,
+        }
+        return dataclasses.asdict(self) | ratios
 
     def __str__(self) -> str:
         mode = f"eps = {self.eps:g} (certified)" if self.eps is not None else "fixed width"
@@ -92,11 +145,24 @@ class Report:
             )
         lines += [
             f"random parameters {self.random_params:,} ({self.random_multiple:.2f}x target), "
-            f"kept {self.kept_params:,} ({self.kept_multiple:.2f}x target)",
+            f"kept {self.kept_params:,} ({self.kept_multiple:.2f}x target, density "
+            f"{self.density:.2%} of the random network)",
             f"error sup_x ||F(x) - G(x)||_2: certified <= {self.certified:.4e}, "
             f"measured {self.measured:.4e}",
+            *self._exact_lines(),
             "time: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items()),
         ]
         if any(r.budget_values_per_input is not None for r in self.layers):
             lines.append("n budget: n the per-weight budget η_i would need (~ = extrapolated)")
         return "\n".join(lines)
+
+    def _exact_lines(self) -> list[str]:
+        e = self.exact
+        if e is None:
+            return []
+        return [
+            f"error max_x ||F(x) - G(x)||_inf on the box [-{e.box:g}, {e.box:g}]^{e.dim}: measured "
+            f"{e.measured:.4e} <= exact {e.value:.4e} (proven <= {e.upper_bound:.4e}, "
+            f"{e.status}, {e.seconds:.2f} s) <= certified {e.certified:.4e} (ball of radius "
+            f"{e.box * e.dim**0.5:.4g})"
+        ]
