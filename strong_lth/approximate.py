@@ -364,6 +364,7 @@ def _progress_bar(progress: bool) -> tqdm:
         unit=" solves",
         disable=None if progress else True,
         delay=PROGRESS_DELAY,
+        mininterval=0.0,  # one step per layer solve: few enough to draw every one
         leave=False,
     )
 
