@@ -2,16 +2,22 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+CORE := $(VENV)/.installed-core
 STAMP := $(VENV)/.installed
 TORCH_CPU := torch==2.13.0
 
 .PHONY: test demo bench lint clean
 
-$(STAMP): pyproject.toml
+# The package alone: all `make demo` needs.
+$(CORE): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $(CORE)
+
+# The test extra on top, and the CPU build of torch only where a wheel is at hand (never a
+# CUDA download): the torch tests skip cleanly without it.
+$(STAMP): $(CORE)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	@# The CPU build of torch, only where a wheel is at hand (never a CUDA download): the
-	@# torch tests skip cleanly without it.
 	($(BIN)/python -m pip install --quiet --disable-pip-version-check --no-index --no-deps $(TORCH_CPU) \
 	  && $(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH_CPU)) 2>/dev/null \
 	  || echo "No CPU build of torch at hand: the torch tests will be skipped."
@@ -24,7 +30,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
-demo: $(STAMP)
+demo: $(CORE)
 	$(BIN)/strong-lth demo
 
 bench: $(STAMP)
