@@ -224,12 +224,32 @@ def measure_worst_case(target, network, *, radius, sphere, rng, samples, starts,
         x *= rng.random((samples, 1)) ** (1.0 / d)
     error, _ = _error_and_gradient(target, network, x)
     x = x[np.argsort(error)[-starts:]]
-    step = np.full(len(x), 0.1 * radius)
-    value, grad = _error_and_gradient(target, network, x)
-    for _ in range(ascent_steps):
+
+    def move(x, step, grad):
         norms = np.maximum(np.linalg.norm(grad, axis=1, keepdims=True), 1e-300)
-        trial = _project(x + step[:, None] * grad / norms, radius, sphere)
-        trial_value, trial_grad = _error_and_gradient(target, network, trial)
+        return _project(x + step[:, None] * grad / norms, radius, sphere)
+
+    return adaptive_ascent(
+        x,
+        lambda x: _error_and_gradient(target, network, x),
+        move,
+        step=0.1 * radius,
+        steps=ascent_steps,
+    )
+
+
+def adaptive_ascent(x, evaluate, move, *, step: float, steps: int) -> tuple[float, np.ndarray]:
+    """Climb ``evaluate`` from every row of ``x`` at once; return the best value and its input.
+
+    ``evaluate(x) -> (values, gradients)`` per row; ``move(x, steps, gradients)`` proposes the
+    next points (a projected step). Each start keeps its own step length: grown by 1.2 after a
+    step that improves, halved (and the step refused) otherwise.
+    """
+    value, grad = evaluate(x)
+    step = np.full(len(x), step)
+    for _ in range(steps):
+        trial = move(x, step, grad)
+        trial_value, trial_grad = evaluate(trial)
         better = trial_value > value
         x[better], value[better], grad[better] = (
             trial[better],

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import as_generator, check_choice, check_real
-from .certify import AGREEMENT, _forward, _pullback, gadget_form
+from .certify import AGREEMENT, _forward, _pullback, adaptive_ascent, gadget_form
 from .exceptions import CertificationError, InvalidParameterError, SolverError
 from .networks import ReLUNetwork
 from .subset_sum import Status
@@ -517,20 +517,13 @@ def _measure_box(first, second, box, rng):
     x[ASCENT_SAMPLES // 2 :] = np.where(x[ASCENT_SAMPLES // 2 :] >= 0, box, -box)
     error, _ = _inf_error_and_gradient(first, second, x)
     x = x[np.argsort(error)[-ASCENT_STARTS:]]
-    value, grad = _inf_error_and_gradient(first, second, x)
-    step = np.full(len(x), 0.25 * box)
-    for _ in range(ASCENT_STEPS):
-        trial = np.clip(x + step[:, None] * np.sign(grad), -box, box)
-        trial_value, trial_grad = _inf_error_and_gradient(first, second, trial)
-        better = trial_value > value
-        x[better], value[better], grad[better] = (
-            trial[better],
-            trial_value[better],
-            trial_grad[better],
-        )
-        step = np.where(better, step * 1.2, step * 0.5)
-    best = int(np.argmax(value))
-    return float(value[best]), x[best].copy()
+    return adaptive_ascent(
+        x,
+        lambda x: _inf_error_and_gradient(first, second, x),
+        lambda x, step, grad: np.clip(x + step[:, None] * np.sign(grad), -box, box),
+        step=0.25 * box,
+        steps=ASCENT_STEPS,
+    )
 
 
 def _inf_error_and_gradient(first, second, x):
