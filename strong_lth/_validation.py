@@ -20,6 +20,7 @@ __all__ = [
     "as_generator",
     "check_array",
     "check_choice",
+    "check_inputs",
     "check_int",
     "check_real",
     "interval_text",
@@ -152,3 +153,14 @@ def resolve_seed(rng: Any, name: str = "rng") -> int:
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         return check_int(name, rng, low=0, high=2**63 - 1)
     return int(as_generator(rng, name).integers(0, 2**63 - 1))
+
+
+def check_inputs(name: str, value: Any, dim: int) -> np.ndarray:
+    """Return network inputs ``value`` of shape ``(dim,)`` or ``(batch, dim)`` as a finite
+    float64 array (as :func:`check_array`)."""
+    arr = check_array(name, value)
+    if arr.ndim not in (1, 2) or arr.shape[-1] != dim:
+        raise InvalidParameterError(
+            f"`{name}` must have shape ({dim},) or (batch, {dim}); got {arr.shape}."
+        )
+    return arr

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import _fmt, as_generator, check_array, check_int, check_real
+from ._validation import _fmt, as_generator, check_array, check_inputs, check_int, check_real
 from .exceptions import InvalidParameterError
 
 __all__ = ["NORM_RTOL", "ReLUNetwork"]
@@ -206,11 +206,7 @@ class ReLUNetwork:
                [3.]])
         """
         d0 = self.widths[0]
-        h = check_array("x", x)
-        if h.ndim not in (1, 2) or h.shape[-1] != d0:
-            raise InvalidParameterError(
-                f"`x` must have shape ({d0},) or (batch, {d0}); got {h.shape}."
-            )
+        h = check_inputs("x", x, d0)
         biases = self.biases or (None,) * self.depth
         for i, (w, b) in enumerate(zip(self.weights, biases, strict=True)):
             h = h @ w.T

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from ._validation import check_array, check_choice
+from ._validation import check_choice, check_inputs
 from .distributions import Distribution, get_distribution
 from .exceptions import InvalidParameterError
 from .networks import ReLUNetwork
@@ -270,11 +270,7 @@ class Ticket:
         order of the sums.
         """
         d_in = self.widths[0] - int(self.input_bias)
-        h = check_array("x", x)
-        if h.ndim not in (1, 2) or h.shape[-1] != d_in:
-            raise InvalidParameterError(
-                f"`x` must have shape ({d_in},) or (batch, {d_in}); got {h.shape}."
-            )
+        h = check_inputs("x", x, d_in)
         single = h.ndim == 1
         h = np.atleast_2d(h)
         if self.input_bias:
