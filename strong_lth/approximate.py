@@ -19,11 +19,12 @@ from .certify import certified_error, certify
 from .constructions import CONSTRUCTIONS
 from .distributions import get_distribution
 from .exceptions import InvalidParameterError, TheoryAssumptionWarning
+from .gadgets import gadget_masks
 from .networks import ReLUNetwork
 from .random_network import RandomNetwork
 from .report import LayerReport, Report
 from .subset_sum import METHODS
-from .ticket import Ticket, gadget_masks
+from .ticket import Ticket
 
 __all__ = ["approximate"]
 

@@ -17,22 +17,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from . import bounds
 from ._validation import as_generator, check_int, check_real
+from .exact import ExactErrorResult, exact_error
 from .exceptions import CertificationError, InvalidParameterError
+from .gadgets import AGREEMENT, gadget_form, gadget_network
 from .networks import ReLUNetwork
-from .ticket import gadget_network
+from .worst_case import measure_worst_case, project
 
-__all__ = ["Certificate", "certified_error", "certify", "gadget_form"]
-
-AGREEMENT = 1e-9
-"""Relative tolerance for two evaluations of the same function (a network and its gadget form,
-which add the same terms in other orders): far above float64 rounding, far below any error a
-ticket is certified for."""
+__all__ = ["AGREEMENT", "Certificate", "certified_error", "certify"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,79 +75,13 @@ class Certificate:
     measured: float
     measured_input: np.ndarray
     box: float | None = None
-    exact: Any = None
+    exact: ExactErrorResult | None = None
     box_certified: float | None = None
 
     def eta(self, eps: float) -> np.ndarray:
         """Per-weight precision ``η_i`` that guarantees error ``eps`` (THEORY section 5)."""
         d = np.asarray(self.widths)
         return np.atleast_1d(bounds.per_weight_precision(eps, d[:-1], d[1:], len(d) - 1))
-
-
-def gadget_form(target: ReLUNetwork, network) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(A_i, B_i)`` of every layer pair of a 2l-deep gadget network (or of a ``Ticket``).
-
-    Parameters
-    ----------
-    target : ReLUNetwork
-        Depth l; with biases, the network's input is read as ``[x, 1]``.
-    network : ReLUNetwork or Ticket
-        Depth 2l; every unit of an odd layer keeps at most one input weight (THEORY section 3);
-        only the first layer may have a bias (the folded constant input).
-
-    Returns
-    -------
-    list of (A, B)
-        ``A_i = M_{2i} max(M_{2i-1}, 0)``, ``B_i = M_{2i} min(M_{2i-1}, 0)``: with one input per
-        unit, ``σ(u h_j) = u σ(h_j)`` for ``u > 0`` and ``-u σ(-h_j)`` for ``u < 0``, so the pair
-        computes exactly ``A σ(h) - B σ(-h)``.
-    """
-    if hasattr(network, "gadgets"):
-        pairs = network.gadgets()
-    else:
-        pairs = _network_gadgets(target, network)
-    expected = [w.shape for w in target.augmented().weights]
-    for i, ((a, _), shape) in enumerate(zip(pairs, expected), start=1):
-        if a.shape != shape:
-            raise InvalidParameterError(
-                f"`network` layer pair {i} must map {shape[1]} inputs to {shape[0]} outputs, as "
-                f"the (bias-augmented) target's layer {i} does; got {a.shape[1]} to {a.shape[0]}."
-            )
-    return pairs
-
-
-def _network_gadgets(target, network):
-    if not isinstance(network, ReLUNetwork):
-        raise InvalidParameterError(
-            f"`network` must be a ReLUNetwork or a Ticket; got {type(network).__name__}."
-        )
-    if network.depth != 2 * target.depth:
-        raise InvalidParameterError(
-            f"`network` must have depth 2l = {2 * target.depth} for a target of depth "
-            f"{target.depth}; got {network.depth}."
-        )
-    weights = list(network.weights)
-    if network.has_bias:
-        if any(np.any(b) for b in network.biases[1:]):
-            raise InvalidParameterError(
-                "`network` must have biases in its first layer only (a ticket's folded constant "
-                "input); got non-zero biases in later layers."
-            )
-        if target.has_bias:
-            weights[0] = np.hstack([weights[0], network.biases[0][:, None]])
-    elif target.has_bias:
-        weights[0] = np.hstack([weights[0], np.zeros((weights[0].shape[0], 1))])
-    pairs = []
-    for i in range(target.depth):
-        first, second = weights[2 * i], weights[2 * i + 1]
-        fan_in = np.count_nonzero(first, axis=1)
-        if np.any(fan_in > 1):
-            raise InvalidParameterError(
-                f"`network` layer {2 * i + 1} must keep at most one input weight per unit (the "
-                f"gadget of THEORY section 3); got a unit with {fan_in.max()}."
-            )
-        pairs.append((second @ np.maximum(first, 0.0), second @ np.minimum(first, 0.0)))
-    return pairs
 
 
 def certified_error(taus, norms, input_radius: float) -> float:
@@ -170,95 +100,6 @@ def _certified_bound(weights, pairs, input_radius):
     norms = np.array([np.linalg.norm(w, 2) for w in weights])
     taus = np.array([np.linalg.norm(delta, 2) for delta in deltas])
     return certified_error(taus, norms, input_radius), norms, taus, deltas
-
-
-def _forward(network, x):
-    """Output and the ReLU activity pattern of every hidden layer."""
-    biases = network.biases or (None,) * network.depth
-    active = []
-    h = x
-    for k, (w, b) in enumerate(zip(network.weights, biases)):
-        h = h @ w.T if b is None else h @ w.T + b
-        if k < network.depth - 1:
-            active.append(h > 0)
-            h = np.where(active[-1], h, 0.0)
-    return h, active
-
-
-def _pullback(network, active, cotangent):
-    """Gradient with respect to the input of ``<cotangent, network(x)>``."""
-    g = cotangent
-    for k in range(network.depth - 1, -1, -1):
-        g = g @ network.weights[k]
-        if k > 0:
-            g = np.where(active[k - 1], g, 0.0)
-    return g
-
-
-def _error_and_gradient(target, network, x):
-    """``||F(x) - G(x)||_2`` per row, and the gradient of ``½ ||F(x) - G(x)||²``."""
-    f, f_active = _forward(target, x)
-    g, g_active = _forward(network, x)
-    diff = f - g
-    grad = _pullback(target, f_active, diff) - _pullback(network, g_active, diff)
-    return np.linalg.norm(diff, axis=1), grad
-
-
-def _project(x, radius, sphere):
-    norms = np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-300)
-    return x * (radius / norms) if sphere else x * np.minimum(1.0, radius / norms)
-
-
-def measure_worst_case(target, network, *, radius, sphere, rng, samples, starts, ascent_steps):
-    """Largest ``||F(x) - G(x)||_2`` found by sampling plus projected gradient ascent.
-
-    ``samples`` random inputs (uniform on the sphere, or in the ball), then the best ``starts``
-    of them climb the error for ``ascent_steps`` normalised gradient steps, each projected back
-    onto the domain; a step that does not improve is halved, one that does grows by 1.2.
-    Returns ``(value, input)``.
-    """
-    d = target.widths[0]
-    x = rng.standard_normal((samples, d))
-    x = _project(x, radius, sphere=True)
-    if not sphere:
-        x *= rng.random((samples, 1)) ** (1.0 / d)
-    error, _ = _error_and_gradient(target, network, x)
-    x = x[np.argsort(error)[-starts:]]
-
-    def move(x, step, grad):
-        norms = np.maximum(np.linalg.norm(grad, axis=1, keepdims=True), 1e-300)
-        return _project(x + step[:, None] * grad / norms, radius, sphere)
-
-    return adaptive_ascent(
-        x,
-        lambda x: _error_and_gradient(target, network, x),
-        move,
-        step=0.1 * radius,
-        steps=ascent_steps,
-    )
-
-
-def adaptive_ascent(x, evaluate, move, *, step: float, steps: int) -> tuple[float, np.ndarray]:
-    """Climb ``evaluate`` from every row of ``x`` at once; return the best value and its input.
-
-    ``evaluate(x) -> (values, gradients)`` per row; ``move(x, steps, gradients)`` proposes the
-    next points (a projected step). Each start keeps its own step length: grown by 1.2 after a
-    step that improves, halved (and the step refused) otherwise.
-    """
-    value, grad = evaluate(x)
-    step = np.full(len(x), step)
-    for _ in range(steps):
-        trial = move(x, step, grad)
-        trial_value, trial_grad = evaluate(trial)
-        better = trial_value > value
-        x[better], value[better], grad[better] = (
-            trial[better],
-            trial_value[better],
-            trial_grad[better],
-        )
-        step = np.where(better, step * 1.2, step * 0.5)
-    best = int(np.argmax(value))
-    return float(value[best]), x[best].copy()
 
 
 def certify(
@@ -385,8 +226,6 @@ def certify(
 
 def _exact_chain(target, network, box, time_limit, rng, taus, norms):
     """The exact error over the box and ``e_l`` over the ball of radius ``box sqrt(d)``."""
-    from .exact import exact_error  # exact builds on this module
-
     exact = exact_error(target, network, box=box, time_limit=time_limit, rng=rng)
     ball = box * math.sqrt(target.widths[0])
     certified = certified_error(taus, norms, math.hypot(ball, 1.0) if target.has_bias else ball)
@@ -400,7 +239,7 @@ def _exact_chain(target, network, box, time_limit, rng, taus, norms):
 
 
 def _check_agreement(network, gadget, rng, radius):
-    x = _project(rng.standard_normal((64, network.widths[0])), radius, sphere=True)
+    x = project(rng.standard_normal((64, network.widths[0])), radius, sphere=True)
     direct, reduced = network.forward(x), gadget.forward(x)
     scale = max(1.0, float(np.abs(direct).max(initial=0.0)))
     gap = float(np.abs(direct - reduced).max(initial=0.0))

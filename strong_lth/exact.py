@@ -26,11 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import as_generator, check_choice, check_real
-from .certify import AGREEMENT, _forward, _pullback, adaptive_ascent, gadget_form
 from .exceptions import CertificationError, InvalidParameterError, SolverError
+from .gadgets import AGREEMENT, gadget_form, gadget_network
 from .networks import ReLUNetwork
 from .subset_sum import Status
-from .ticket import Ticket, gadget_network
+from .ticket import Ticket
+from .worst_case import measure_box
 
 __all__ = ["SOLVER_TOLERANCE", "ExactErrorResult", "exact_error"]
 
@@ -45,10 +46,6 @@ at most about ``n u`` times the sum of the magnitudes; 64 u covers every network
 
 SOLVERS = {"scip": "GSCIP", "highs": "HIGHS"}
 """``solver=`` names and their OR-Tools MathOpt solver types."""
-
-ASCENT_SAMPLES, ASCENT_STARTS, ASCENT_STEPS = 65536, 64, 200
-"""The first lower bound: random points of the box (half of them corners), the best of them
-climbing the error by sign-gradient steps (:func:`_measure_box`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -298,7 +295,7 @@ def exact_error(
     first, second = _model_networks(target, network)
     check = _Evaluator(first_forward, second_forward, first, second)
 
-    _, x_best = _measure_box(first, second, box, rng)
+    _, x_best = measure_box(first, second, box, rng)
     measured = check.value(x_best)
 
     encoder = _Encoder(first, second, box, tighten, deadline)
@@ -506,37 +503,6 @@ def _primal_tolerance(networks, box, bounds):
         total += float(dev.max())
     scale = max(max(abs(lo), abs(hi)) for lo, hi in bounds)
     return total + tau * (1 + scale)
-
-
-def _measure_box(first, second, box, rng):
-    """Largest ``||F(x) - G(x)||_inf`` found in the box: random points (half of them corners),
-    the best :data:`ASCENT_STARTS` climbing by sign-gradient steps (steepest ascent for the
-    ∞-norm box), a step that does not improve halved, one that does grown by 1.2."""
-    d = first.widths[0]
-    x = rng.uniform(-box, box, (ASCENT_SAMPLES, d))
-    x[ASCENT_SAMPLES // 2 :] = np.where(x[ASCENT_SAMPLES // 2 :] >= 0, box, -box)
-    error, _ = _inf_error_and_gradient(first, second, x)
-    x = x[np.argsort(error)[-ASCENT_STARTS:]]
-    return adaptive_ascent(
-        x,
-        lambda x: _inf_error_and_gradient(first, second, x),
-        lambda x, step, grad: np.clip(x + step[:, None] * np.sign(grad), -box, box),
-        step=0.25 * box,
-        steps=ASCENT_STEPS,
-    )
-
-
-def _inf_error_and_gradient(first, second, x):
-    """``||F(x) - G(x)||_inf`` per row and a gradient of its largest entry ``|F_k - G_k|``."""
-    f, f_active = _forward(first, x)
-    g, g_active = _forward(second, x)
-    diff = f - g
-    rows = np.arange(len(x))
-    k = np.argmax(np.abs(diff), axis=1)
-    cotangent = np.zeros_like(diff)
-    cotangent[rows, k] = np.sign(diff[rows, k])
-    grad = _pullback(first, f_active, cotangent) - _pullback(second, g_active, cotangent)
-    return np.abs(diff[rows, k]), grad
 
 
 class _Program:

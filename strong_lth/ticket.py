@@ -23,6 +23,7 @@ from scipy import sparse
 from ._validation import check_choice, check_inputs
 from .distributions import Distribution, get_distribution
 from .exceptions import InvalidParameterError
+from .gadgets import fold_input_bias, gadget_network
 from .networks import ReLUNetwork
 from .random_network import RandomNetwork
 
@@ -80,44 +81,6 @@ def parameter_multiple(count: int, target_params: int) -> float:
     21.0
     """
     return count / target_params
-
-
-def gadget_masks(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Kept ``(row, col)`` positions of ``M_{2i-1}`` and ``M_{2i}`` from a construction's ``keep``.
-
-    ``keep[r, j, k]`` keeps the weight from unit ``(j, k)`` (index ``k d_in + j``) to output ``r``;
-    a unit's input weight is kept when some output uses the unit.
-    """
-    d_in = keep.shape[1]
-    r, j, k = np.nonzero(keep)
-    second = np.stack([r, k * d_in + j], axis=1)
-    j, k = np.nonzero(keep.any(axis=0))
-    first = np.stack([k * d_in + j, j], axis=1)
-    return _sorted(first), _sorted(second)
-
-
-def fold_input_bias(weights: list[np.ndarray]) -> ReLUNetwork:
-    """A network on ``x`` from bias-free weights on ``[x, 1]``: the first matrix's last column
-    (the constant input of THEORY section 1) becomes the first layer's bias."""
-    biases = [weights[0][:, -1]] + [np.zeros(w.shape[0]) for w in weights[1:]]
-    return ReLUNetwork([weights[0][:, :-1], *weights[1:]], biases)
-
-
-def gadget_network(pairs, input_bias: bool) -> ReLUNetwork:
-    """The 2l-deep network computing ``h -> A_i σ(h) - B_i σ(-h)`` per pair, in compact form:
-    ``[I; -I]`` then ``[A_i, -B_i]`` (width ``2 d_{i-1}``). A pruned gadget network computes the
-    same function, since ``σ(u h) = u σ(h)`` for ``u > 0`` merges all units of one input and sign.
-    """
-    weights = []
-    for a, b in pairs:
-        d_in = a.shape[1]
-        weights += [np.vstack([np.eye(d_in), -np.eye(d_in)]), np.hstack([a, -b])]
-    return fold_input_bias(weights) if input_bias else ReLUNetwork(weights)
-
-
-def _sorted(positions: np.ndarray) -> np.ndarray:
-    order = np.lexsort((positions[:, 1], positions[:, 0]))
-    return np.ascontiguousarray(positions[order], dtype=np.int64)
 
 
 @dataclass(frozen=True, eq=False)

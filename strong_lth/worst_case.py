@@ -1,0 +1,137 @@
+"""Worst-case search: the largest error between two networks found by gradient ascent.
+
+A lower bound on the true worst case, over the ℓ2 ball or sphere (:func:`measure_worst_case`,
+used by :func:`strong_lth.certify`) or over a box in the ∞-norm (:func:`measure_box`, used by
+:func:`strong_lth.exact_error`), both climbing with one adaptive-step ascent
+(:func:`adaptive_ascent`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["adaptive_ascent", "measure_box", "measure_worst_case"]
+
+BOX_SAMPLES, BOX_STARTS, BOX_STEPS = 65536, 64, 200
+"""The box search: random points of the box (half of them corners), the best of them climbing the
+error by sign-gradient steps (:func:`measure_box`)."""
+
+
+def forward_with_activity(network, x):
+    """Output and the ReLU activity pattern of every hidden layer."""
+    biases = network.biases or (None,) * network.depth
+    active = []
+    h = x
+    for k, (w, b) in enumerate(zip(network.weights, biases)):
+        h = h @ w.T if b is None else h @ w.T + b
+        if k < network.depth - 1:
+            active.append(h > 0)
+            h = np.where(active[-1], h, 0.0)
+    return h, active
+
+
+def pullback(network, active, cotangent):
+    """Gradient with respect to the input of ``<cotangent, network(x)>``."""
+    g = cotangent
+    for k in range(network.depth - 1, -1, -1):
+        g = g @ network.weights[k]
+        if k > 0:
+            g = np.where(active[k - 1], g, 0.0)
+    return g
+
+
+def error_and_gradient(target, network, x):
+    """``||F(x) - G(x)||_2`` per row, and the gradient of ``½ ||F(x) - G(x)||²``."""
+    f, f_active = forward_with_activity(target, x)
+    g, g_active = forward_with_activity(network, x)
+    diff = f - g
+    grad = pullback(target, f_active, diff) - pullback(network, g_active, diff)
+    return np.linalg.norm(diff, axis=1), grad
+
+
+def project(x, radius, sphere):
+    norms = np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-300)
+    return x * (radius / norms) if sphere else x * np.minimum(1.0, radius / norms)
+
+
+def measure_worst_case(target, network, *, radius, sphere, rng, samples, starts, ascent_steps):
+    """Largest ``||F(x) - G(x)||_2`` found by sampling plus projected gradient ascent.
+
+    ``samples`` random inputs (uniform on the sphere, or in the ball), then the best ``starts``
+    of them climb the error for ``ascent_steps`` normalised gradient steps, each projected back
+    onto the domain; a step that does not improve is halved, one that does grows by 1.2.
+    Returns ``(value, input)``.
+    """
+    d = target.widths[0]
+    x = rng.standard_normal((samples, d))
+    x = project(x, radius, sphere=True)
+    if not sphere:
+        x *= rng.random((samples, 1)) ** (1.0 / d)
+    error, _ = error_and_gradient(target, network, x)
+    x = x[np.argsort(error)[-starts:]]
+
+    def move(x, step, grad):
+        norms = np.maximum(np.linalg.norm(grad, axis=1, keepdims=True), 1e-300)
+        return project(x + step[:, None] * grad / norms, radius, sphere)
+
+    return adaptive_ascent(
+        x,
+        lambda x: error_and_gradient(target, network, x),
+        move,
+        step=0.1 * radius,
+        steps=ascent_steps,
+    )
+
+
+def adaptive_ascent(x, evaluate, move, *, step: float, steps: int) -> tuple[float, np.ndarray]:
+    """Climb ``evaluate`` from every row of ``x`` at once; return the best value and its input.
+
+    ``evaluate(x) -> (values, gradients)`` per row; ``move(x, steps, gradients)`` proposes the
+    next points (a projected step). Each start keeps its own step length: grown by 1.2 after a
+    step that improves, halved (and the step refused) otherwise.
+    """
+    value, grad = evaluate(x)
+    step = np.full(len(x), step)
+    for _ in range(steps):
+        trial = move(x, step, grad)
+        trial_value, trial_grad = evaluate(trial)
+        better = trial_value > value
+        x[better], value[better], grad[better] = (
+            trial[better],
+            trial_value[better],
+            trial_grad[better],
+        )
+        step = np.where(better, step * 1.2, step * 0.5)
+    best = int(np.argmax(value))
+    return float(value[best]), x[best].copy()
+
+
+def measure_box(first, second, box, rng):
+    """Largest ``||F(x) - G(x)||_inf`` found in the box: random points (half of them corners),
+    the best :data:`BOX_STARTS` climbing by sign-gradient steps (steepest ascent for the
+    ∞-norm box), a step that does not improve halved, one that does grown by 1.2."""
+    d = first.widths[0]
+    x = rng.uniform(-box, box, (BOX_SAMPLES, d))
+    x[BOX_SAMPLES // 2 :] = np.where(x[BOX_SAMPLES // 2 :] >= 0, box, -box)
+    error, _ = inf_error_and_gradient(first, second, x)
+    x = x[np.argsort(error)[-BOX_STARTS:]]
+    return adaptive_ascent(
+        x,
+        lambda x: inf_error_and_gradient(first, second, x),
+        lambda x, step, grad: np.clip(x + step[:, None] * np.sign(grad), -box, box),
+        step=0.25 * box,
+        steps=BOX_STEPS,
+    )
+
+
+def inf_error_and_gradient(first, second, x):
+    """``||F(x) - G(x)||_inf`` per row and a gradient of its largest entry ``|F_k - G_k|``."""
+    f, f_active = forward_with_activity(first, x)
+    g, g_active = forward_with_activity(second, x)
+    diff = f - g
+    rows = np.arange(len(x))
+    k = np.argmax(np.abs(diff), axis=1)
+    cotangent = np.zeros_like(diff)
+    cotangent[rows, k] = np.sign(diff[rows, k])
+    grad = pullback(first, f_active, cotangent) - pullback(second, g_active, cotangent)
+    return np.abs(diff[rows, k]), grad
