@@ -17,7 +17,7 @@ from scipy.special import ndtri
 from ._validation import _fmt, check_array, check_real
 from .exceptions import InvalidParameterError
 
-__all__ = ["Distribution", "Gaussian", "Uniform", "get_distribution"]
+__all__ = ["Distribution", "Gaussian", "Hyperbolic", "Uniform", "get_distribution"]
 
 
 @dataclass(frozen=True)
@@ -140,10 +140,63 @@ class Gaussian(Distribution):
         return self.sigma * ndtri(u)
 
 
+@dataclass(frozen=True)
+class Hyperbolic(Distribution):
+    """The hyperbolic distribution: density proportional to ``1 / |w|`` on ``[-1, -a] ∪ [a, 1]``.
+
+    Parameters
+    ----------
+    a : float, default 0.01
+        Smallest magnitude, in (0, 1).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``a`` is not a real number in (0, 1).
+
+    Notes
+    -----
+    [O] Orseau, Hutter, Rivasplata, *Logarithmic pruning is all you need*, NeurIPS 2020,
+    arXiv:2006.12156, sample the random network from this heavy-tailed law: its magnitude ``|w|``
+    is log-uniform, so every scale between ``a`` and 1 gets the same share of the weights, which
+    is what their logarithmic width bounds rely on. Density and CDF:
+
+    - ``f(w) = 1 / (2 ln(1/a) |w|)`` for ``a <= |w| <= 1``, else 0;
+    - ``F(w) = ln|w| / (2 ln a)`` for ``-1 <= w <= -a`` and
+      ``F(w) = 1/2 + ln(w / a) / (2 ln(1/a))`` for ``a <= w <= 1``,
+
+    with ``F = 1/2`` on the gap ``(-a, a)``. Inverting each branch gives the quantile function
+    ``F^{-1}(u) = sign(u - 1/2) a^(1 - t)`` with ``t = |2u - 1|``, the uniform rescaled to each
+    branch (log-uniform magnitude): ``-a^(2u)`` for ``u <= 1/2`` (``F^{-1}(1/2) = -a``, the
+    left end of the gap, as ``inf {w : F(w) >= u}`` gives) and ``a^(2(1 - u))`` for
+    ``u > 1/2``. It is computed as ``a ** (2 min(u, 1 - u))`` with the sign, so
+    ``F^{-1}(1 - u) = -F^{-1}(u)`` holds exactly for every ``u != 1/2`` with ``1 - u`` exact
+    (all uniforms of :func:`~strong_lth.random_network.uniform_bits`). The default
+    ``a = 0.01`` is this toolkit's choice, not a value taken from [O].
+
+    Examples
+    --------
+    >>> Hyperbolic(0.01).from_uniform([0.25, 0.75])
+    array([-0.1,  0.1])
+    """
+
+    name: ClassVar[str] = "hyperbolic"
+    a: float = 0.01
+
+    def __post_init__(self) -> None:
+        a = check_real("a", self.a, low=0.0, high=1.0, low_open=True, high_open=True)
+        object.__setattr__(self, "a", a)
+
+    def _quantile(self, u: np.ndarray) -> np.ndarray:
+        magnitude = np.power(self.a, 2.0 * np.minimum(u, 1.0 - u))
+        return np.where(u > 0.5, magnitude, -magnitude)
+
+
 _NAMED: dict[str, type[Distribution]] = {
     "uniform": Uniform,
     "gaussian": Gaussian,
     "normal": Gaussian,
+    "hyperbolic": Hyperbolic,
 }
 
 
@@ -154,7 +207,8 @@ def get_distribution(spec: Any, name: str = "distribution") -> Distribution:
     ----------
     spec : Distribution or str
         An instance (returned unchanged) or one of ``"uniform"`` (Uniform[-1, 1]),
-        ``"gaussian"`` / ``"normal"`` (N(0, 1)).
+        ``"gaussian"`` / ``"normal"`` (N(0, 1)), ``"hyperbolic"`` (:class:`Hyperbolic` with
+        ``a = 0.01``).
     name : str, default "distribution"
         Parameter name used in the error message.
 

@@ -1,6 +1,7 @@
-"""Tests of strong_lth.distributions and strong_lth.random_network: the counter-based generator
-against a pure-Python transcription of its documented formula, determinism, nesting, the gadget
-weights, materialisation, distribution statistics and every error message."""
+"""Tests of strong_lth.random_network: the counter-based generator against a pure-Python
+transcription of its documented formula, determinism, nesting, the gadget weights,
+materialisation, the statistics of the weights it draws, sparse random networks and every error
+message (the distributions alone: tests/test_distributions.py)."""
 
 import re
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from strong_lth import InvalidParameterError
-from strong_lth.distributions import Distribution, Gaussian, Uniform, get_distribution
+from strong_lth.distributions import Gaussian, Uniform
 from strong_lth.random_network import RandomNetwork, uniform_bits
 
 from .strategies import seeds
@@ -226,58 +227,6 @@ def test_gaussian_weights_moments(sigma):
     assert stats.kstest(x, stats.norm(scale=sigma).cdf).pvalue > KS_P_MIN
 
 
-def test_distribution_inverse_cdfs():
-    u = np.array([1e-300, 0.25, 0.5, 0.75, 1 - 2.0**-53])
-    np.testing.assert_allclose(Uniform(2.0).from_uniform(u), [-2.0, -1.0, 0.0, 1.0, 2.0])
-    np.testing.assert_allclose(Gaussian(3.0).from_uniform(u[1:4]), 3.0 * stats.norm.ppf(u[1:4]))
-    assert np.all(np.isfinite(Gaussian().from_uniform(u)))
-    assert Uniform().from_uniform(np.empty((0, 2))).shape == (0, 2)
-    assert (Uniform.name, Gaussian.name) == ("uniform", "gaussian")
-
-
-def test_get_distribution():
-    assert get_distribution("uniform") == Uniform()
-    assert get_distribution("gaussian") == Gaussian() == get_distribution("normal")
-    custom = Uniform(0.3)
-    assert get_distribution(custom) is custom
-    assert isinstance(get_distribution("normal"), Distribution)
-
-
-@pytest.mark.parametrize(
-    ("call", "message"),
-    [
-        (lambda: Uniform(0.0), "`a` must be in (0, inf); got 0.0."),
-        (lambda: Uniform(np.inf), "`a` must be in (0, inf); got inf."),
-        (lambda: Gaussian(-1.0), "`sigma` must be in (0, inf); got -1.0."),
-        (lambda: Gaussian("1"), "`sigma` must be a real number; got '1'."),
-        (
-            lambda: Uniform().from_uniform([0.5, 1.0]),
-            "`u` must lie in (0, 1); got values in [0.5, 1.0].",
-        ),
-        (
-            lambda: Gaussian().from_uniform([0.0]),
-            "`u` must lie in (0, 1); got values in [0.0, 0.0].",
-        ),
-        (
-            lambda: Uniform().from_uniform([np.nan]),
-            "`u` must be finite; got 1 NaN or infinite entry.",
-        ),
-        (
-            lambda: get_distribution("cauchy"),
-            "`distribution` must be a Distribution or one of 'uniform', 'gaussian', 'normal'; "
-            "got 'cauchy'.",
-        ),
-        (
-            lambda: get_distribution(3, name="dist"),
-            "`dist` must be a Distribution or one of 'uniform', 'gaussian', 'normal'; got 3.",
-        ),
-    ],
-)
-def test_distribution_errors(call, message):
-    with pytest.raises(InvalidParameterError, match=re.escape(message)):
-        call()
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -318,8 +267,8 @@ def test_uniform_bits_errors(args, message):
         ({"values_per_input": 1.5}, "`values_per_input` must be a sequence of integers; got 1.5."),
         (
             {"distribution": "laplace"},
-            "`distribution` must be a Distribution or one of 'uniform', 'gaussian', 'normal'; "
-            "got 'laplace'.",
+            "`distribution` must be a Distribution or one of 'uniform', 'gaussian', 'normal', "
+            "'hyperbolic'; got 'laplace'.",
         ),
     ],
 )
