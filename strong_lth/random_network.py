@@ -4,6 +4,8 @@ Every weight is a pure function of ``(seed, layer, row, col)``: a counter-based 
 (:func:`uniform_bits`) turns the position into a uniform number and the weight distribution's
 inverse CDF turns that into the weight. Constructions read only the entries they need
 (:meth:`RandomNetwork.gadget_weights`), and any weight can be regenerated from the seed alone.
+A sparse random network (``source_density < 1``) decides from a second, independent counter
+stream which weights are present; absent weights are exactly 0.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 import dataclasses
 import numbers
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
 
-from ._validation import check_array, check_int
+from ._validation import check_array, check_int, check_real
 from .distributions import Distribution, Uniform, get_distribution
 from .exceptions import InvalidParameterError
 from .networks import ReLUNetwork, _check_int_tuple
@@ -30,6 +33,9 @@ _SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
 _MANTISSA_SHIFT = np.uint64(12)  # keep the top 52 bits of the hash
 _SCALE = 2.0**-52
 _BLOCK = 1 << 20
+_PRESENCE_LAYER = 2**63
+"""Offset of the presence stream: weight ``(layer, row, col)`` of a sparse random network is
+present when ``uniform_bits(seed, _PRESENCE_LAYER + layer, row, col) < source_density``."""
 
 
 def _mix64(z: np.ndarray) -> np.ndarray:
@@ -141,6 +147,9 @@ class RandomNetwork:
         ``n_i >= 1`` per target layer (an int means the same for every layer).
     distribution : Distribution or str, default Uniform()
         Weight distribution; names are resolved by :func:`get_distribution`.
+    source_density : float, default 1.0
+        Probability ``p`` in (0, 1] that a weight is present (an Erdős–Rényi sparse network);
+        ``1.0`` is the dense network, bit for bit.
 
     Raises
     ------
@@ -160,6 +169,21 @@ class RandomNetwork:
     prefix of columns of the larger one, bit for bit. Width sweeps therefore reuse one random
     draw, and a ticket found at width ``n`` is a ticket of every wider network.
 
+    Sparse source: Gadhikar, Mukherjee, Burkholz, *Why random pruning is all we need to start
+    sparse*, ICML 2023, arXiv:2210.02412, prune the random network at random before looking for
+    a ticket. Here weight ``(layer, row, col)`` is present iff
+    ``uniform_bits(seed, 2**63 + layer, row, col) < p`` (:meth:`present`), a counter stream whose
+    layer keys ``2**63 + layer`` never meet the weights' keys ``1..2l``, so presence is
+    independent of the weight values; an absent weight is exactly 0 wherever weights are read
+    (:meth:`entries`, :meth:`matrix`, :meth:`gadget_weights`, :meth:`materialize`). Presence
+    too depends on the position alone, so the nesting above holds for sparse networks; it is
+    also nested in ``p``: a weight present at ``p`` is present at every ``p' > p``, with the
+    same value. For ``p = 1`` every weight is present (``u < 1`` always) and nothing else
+    changes. The built-in
+    distributions never give an exact 0 from a uniform of :func:`uniform_bits`, so for them a
+    weight is present iff it is non-zero. :attr:`n_params` counts the present weights,
+    :attr:`n_positions` all positions.
+
     Examples
     --------
     >>> g = RandomNetwork(seed=0, widths=(3, 2), values_per_input=4)
@@ -173,6 +197,7 @@ class RandomNetwork:
     widths: tuple[int, ...]
     values_per_input: tuple[int, ...]
     distribution: Distribution = field(default_factory=Uniform)
+    source_density: float = 1.0
 
     def __post_init__(self) -> None:
         widths = _check_int_tuple("widths", self.widths, low=1, min_len=2)
@@ -189,6 +214,10 @@ class RandomNetwork:
         object.__setattr__(self, "widths", widths)
         object.__setattr__(self, "values_per_input", n)
         object.__setattr__(self, "distribution", get_distribution(self.distribution))
+        density = check_real(
+            "source_density", self.source_density, low=0.0, high=1.0, low_open=True
+        )
+        object.__setattr__(self, "source_density", density)
 
     @property
     def depth(self) -> int:
@@ -207,29 +236,110 @@ class RandomNetwork:
         return [shape for d_in, w, d_out in pairs for shape in ((w, d_in), (d_out, w))]
 
     @property
-    def n_params(self) -> int:
-        """Total number of random weights."""
+    def n_positions(self) -> int:
+        """Number of weight positions ``sum_j |M_j|``, present or not."""
         return sum(r * c for r, c in self.shapes)
+
+    @cached_property
+    def n_params(self) -> int:
+        """Number of present random weights (:attr:`n_positions` when ``source_density = 1``).
+
+        Counted exactly, layer by layer in slabs of about ``2**20`` positions (memory bounded,
+        time linear in :attr:`n_positions`), once per instance.
+
+        Examples
+        --------
+        >>> g = RandomNetwork(seed=0, widths=(3, 2), values_per_input=4, source_density=0.5)
+        >>> g.n_params == sum(int(np.count_nonzero(g.matrix(j))) for j in (1, 2))
+        True
+        """
+        if self.source_density == 1.0:
+            return self.n_positions
+        count = 0
+        for layer, (n_rows, n_cols) in enumerate(self.shapes, start=1):
+            cols = np.arange(n_cols, dtype=np.uint64)[None, :]
+            step = max(1, _BLOCK // n_cols)
+            for lo in range(0, n_rows, step):
+                rows = np.arange(lo, min(lo + step, n_rows), dtype=np.uint64)[:, None]
+                count += int(np.count_nonzero(self._present(layer, rows, cols)))
+        return count
 
     def _check_layer(self, layer: Any) -> int:
         return check_int("layer", layer, low=1, high=self.depth)
 
-    def _weights(self, layer: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Weights at validated non-negative integer positions, generated in slabs of about
-        :data:`_BLOCK` numbers along the first axis so that the hashing temporaries stay small
-        beside the output."""
+    def _present(self, layer: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Presence at uint64 positions (broadcastable): the stream of :data:`_PRESENCE_LAYER`."""
+        u = _counter_uniforms(self.seed, _PRESENCE_LAYER + layer, rows, cols)
+        return u < self.source_density
+
+    def _slab(self, layer: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Weights at uint64 positions of one shape, absent ones 0."""
+        w = self.distribution.from_uniform(_counter_uniforms(self.seed, layer, rows, cols))
+        if self.source_density < 1.0:
+            w = np.where(self._present(layer, rows, cols), w, 0.0)
+        return w
+
+    def _by_slabs(self, slab, rows: np.ndarray, cols: np.ndarray, dtype=np.float64) -> np.ndarray:
+        """``slab(rows, cols)`` at validated non-negative integer positions, evaluated in slabs of
+        about :data:`_BLOCK` numbers along the first axis so that the hashing temporaries stay
+        small beside the output."""
         rows, cols = np.broadcast_arrays(rows.astype(np.uint64), cols.astype(np.uint64))
-        out = np.empty(rows.shape)
+        out = np.empty(rows.shape, dtype)
         if out.size == 0 or out.ndim == 0:
-            out[...] = self.distribution.from_uniform(
-                _counter_uniforms(self.seed, layer, rows, cols)
-            )
+            out[...] = slab(rows, cols)
             return out
         step = max(1, _BLOCK // max(1, out[0].size))
         for lo in range(0, len(out), step):
-            u = _counter_uniforms(self.seed, layer, rows[lo : lo + step], cols[lo : lo + step])
-            out[lo : lo + step] = self.distribution.from_uniform(u)
+            out[lo : lo + step] = slab(rows[lo : lo + step], cols[lo : lo + step])
         return out
+
+    def _weights(self, layer: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Weights at validated non-negative integer positions (absent ones 0)."""
+        return self._by_slabs(partial(self._slab, layer), rows, cols)
+
+    def _positions(self, layer: Any, rows: Any, cols: Any) -> tuple[int, np.ndarray, np.ndarray]:
+        """Validated ``layer`` and broadcastable in-range indices of ``M_layer``."""
+        layer = self._check_layer(layer)
+        n_rows, n_cols = self.shapes[layer - 1]
+        rows = _check_indices("rows", rows, n_rows)
+        cols = _check_indices("cols", cols, n_cols)
+        _broadcast_shape(rows, cols)
+        return layer, rows, cols
+
+    def present(self, layer: int, rows: Any, cols: Any) -> np.ndarray:
+        """Whether the weights ``M_layer[rows, cols]`` are present in the (sparse) network.
+
+        Parameters
+        ----------
+        layer : int
+            In ``1..2l``.
+        rows, cols : array_like of int
+            Indices within ``shapes[layer - 1]``, broadcastable against each other.
+
+        Returns
+        -------
+        numpy.ndarray
+            bool array of the broadcast shape; all True when ``source_density = 1``.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``layer`` or an index is out of range, or the indices do not broadcast.
+
+        Notes
+        -----
+        ``present = uniform_bits(seed, 2**63 + layer, row, col) < source_density``, so each
+        weight is present with probability ``source_density`` (up to ``2**-52``), independently
+        of the others and of the weight values (class Notes).
+
+        Examples
+        --------
+        >>> g = RandomNetwork(seed=1, widths=(2, 2), values_per_input=3, source_density=0.5)
+        >>> bool(np.array_equal(g.present(1, [[0], [1]], [0, 1]), g.matrix(1)[:2] != 0))
+        True
+        """
+        layer, rows, cols = self._positions(layer, rows, cols)
+        return self._by_slabs(partial(self._present, layer), rows, cols, dtype=bool)
 
     def entries(self, layer: int, rows: Any, cols: Any) -> np.ndarray:
         """Weights ``M_layer[rows, cols]`` at broadcast integer positions.
@@ -244,7 +354,7 @@ class RandomNetwork:
         Returns
         -------
         numpy.ndarray
-            float64 weights of the broadcast shape.
+            float64 weights of the broadcast shape, 0 where absent (:meth:`present`).
 
         Raises
         ------
@@ -257,11 +367,7 @@ class RandomNetwork:
         >>> bool(g.entries(2, 1, 4) == g.matrix(2)[1, 4])
         True
         """
-        layer = self._check_layer(layer)
-        n_rows, n_cols = self.shapes[layer - 1]
-        rows = _check_indices("rows", rows, n_rows)
-        cols = _check_indices("cols", cols, n_cols)
-        _broadcast_shape(rows, cols)
+        layer, rows, cols = self._positions(layer, rows, cols)
         return self._weights(layer, rows, cols)
 
     def matrix(self, layer: int) -> np.ndarray:
@@ -305,6 +411,8 @@ class RandomNetwork:
         -----
         THEORY section 3: unit ``(j, k)`` keeps only its weight from input ``j``, so it computes
         ``σ(u_{jk} x_j)``, and output ``r`` sums ``v[r, j, k] σ(u_{jk} x_j)`` over kept units.
+        In a sparse network absent entries of ``u`` and ``v`` are exactly 0 (a construction must
+        not keep them).
 
         Examples
         --------
@@ -324,7 +432,8 @@ class RandomNetwork:
         return u, v
 
     def with_values_per_input(self, values_per_input: int | tuple[int, ...]) -> RandomNetwork:
-        """Same seed, widths and distribution with new ``n_i``: a nested (sub- or super-) network.
+        """Same seed, widths, distribution and source density with new ``n_i``: a nested (sub- or
+        super-) network.
 
         Examples
         --------
@@ -336,8 +445,8 @@ class RandomNetwork:
         return dataclasses.replace(self, values_per_input=values_per_input)
 
     def dense_bytes(self) -> int:
-        """Bytes of all ``2l`` matrices as dense float64 (``8 · n_params``)."""
-        return 8 * self.n_params
+        """Bytes of all ``2l`` matrices as dense float64 (``8 · n_positions``)."""
+        return 8 * self.n_positions
 
     def materialize(self, *, max_bytes: int = 2**30) -> ReLUNetwork:
         """Build the dense network ``G`` (depth ``2l``, no biases).
@@ -350,7 +459,7 @@ class RandomNetwork:
         Returns
         -------
         ReLUNetwork
-            Weights ``M_1, ..., M_{2l}``.
+            Weights ``M_1, ..., M_{2l}`` (absent weights 0).
 
         Raises
         ------

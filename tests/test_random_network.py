@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from strong_lth import InvalidParameterError
+from strong_lth import InvalidParameterError, random_network
 from strong_lth.distributions import Gaussian, Uniform
 from strong_lth.random_network import RandomNetwork, uniform_bits
 
@@ -124,12 +124,13 @@ def test_entries_alone_batch_permuted_and_matrix_are_identical():
         assert g.entries(layer, 0, 0).shape == ()
 
 
+@pytest.mark.parametrize("source_density", [1.0, 0.3])
 @pytest.mark.parametrize(
     ("widths", "small", "large"),
     [((3, 4), 1, 2), ((2, 5, 3), (2, 3), (3, 4)), ((4, 1, 3, 2), (1, 2, 5), (2, 3, 6))],
 )
-def test_nesting_smaller_network_is_prefix_of_larger(widths, small, large):
-    g_small = RandomNetwork(seed=4, widths=widths, values_per_input=small)
+def test_nesting_smaller_network_is_prefix_of_larger(widths, small, large, source_density):
+    g_small = RandomNetwork(4, widths, small, source_density=source_density)
     g_large = g_small.with_values_per_input(large)
     for layer in range(1, g_small.depth + 1):
         a, b = g_small.matrix(layer), g_large.matrix(layer)
@@ -146,9 +147,14 @@ def test_changing_one_layer_width_leaves_other_layers_unchanged():
     np.testing.assert_array_equal(g.matrix(2), h.matrix(2))
 
 
-@given(seeds, st.lists(st.integers(1, 4), min_size=2, max_size=4), st.integers(1, 4))
-def test_gadget_weights_agree_with_matrix(seed, widths, n):
-    g = RandomNetwork(seed=seed, widths=widths, values_per_input=n)
+@given(
+    seeds,
+    st.lists(st.integers(1, 4), min_size=2, max_size=4),
+    st.integers(1, 4),
+    st.sampled_from([1.0, 0.5, 0.1]),
+)
+def test_gadget_weights_agree_with_matrix(seed, widths, n, source_density):
+    g = RandomNetwork(seed=seed, widths=widths, values_per_input=n, source_density=source_density)
     for i in range(1, len(widths)):
         d_in, d_out = widths[i - 1], widths[i]
         first, second = g.matrix(2 * i - 1), g.matrix(2 * i)
@@ -177,8 +183,9 @@ def test_properties():
     assert g.depth == 4
     assert g.hidden_widths == (15, 8)
     assert g.shapes == [(15, 3), (4, 15), (8, 4), (2, 8)]
-    assert g.n_params == 45 + 60 + 32 + 16
-    assert g.dense_bytes() == 8 * g.n_params
+    assert g.n_params == g.n_positions == 45 + 60 + 32 + 16
+    assert g.dense_bytes() == 8 * g.n_positions
+    assert g.source_density == 1.0
     assert g.distribution == Gaussian()
     assert RandomNetwork(seed=0, widths=(3, 4, 2), values_per_input=6).values_per_input == (6, 6)
     assert RandomNetwork(seed=0, widths=(1, 1), values_per_input=1).distribution == Uniform()
@@ -186,8 +193,9 @@ def test_properties():
         g.seed = 1
 
 
-def test_materialize_is_the_dense_network():
-    g = RandomNetwork(seed=6, widths=(3, 4, 2), values_per_input=(2, 3))
+@pytest.mark.parametrize("source_density", [1.0, 0.4])
+def test_materialize_is_the_dense_network(source_density):
+    g = RandomNetwork(6, (3, 4, 2), (2, 3), source_density=source_density)
     net = g.materialize()
     assert net.depth == g.depth == 4
     assert net.widths == (3, 6, 4, 12, 2)
@@ -265,6 +273,13 @@ def test_uniform_bits_errors(args, message):
             "`values_per_input` must have one entry per target layer (2); got 3.",
         ),
         ({"values_per_input": 1.5}, "`values_per_input` must be a sequence of integers; got 1.5."),
+        ({"source_density": 0.0}, "`source_density` must be in (0, 1]; got 0.0."),
+        ({"source_density": 1.5}, "`source_density` must be in (0, 1]; got 1.5."),
+        ({"source_density": -0.2}, "`source_density` must be in (0, 1]; got -0.2."),
+        ({"source_density": np.nan}, "`source_density` must be in (0, 1]; got nan."),
+        ({"source_density": np.inf}, "`source_density` must be in (0, 1]; got inf."),
+        ({"source_density": True}, "`source_density` must be a real number; got True."),
+        ({"source_density": "0.5"}, "`source_density` must be a real number; got '0.5'."),
         (
             {"distribution": "laplace"},
             "`distribution` must be a Distribution or one of 'uniform', 'gaussian', 'normal', "
@@ -291,6 +306,13 @@ def test_random_network_constructor_errors(kwargs, message):
             "`rows` and `cols` must be broadcastable; got shapes (2,) and (3,).",
         ),
         (lambda g: g.matrix(7), "`layer` must be in [1, 4]; got 7."),
+        (lambda g: g.present(0, 0, 0), "`layer` must be in [1, 4]; got 0."),
+        (lambda g: g.present(3, [0, 8], 0), "`rows` must be in [0, 7]; got values in [0, 8]."),
+        (
+            lambda g: g.present(1, [0, 1], [0, 1, 2]),
+            "`rows` and `cols` must be broadcastable; got shapes (2,) and (3,).",
+        ),
+        (lambda g: g.with_values_per_input(2).present(2, 0, 0.5), "`cols` must hold integers"),
         (lambda g: g.gadget_weights(0), "`i` must be in [1, 2]; got 0."),
         (lambda g: g.gadget_weights(3), "`i` must be in [1, 2]; got 3."),
         (
@@ -309,3 +331,121 @@ def test_random_network_method_errors(call, message):
     g = RandomNetwork(seed=0, widths=(3, 4, 2), values_per_input=2)
     with pytest.raises(InvalidParameterError, match=re.escape(message)):
         call(g)
+
+
+# ---- sparse random networks (source_density < 1) -------------------------------------------
+
+
+def dense_reference(g, layer):
+    """``M_layer`` of the dense network, from the documented formula: F^{-1}(uniform_bits)."""
+    n_rows, n_cols = g.shapes[layer - 1]
+    rows, cols = np.arange(n_rows)[:, None], np.arange(n_cols)[None, :]
+    return g.distribution.from_uniform(uniform_bits(g.seed, layer, rows, cols))
+
+
+def presence_reference(g, layer):
+    """Presence of ``M_layer`` from the documented formula: u(seed, 2**63 + layer) < p."""
+    n_rows, n_cols = g.shapes[layer - 1]
+    rows, cols = np.arange(n_rows)[:, None], np.arange(n_cols)[None, :]
+    return uniform_bits(g.seed, 2**63 + layer, rows, cols) < g.source_density
+
+
+@pytest.mark.parametrize("distribution", ["uniform", "gaussian", "hyperbolic"])
+def test_source_density_one_is_todays_network_bit_for_bit(distribution):
+    dense = RandomNetwork(5, (3, 4, 2), (3, 2), distribution)
+    one = RandomNetwork(5, (3, 4, 2), (3, 2), distribution, source_density=1)
+    assert one == dense and one.source_density == 1.0
+    assert one.n_params == one.n_positions == dense.n_params
+    for layer in range(1, dense.depth + 1):
+        expected = dense_reference(dense, layer)
+        assert one.matrix(layer).tobytes() == expected.tobytes()
+        assert np.all(one.present(layer, *np.indices(expected.shape)))
+    for i in (1, 2):
+        for a, b in zip(one.gadget_weights(i), dense.gadget_weights(i), strict=True):
+            assert a.tobytes() == b.tobytes()
+    for a, b in zip(one.materialize().weights, dense.materialize().weights, strict=True):
+        assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("p", [0.05, 0.3, 0.9])
+def test_presence_fraction_is_binomial(p):
+    g = RandomNetwork(29, (1, 1), 2**18, source_density=p)
+    for layer in (1, 2):
+        n = g.shapes[layer - 1][0] * g.shapes[layer - 1][1]
+        kept = np.count_nonzero(g.matrix(layer))
+        assert abs(kept / n - p) < Z * np.sqrt(p * (1 - p) / n)
+        assert kept == np.count_nonzero(g.present(layer, *np.indices(g.shapes[layer - 1])))
+    assert g.n_params == np.count_nonzero(g.matrix(1)) + np.count_nonzero(g.matrix(2))
+
+
+def test_presence_is_independent_of_the_weights():
+    # Present weights still follow Uniform[-1, 1]: presence ignores the weight values ...
+    g = RandomNetwork(31, (1, 1), 2**18, source_density=0.3)
+    x = g.matrix(1).ravel()
+    present = x[x != 0]
+    assert stats.kstest(present, stats.uniform(loc=-1, scale=2).cdf).pvalue > KS_P_MIN
+    # ... and the presence uniforms are uncorrelated with the weight uniforms.
+    rows, cols = np.arange(2**18), 0
+    r = np.corrcoef(uniform_bits(31, 1, rows, cols), uniform_bits(31, 2**63 + 1, rows, cols))
+    assert abs(r[0, 1]) < Z / np.sqrt(2**18)
+
+
+@pytest.mark.parametrize("p", [0.2, 0.7])
+def test_absent_weights_are_zero_wherever_read(p):
+    g = RandomNetwork(13, (3, 4, 2), (4, 3), "hyperbolic", source_density=p)
+    dense = RandomNetwork(13, (3, 4, 2), (4, 3), "hyperbolic")
+    net = g.materialize()
+    for layer in range(1, g.depth + 1):
+        present = presence_reference(g, layer)
+        assert 0 < present.sum() < present.size  # both kinds occur at this seed
+        expected = np.where(present, dense_reference(g, layer), 0.0)
+        assert g.matrix(layer).tobytes() == expected.tobytes()
+        assert net.weights[layer - 1].tobytes() == expected.tobytes()
+        np.testing.assert_array_equal(g.present(layer, *np.indices(present.shape)), present)
+        rows, cols = np.nonzero(~present)
+        assert np.all(g.entries(layer, rows, cols) == 0.0)
+        assert all(g.entries(layer, r, c) == 0.0 for r, c in zip(rows, cols, strict=True))
+        rows, cols = np.nonzero(present)
+        np.testing.assert_array_equal(g.entries(layer, rows, cols), dense.matrix(layer)[present])
+        assert np.all(g.entries(layer, rows, cols) != 0.0)
+    assert g.n_params == sum(int(presence_reference(g, j).sum()) for j in range(1, 5))
+    assert g.n_positions == dense.n_params and g.dense_bytes() == dense.dense_bytes()
+
+
+def test_presence_reference_matches_the_pure_python_formula():
+    g = RandomNetwork(2**64 - 1, (5, 3), 4, source_density=0.5)
+    for layer, shape in enumerate(g.shapes, start=1):
+        rows, cols = np.indices(shape)
+        u = [
+            uniform_reference(g.seed, 2**63 + layer, int(r), int(c))
+            for r, c in zip(rows.flat, cols.flat)
+        ]
+        expected = np.reshape(u, shape) < 0.5
+        np.testing.assert_array_equal(g.present(layer, rows, cols), expected)
+        np.testing.assert_array_equal(g.matrix(layer) != 0, expected)
+
+
+def test_sparse_networks_are_nested_in_density():
+    small, large = (RandomNetwork(8, (4, 3), 6, source_density=p) for p in (0.2, 0.6))
+    for layer in (1, 2):
+        a, b = small.matrix(layer), large.matrix(layer)
+        assert np.all(b[a != 0] == a[a != 0])  # present at 0.2 => present at 0.6, same value
+        assert np.count_nonzero(a) < np.count_nonzero(b)
+    assert small.with_values_per_input(9).source_density == 0.2
+
+
+def test_sparse_generation_is_memory_bounded_and_exact(monkeypatch):
+    # Tiny slabs (7 numbers) give the same bits as one slab: the slab loop honours presence.
+    g = RandomNetwork(17, (5, 6, 3), (4, 3), "gaussian", source_density=0.35)
+    whole = [g.matrix(layer) for layer in range(1, 5)]
+    present = [g.present(layer, *np.indices(w.shape)) for layer, w in enumerate(whole, 1)]
+    count = g.n_params
+    monkeypatch.setattr(random_network, "_BLOCK", 7)
+    h = RandomNetwork(17, (5, 6, 3), (4, 3), "gaussian", source_density=0.35)
+    assert h.n_params == count == sum(int(np.count_nonzero(w)) for w in whole)
+    for layer, (w, mask) in enumerate(zip(whole, present, strict=True), start=1):
+        assert h.matrix(layer).tobytes() == w.tobytes()
+        np.testing.assert_array_equal(h.present(layer, *np.indices(w.shape)), mask)
+    for i in (1, 2):
+        for a, b in zip(h.gadget_weights(i), g.gadget_weights(i), strict=True):
+            assert a.tobytes() == b.tobytes()
