@@ -17,7 +17,7 @@ from scipy.special import ndtri
 from ._validation import _fmt, check_array, check_real
 from .exceptions import InvalidParameterError
 
-__all__ = ["Distribution", "Gaussian", "Hyperbolic", "Uniform", "get_distribution"]
+__all__ = ["NAMES", "Distribution", "Gaussian", "Hyperbolic", "Uniform", "get_distribution"]
 
 
 @dataclass(frozen=True)
@@ -198,6 +198,8 @@ _NAMED: dict[str, type[Distribution]] = {
     "normal": Gaussian,
     "hyperbolic": Hyperbolic,
 }
+NAMES: tuple[str, ...] = tuple(_NAMED)
+"""The names :func:`get_distribution` accepts, for option lists and help texts."""
 
 
 def get_distribution(spec: Any, name: str = "distribution") -> Distribution:
@@ -232,7 +234,7 @@ def get_distribution(spec: Any, name: str = "distribution") -> Distribution:
         return spec
     if isinstance(spec, str) and spec in _NAMED:
         return _NAMED[spec]()
-    listed = ", ".join(repr(key) for key in _NAMED)
+    listed = ", ".join(repr(key) for key in NAMES)
     raise InvalidParameterError(
         f"`{name}` must be a Distribution or one of {listed}; got {_fmt(spec)}."
     )

@@ -15,14 +15,21 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from strong_lth import InvalidParameterError
-from strong_lth.distributions import Distribution, Gaussian, Hyperbolic, Uniform, get_distribution
+from strong_lth.distributions import (
+    NAMES,
+    Distribution,
+    Gaussian,
+    Hyperbolic,
+    Uniform,
+    get_distribution,
+)
 from strong_lth.random_network import RandomNetwork, uniform_bits
 
 KS_P_MIN = 1e-3
 """Kolmogorov-Smirnov p-value below which the target CDF is rejected (fixed seeds, so the tests
 are deterministic; a correct quantile function fails one with probability 1e-3)."""
 
-NAMES = "'uniform', 'gaussian', 'normal', 'hyperbolic'"
+LISTED = "'uniform', 'gaussian', 'normal', 'hyperbolic'"
 
 
 def hyperbolic_cdf(w, a):
@@ -155,6 +162,12 @@ def test_get_distribution():
     assert get_distribution(custom) is custom
     assert isinstance(get_distribution("normal"), Distribution)
     assert get_distribution("hyperbolic") == Hyperbolic() == Hyperbolic(0.01)
+    assert NAMES == ("uniform", "gaussian", "normal", "hyperbolic")
+    assert {type(get_distribution(name)).name for name in NAMES} == {
+        "uniform",
+        "gaussian",
+        "hyperbolic",
+    }
 
 
 @pytest.mark.parametrize(
@@ -189,11 +202,11 @@ def test_get_distribution():
         ),
         (
             lambda: get_distribution("cauchy"),
-            f"`distribution` must be a Distribution or one of {NAMES}; got 'cauchy'.",
+            f"`distribution` must be a Distribution or one of {LISTED}; got 'cauchy'.",
         ),
         (
             lambda: get_distribution(3, name="dist"),
-            f"`dist` must be a Distribution or one of {NAMES}; got 3.",
+            f"`dist` must be a Distribution or one of {LISTED}; got 3.",
         ),
     ],
 )
