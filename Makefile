@@ -1,12 +1,14 @@
-# Two commands do everything on a fresh machine: `make demo` and `make test`.
+# Two commands do everything on a fresh machine: `make demo` and `make test` (which also builds
+# the documentation, in tests/test_docs.py). `make docs` builds it alone into docs/_build/html.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CORE := $(VENV)/.installed-core
 STAMP := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.installed-docs
 TORCH_CPU := torch==2.13.0
 
-.PHONY: test demo bench lint clean
+.PHONY: test demo docs bench lint clean
 
 # The package alone: all `make demo` needs.
 $(CORE): pyproject.toml
@@ -23,9 +25,14 @@ $(STAMP): $(CORE)
 	  || echo "No CPU build of torch at hand: the torch tests will be skipped."
 	touch $(STAMP)
 
+# The docs extra on top of the package: Sphinx, numpydoc, myst-parser, myst-nb.
+$(DOCS_STAMP): $(CORE)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[docs]'
+	touch $(DOCS_STAMP)
+
 lint: $(STAMP)
-	$(BIN)/ruff check strong_lth tests benchmarks
-	$(BIN)/ruff format --check strong_lth tests benchmarks
+	$(BIN)/ruff check strong_lth tests benchmarks docs/conf.py
+	$(BIN)/ruff format --check strong_lth tests benchmarks docs/conf.py
 
 test: lint
 	$(BIN)/python -m pytest
@@ -33,8 +40,13 @@ test: lint
 demo: $(CORE)
 	$(BIN)/strong-lth demo
 
+# Theory, API reference and notebooks (shown with their committed outputs, never executed), with
+# every warning an error; open docs/_build/html/index.html.
+docs: $(DOCS_STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_subset_sum.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache docs/_build
