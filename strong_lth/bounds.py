@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_array, check_int, check_real, interval_text
+from ._validation import _fmt, check_array, check_int, check_real, interval_text
 from .exceptions import InvalidParameterError, TheoryAssumptionWarning
 
 __all__ = [
+    "MAX_WIDTH",
     "BoundTable",
     "compare",
     "lower_bound_params",
@@ -688,32 +689,69 @@ class BoundTable:
         return "\n".join(lines)
 
 
-def _target_widths(target) -> tuple[tuple[int, ...], int, bool]:
+MAX_WIDTH = 2**53
+"""Largest target width :func:`compare` accepts: every width and product of widths the bounds
+form is then exact in float64 up to rounding, and ``int64`` arrays hold the widths."""
+
+
+def _target_widths(target, bias) -> tuple[tuple[int, ...], int, bool, Any]:
+    """``(widths, depth, has_bias, violations)`` of a network or of a sequence of widths;
+    ``violations(radius)`` lists the theorem assumptions the target breaks."""
+    if isinstance(target, list | tuple | np.ndarray):
+        if np.ndim(target) != 1 or len(target) < 2:
+            raise InvalidParameterError(
+                "`target` given as widths must be a sequence of at least two positive integers "
+                f"(d_0, ..., d_l); got {_fmt(target)}."
+            )
+        widths = tuple(
+            check_int(f"target[{k}]", w, low=1, high=MAX_WIDTH) for k, w in enumerate(target)
+        )
+        bias = False if bias is None else bias
+        if not isinstance(bias, bool):
+            raise InvalidParameterError(f"`bias` must be True or False; got {_fmt(bias)}.")
+
+        def violations(radius):
+            reasons = ["the network has biases (augmented() removes them)"] if bias else []
+            return reasons + ([f"the input radius {radius:g} is > 1"] if radius > 1.0 else [])
+
+        return widths, len(widths) - 1, bias, violations
+    if bias is not None:
+        raise InvalidParameterError(
+            "`bias` must be left out for a network (it has biases or not); got "
+            f"{_fmt(bias)} with a {type(target).__name__}."
+        )
     missing = [a for a in ("widths", "depth", "assumption_violations") if not hasattr(target, a)]
     if missing:
         raise InvalidParameterError(
-            "`target` must have `widths`, `depth` and `assumption_violations` (a ReLUNetwork); "
-            f"got {type(target).__name__} without {', '.join(f'`{m}`' for m in missing)}."
+            "`target` must have `widths`, `depth` and `assumption_violations` (a ReLUNetwork) "
+            f"or be a sequence of widths; got {type(target).__name__} without "
+            f"{', '.join(f'`{m}`' for m in missing)}."
         )
-    widths = tuple(check_int(f"target.widths[{k}]", w, low=1) for k, w in enumerate(target.widths))
+    widths = tuple(
+        check_int(f"target.widths[{k}]", w, low=1, high=MAX_WIDTH)
+        for k, w in enumerate(target.widths)
+    )
     depth = check_int("target.depth", target.depth, low=1)
     if len(widths) != depth + 1:
         raise InvalidParameterError(
             f"`target.widths` must have depth + 1 = {depth + 1} entries; got {len(widths)}."
         )
     has_bias = bool(getattr(target, "has_bias", False))
-    return widths, depth, has_bias
+    return widths, depth, has_bias, lambda radius: target.assumption_violations(radius=radius)
 
 
-def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0):
+def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0, bias=None):
     r"""Tabulate the width bounds for a target beside the width a construction actually used.
 
     Parameters
     ----------
-    target : ReLUNetwork
+    target : ReLUNetwork or sequence of int
         Anything with ``widths`` (:math:`d_0, \dots, d_l`), ``depth`` (:math:`l`) and
         ``assumption_violations(radius=...) -> list[str]``; ``has_bias`` is read when present
-        (default ``False``).
+        (default ``False``). Or the widths :math:`(d_0, \dots, d_l)` alone, each at most
+        :data:`MAX_WIDTH`: the bounds depend on nothing else, so no network is built (a
+        ``--d 100000`` table costs nothing), and every layer is taken to satisfy
+        :math:`\lVert W_i\rVert_2 \le 1`.
     eps, delta : float
         Output error and failure probability, each in (0, 1).
     C : float, keyword-only
@@ -723,6 +761,9 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0):
         ``> 0``; fills ``actual_width = d_in * values_per_input``.
     radius : float, keyword-only
         Input radius passed to ``target.assumption_violations`` (``>= 0``, default 1.0).
+    bias : bool, keyword-only, optional
+        For ``target`` given as widths: whether the target has biases (default ``False``).
+        Must be left out for a network.
 
     Returns
     -------
@@ -764,8 +805,10 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0):
     array([0.00625 , 0.008839])
     >>> table.actual_width
     array([ 6., 16.])
+    >>> compare((100000,) * 3, 0.1, 0.1).d_in  # widths alone: no network is built
+    array([100000, 100000])
     """
-    widths, depth, has_bias = _target_widths(target)
+    widths, depth, has_bias, target_violations = _target_widths(target, bias)
     eps = check_real("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
     delta = check_real("delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
     C = check_real("C", C, low=0.0, low_open=True)
@@ -785,7 +828,7 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0):
             )
         actual = d_in * np.broadcast_to(n, (depth,)).astype(np.float64)
 
-    violations = tuple(str(v) for v in target.assumption_violations(radius=radius))
+    violations = tuple(str(v) for v in target_violations(radius))
     if violations:
         warnings.warn(
             "theorem assumptions do not hold, bounds do not apply as stated: "

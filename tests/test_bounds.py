@@ -26,6 +26,7 @@ from strong_lth.bounds import (
     per_weight_precision,
 )
 from strong_lth.exceptions import InvalidParameterError, TheoryAssumptionWarning
+from strong_lth.networks import ReLUNetwork
 
 U = 2.0**-53
 """Unit roundoff of float64."""
@@ -605,12 +606,13 @@ class _WrongDepth(Bare):
 INVALID_COMPARE = [
     (
         lambda: compare(object(), 0.1, 0.1),
-        r"`target` must have `widths`, `depth` and `assumption_violations` \(a ReLUNetwork\); "
-        r"got object without `widths`, `depth`, `assumption_violations`\.",
+        r"`target` must have `widths`, `depth` and `assumption_violations` \(a ReLUNetwork\) "
+        r"or be a sequence of widths; got object without `widths`, `depth`, "
+        r"`assumption_violations`\.",
     ),
     (
         lambda: compare(StandIn((4, 0, 2)), 0.1, 0.1),
-        r"`target.widths\[1\]` must be in \[1, inf\]; got 0\.",
+        r"`target.widths\[1\]` must be in \[1, 9007199254740992\]; got 0\.",
     ),
     (
         lambda: compare(_WrongDepth(), 0.1, 0.1),
@@ -633,7 +635,41 @@ INVALID_COMPARE = [
         lambda: compare(StandIn((4, 8, 2)), 0.1, 0.1, radius=-1.0),
         r"`radius` must be in \[0, inf\); got -1\.0\.",
     ),
+    (
+        lambda: compare([4], 0.1, 0.1),
+        r"`target` given as widths must be a sequence of at least two positive integers "
+        r"\(d_0, \.\.\., d_l\); got \[4\]\.",
+    ),
+    (
+        lambda: compare([4, 2**60], 0.1, 0.1),
+        r"`target\[1\]` must be in \[1, 9007199254740992\]; got 1152921504606846976\.",
+    ),
+    (
+        lambda: compare([4, 8], 0.1, 0.1, bias="yes"),
+        r"`bias` must be True or False; got 'yes'\.",
+    ),
+    (
+        lambda: compare(StandIn((4, 8, 2)), 0.1, 0.1, bias=True),
+        r"`bias` must be left out for a network \(it has biases or not\); got True with a "
+        r"StandIn\.",
+    ),
 ]
+
+
+def test_compare_from_widths_equals_compare_from_the_network():
+    """Widths alone give the table of the network they describe, without building one: a
+    width-100000 target (75 GiB of weights) is tabulated at once."""
+    for bias in (False, True):
+        net = ReLUNetwork.random((3, 5, 2), rng=0, bias=bias)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TheoryAssumptionWarning)
+            expected = compare(net, 0.1, 0.05, values_per_input=[3, 4], radius=2.0)
+            got = compare([3, 5, 2], 0.1, 0.05, values_per_input=[3, 4], radius=2.0, bias=bias)
+        assert got.rows() == expected.rows()
+        assert got.assumption_violations == expected.assumption_violations
+    table = compare((100_000,) * 3, 0.1, 0.1)
+    assert table.d_in.tolist() == [100_000, 100_000]
+    assert table.pensia_width[0] == pytest.approx(100_000 * math.log(100_000**2 * 2 / 0.1))
 
 
 @pytest.mark.parametrize(

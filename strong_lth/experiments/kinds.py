@@ -1,10 +1,14 @@
 """Run kinds of a sweep: the parameters one run takes, and what it computes from them.
 
-A kind is a pair of functions registered in :data:`KINDS`: ``params(raw, where, base)`` checks
+A kind is a triple of functions registered in :data:`KINDS`: ``params(raw, where, base)`` checks
 one grid point and returns its canonical parameters (every default filled in, so that writing a
 default or leaving it out gives the same run) and, for a target read from a file, the network
-itself; ``execute(params, network)`` computes the run and returns ``(result, seconds)``, both
-JSON-ready dicts.
+itself; ``estimate(params)`` is the run's memory in bytes, estimated before anything is
+allocated; ``execute(params, network)`` computes the run and returns ``(result, seconds)``, both
+JSON-ready dicts. ``param_types`` and ``result_types`` name the keys, and their JSON types, that
+every stored row of the kind holds and the analysis reads (a row without them is not a run of
+the kind, see :func:`~strong_lth.experiments.load_results`): ``"int"``, ``"real"``,
+``"bool"``, ``"str"``, or a non-empty ``"int list"``/``"real list"``.
 
 - ``"approximate"``: one call of :func:`strong_lth.approximate` (THEORY sections 3-5).
 - ``"subset_sum"``: a batch of random SubsetSum instances solved by one method, the experiment
@@ -14,6 +18,7 @@ JSON-ready dicts.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -39,12 +44,16 @@ DISTRIBUTIONS = ("uniform", "gaussian")
 
 @dataclass(frozen=True)
 class RunKind:
-    """A registered run kind: its parameter names, checker and computation."""
+    """A registered run kind: its parameter names, checker, memory estimate, computation and
+    the keys of its results."""
 
     name: str
     keys: tuple[str, ...]
     params: Callable[[Mapping[str, Any], str, Path], tuple[dict, ReLUNetwork | None]]
+    estimate: Callable[[dict], float]
     execute: Callable[[dict, ReLUNetwork | None], tuple[dict, dict]]
+    param_types: Mapping[str, str]
+    result_types: Mapping[str, str]
 
 
 class _Checker:
@@ -184,6 +193,23 @@ def _approximate_params(raw, where, base):
     return params, network
 
 
+def _approximate_estimate(params) -> float:
+    """Bytes of one ``approximate`` run, estimated: the target's float64 weights twice (drawn,
+    then rescaled) for a shape, and for a fixed width the gadget weights and masks of every
+    layer pair, ``d_{i-1} n_i (d_i + 1)`` entries each, float64 and twice over."""
+    if params["target_sha256"]:
+        return 0.0  # a file: already read by the driver, its size is what it is
+    widths = [float(w) for w in params["target"]]
+    total = 16.0 * sum(a * b for a, b in itertools.pairwise(widths))
+    values = params["values_per_input"]
+    if values is not None:
+        per_layer = values if isinstance(values, list) else [values] * (len(widths) - 1)
+        total += 16.0 * sum(
+            a * float(n) * (b + 1) for a, b, n in zip(widths[:-1], widths[1:], per_layer)
+        )
+    return total
+
+
 def _approximate_execute(params, network):
     if network is None:
         network = ReLUNetwork.random(
@@ -306,6 +332,13 @@ def _subset_sum_params(raw, where, base):
     return params, None
 
 
+def _subset_sum_estimate(params) -> float:
+    """Bytes of one ``subset_sum`` run, estimated: ``instances x n`` float64 values (twice for
+    products), the targets, errors and statuses, and about 32 bytes of row text per error."""
+    n, instances = float(params["n"]), float(params["instances"])
+    return instances * (8.0 * n * (3.0 if params["products"] else 2.0) + 3 * 8.0 + 32.0)
+
+
 def _subset_sum_execute(params, network):
     values, targets = subset_sum_instances(
         params["n"],
@@ -332,8 +365,29 @@ def _subset_sum_execute(params, network):
 
 KINDS: dict[str, RunKind] = {
     "approximate": RunKind(
-        "approximate", APPROXIMATE_KEYS, _approximate_params, _approximate_execute
+        "approximate",
+        APPROXIMATE_KEYS,
+        _approximate_params,
+        _approximate_estimate,
+        _approximate_execute,
+        {"construction": "str", "solver": "str", "distribution": "str"},
+        {
+            "d_in": "int list",
+            "d_out": "int list",
+            "values_per_input": "int list",
+            "hidden_widths": "int list",
+            "certified": "real",
+            "measured": "real",
+        },
     ),
-    "subset_sum": RunKind("subset_sum", SUBSET_SUM_KEYS, _subset_sum_params, _subset_sum_execute),
+    "subset_sum": RunKind(
+        "subset_sum",
+        SUBSET_SUM_KEYS,
+        _subset_sum_params,
+        _subset_sum_estimate,
+        _subset_sum_execute,
+        {"n": "int", "distribution": "str", "products": "bool", "solver": "str"},
+        {"errors": "real list", "optimal": "bool"},
+    ),
 }
 """Registry of run kinds by name (the ``kind`` of a grid table)."""
