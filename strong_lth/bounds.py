@@ -586,7 +586,11 @@ _COLUMNS = (
     "malach_width",
     "lower_bound_width",
     "actual_width",
+    "implied_C",
 )
+
+
+_IMPLIED = "; implied_C: the C at which pensia_width = actual_width"
 
 
 def _cell(value) -> str:
@@ -618,6 +622,10 @@ class BoundTable:
         :func:`lower_bound_width` of each layer.
     actual_width : ndarray or None
         ``d_in * values_per_input`` when :func:`compare` was given ``values_per_input``.
+    implied_C : ndarray or None
+        The constant at which :func:`pensia_width` equals ``actual_width``
+        (:func:`pensia_constant` of ``values_per_input``): ``pensia_width`` is drawn at ``C``,
+        so the actual width is ``implied_C / C`` times it.
     C, eps, delta, radius : float
         The constant, error, failure probability and input radius the bounds were computed for.
     augmented : bool
@@ -634,6 +642,7 @@ class BoundTable:
     malach_width: np.ndarray
     lower_bound_width: np.ndarray
     actual_width: np.ndarray | None
+    implied_C: np.ndarray | None
     C: float
     eps: float
     delta: float
@@ -647,9 +656,10 @@ class BoundTable:
         return int(self.d_in.size)
 
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per layer pair, keys ``layer`` (from 1), ``d_in`` ... ``actual_width``.
+        """One dict per layer pair, keys ``layer`` (from 1), ``d_in`` ... ``implied_C``.
 
-        Integers are ``int``, bounds ``float``, ``actual_width`` ``None`` when not given.
+        Integers are ``int``, bounds ``float``, ``actual_width`` and ``implied_C`` ``None``
+        when ``values_per_input`` was not given.
         """
         out = []
         for i in range(self.depth):
@@ -665,6 +675,7 @@ class BoundTable:
                     "actual_width": (
                         None if self.actual_width is None else float(self.actual_width[i])
                     ),
+                    "implied_C": None if self.implied_C is None else float(self.implied_C[i]),
                 }
             )
         return out
@@ -674,7 +685,8 @@ class BoundTable:
         header = (
             f"width bounds per layer pair: eps={self.eps:g}, delta={self.delta:g}, "
             f"C={self.C:g}, radius={self.radius:g} (natural log; lower bound log2"
-            f"{'; widths augmented by 1 for biases' if self.augmented else ''})"
+            f"{'; widths augmented by 1 for biases' if self.augmented else ''}"
+            f"{'' if self.implied_C is None else _IMPLIED})"
         )
         lines = [header]
         if self.assumption_violations:
@@ -769,7 +781,8 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0, bia
     -------
     BoundTable
         Per-layer :func:`per_weight_precision`, :func:`pensia_width`, :func:`malach_width`
-        (``d`` = the target's largest width), :func:`lower_bound_width` and the actual width.
+        (``d`` = the target's largest width), :func:`lower_bound_width`, and with
+        ``values_per_input`` the actual width and the constant it implies in Pensia's bound.
 
     Raises
     ------
@@ -805,6 +818,8 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0, bia
     array([0.00625 , 0.008839])
     >>> table.actual_width
     array([ 6., 16.])
+    >>> table.implied_C.round(4)  # 3 / ln(2 * 4 * 2 / 0.1), 4 / ln(4 * 1 * 2 / 0.1)
+    array([0.5911, 0.9128])
     >>> compare((100000,) * 3, 0.1, 0.1).d_in  # widths alone: no network is built
     array([100000, 100000])
     """
@@ -818,7 +833,7 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0, bia
     if has_bias:
         w[:-1] += 1
     d_in, d_out = w[:-1].copy(), w[1:].copy()
-    actual = None
+    actual = implied = None
     if values_per_input is not None:
         n = _real("values_per_input", values_per_input, low=0.0, low_open=True)
         if np.shape(n) not in ((), (depth,)):
@@ -826,7 +841,9 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0, bia
                 f"`values_per_input` must be a scalar or have shape ({depth},) (one per layer "
                 f"pair); got shape {np.shape(n)}."
             )
-        actual = d_in * np.broadcast_to(n, (depth,)).astype(np.float64)
+        n = np.broadcast_to(n, (depth,)).astype(np.float64)
+        actual = d_in * n
+        implied = pensia_constant(n, d_in, d_out, depth, eps, delta)
 
     violations = tuple(str(v) for v in target_violations(radius))
     if violations:
@@ -845,6 +862,7 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0, bia
         "malach_width": np.full(depth, malach_width(int(w.max()), depth, eps, delta, C=C)),
         "lower_bound_width": lower_bound_width(d_in, d_out, eps),
         "actual_width": actual,
+        "implied_C": implied,
     }
     for arr in arrays.values():
         if arr is not None:

@@ -515,6 +515,7 @@ def test_rows_are_plain_python():
         "malach_width",
         "lower_bound_width",
         "actual_width",
+        "implied_C",
     ]
     assert type(rows[0]["d_in"]) is int
     assert type(rows[1]["pensia_width"]) is float
@@ -525,7 +526,14 @@ def _expected_tokens(row):
     out = []
     for key in ("layer", "d_in", "d_out"):
         out.append(str(row[key]))
-    for key in ("eta", "pensia_width", "malach_width", "lower_bound_width", "actual_width"):
+    for key in (
+        "eta",
+        "pensia_width",
+        "malach_width",
+        "lower_bound_width",
+        "actual_width",
+        "implied_C",
+    ):
         out.append("-" if row[key] is None else format(row[key], ".6g"))
     return out
 
@@ -548,6 +556,7 @@ def test_str_contains_every_row(values_per_input):
         "malach_width",
         "lower_bound_width",
         "actual_width",
+        "implied_C",
     ]
     body = lines[2:]
     assert len(body) == 2
@@ -555,6 +564,20 @@ def test_str_contains_every_row(values_per_input):
         assert line.split() == _expected_tokens(row)
     # fixed width: every line of the table proper has the same length
     assert len({len(line) for line in lines[1:]}) == 1
+
+
+def test_implied_C_is_the_constant_at_which_pensia_width_is_the_actual_width():
+    """The demo's table set Pensia widths at C = 1 beside the actual widths without the C they
+    imply: with that C the bound is exactly the actual width."""
+    table = compare(StandIn((4, 8, 2)), 0.1, 0.05, C=1.0, values_per_input=[3, 5])
+    for i, (a, b) in enumerate([(4, 8), (8, 2)]):
+        at_implied = pensia_width(a, b, 2, 0.1, 0.05, C=table.implied_C[i])
+        assert at_implied == pytest.approx(table.actual_width[i], rel=1e-12)
+        assert table.implied_C[i] == pytest.approx(
+            table.actual_width[i] / table.pensia_width[i], rel=1e-12
+        )
+    assert "implied_C: the C at which pensia_width = actual_width" in str(table)
+    assert compare(StandIn((4, 8, 2)), 0.1, 0.05).implied_C is None
 
 
 def test_violations_warn_and_are_stated_in_the_table():

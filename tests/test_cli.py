@@ -149,8 +149,11 @@ def test_sweep_resumes_and_plot_writes_every_figure(tmp_path, capsys):
     rows = load_results(table)
     assert sorted(r["kind"] for r in rows) == ["approximate"] * 4 + ["subset_sum"] * 3
     before = table.read_bytes()
-    # Run again: nothing to do, the table is unchanged.
-    assert run(capsys, "sweep", config, "--quiet")[:2] == (0, out)
+    # Run again: nothing to do, the table is unchanged, and the command says so.
+    assert run(capsys, "sweep", config, "--quiet")[:2] == (
+        0,
+        f"results: {table} (7 runs; 7 already stored, 0 computed now)\n",
+    )
     assert table.read_bytes() == before
 
     status, out, _ = run(capsys, "plot", table, "--out", tmp_path / "figs", "--eta", "0.01,0.1")
@@ -184,6 +187,7 @@ def files(tmp_path_factory):
     (folder / "bad.toml").write_text("output = [\n")
     (folder / "badgrid.toml").write_text('output = "o"\n[[grid]]\nkind = "subset_sum"\nn = 0\n')
     (folder / "bad.jsonl").write_text('{"a": 1}\nnot json\n')
+    (folder / "badmiddle.jsonl").write_text('not json\n{"a": 1}\n')
     (folder / "empty.jsonl").write_text("")
     (folder / "file").write_text("")
     return folder
@@ -262,8 +266,13 @@ BAD = [
     ("sweep @badgrid.toml --processes x", r"argument --processes: invalid int value: 'x'"),
     # plot
     ("plot @missing.jsonl", r"`results` must be an existing file"),
-    ("plot @bad.jsonl", r"`results` file '.*bad.jsonl': `path` must hold one JSON result row"),
-    ("plot @empty.jsonl", r"`results` must hold at least one run; '.*empty.jsonl' is empty\."),
+    ("plot @bad.jsonl", r"`results` must hold at least one valid run; got none in '.*bad.jsonl' "
+     r"\(2 line\(s\) ignored; first: line 1 of .* is not a valid result row \(`format` must be a "
+     r"str; got nothing\): ignored, not counted as a run\)\.$"),
+    ("plot @badmiddle.jsonl", r"`results` file '.*badmiddle.jsonl': `path` must hold one JSON "
+     r"result row per line; got an invalid line 1"),
+    ("plot @empty.jsonl", r"`results` must hold at least one valid run; got none in "
+     r"'.*empty.jsonl'\.$"),
     ("plot @empty.jsonl --format xyz", r"`format` must be one of .*'png'.*; got 'xyz'\."),
     ("plot @empty.jsonl --dpi 0", r"`dpi` must be in \[1, inf\]; got 0\."),
     ("plot @empty.jsonl --eta 0.1,x", r"argument --eta: expected one number or several"),

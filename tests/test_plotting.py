@@ -201,7 +201,11 @@ def test_figures_chooses_what_the_rows_support(rows):
 
 
 def test_bad_figure_input(rows):
-    with pytest.raises(InvalidParameterError, match=r"`rows` must be a list of result rows"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"`source` must be result rows, a Ticket, a Report or a ReLUNetwork target; got "
+        r"'results.jsonl'\.",
+    ):
         width_error_figure("results.jsonl")
     with pytest.raises(InvalidParameterError, match=r"`rows` must contain 'approximate' results"):
         width_error_figure(subset_rows(rows))

@@ -201,8 +201,8 @@ class Sweep:
             raise InvalidParameterError(
                 f"`max_runs` must be at least {size} to expand this grid "
                 f"({' + '.join(str(n) for n in self._block_sizes())} runs by block); got "
-                f"{self.max_runs}. Raise it (max_runs = {size} in the sweep file) or split the "
-                "sweep."
+                f"{self.max_runs}. Raise it (max_runs = {size} in the sweep file, --max-runs on "
+                "the command line) or split the sweep."
             )
         for _ in self.iter_runs():  # checks every grid point now, keeping none of them
             pass
@@ -259,7 +259,7 @@ class Sweep:
         )
 
     @classmethod
-    def from_toml(cls, path) -> Sweep:
+    def from_toml(cls, path, *, max_runs=None, max_bytes=None) -> Sweep:
         """Read a sweep file (TOML: top-level ``output``, ``name``, and ``[[grid]]`` tables).
 
         Parameters
@@ -269,6 +269,9 @@ class Sweep:
             defaults to its stem. Its ``output`` must stay inside that folder (a sweep file
             cannot write elsewhere, e.g. with ``output = "../../x"``); choose another folder
             with ``run_sweep(output=...)`` or the CLI's ``--out``.
+        max_runs, max_bytes : int, optional
+            Limits that replace the file's ``max_runs`` and ``max_bytes`` (the CLI's
+            ``--max-runs`` and ``--max-bytes``).
 
         Returns
         -------
@@ -295,7 +298,9 @@ class Sweep:
             raise InvalidParameterError(
                 f"`path` must be a valid TOML file; got {str(path)!r}: {error}."
             ) from None
-        sweep = cls.from_dict({"name": path.stem, **data}, base=path.parent)
+        limits = {"max_runs": max_runs, "max_bytes": max_bytes}
+        data = {"name": path.stem, **data, **{k: v for k, v in limits.items() if v is not None}}
+        sweep = cls.from_dict(data, base=path.parent)
         if sweep.output is not None:
             folder = path.parent.resolve()
             resolved = (folder / sweep.output).resolve()
@@ -371,7 +376,7 @@ class Sweep:
                     KINDS[kind].estimate(params),
                     self.max_bytes,
                     f"run {where} with {_fmt(dict(zip(keys, point)))} (estimated memory of "
-                    "one run; set max_bytes in the sweep file)",
+                    "one run; set max_bytes in the sweep file or --max-bytes)",
                 )
                 rid = run_id(kind, params)
                 if rid not in seen:
