@@ -243,7 +243,7 @@ def pensia_values_per_input(d_in, d_out, depth, eps, delta, *, C=1.0):
     e, dl, a, b, nl = _pensia_log(eps, delta, d_in, d_out, depth)
     c = _c(C)
     _broadcast(d_in=a, d_out=b, depth=nl, eps=e, delta=dl, C=c)
-    n = c * np.log(a * b * nl / np.minimum(e, dl))
+    n = c * (np.log(a * b * nl) - np.log(np.minimum(e, dl)))  # no overflow of the ratio
     return _out(n, d_in, d_out, depth, eps, delta, C)
 
 
@@ -338,7 +338,14 @@ def malach_width(d, depth, eps, delta, *, C=1.0):
     dd, nl = _int("d", d), _int("depth", depth)
     e, dl, c = _eps(eps), _delta(delta), _c(C)
     _broadcast(d=dd, depth=nl, eps=e, delta=dl, C=c)
-    w = c * dd**5 * nl**2 / e**2 * np.log(dd * nl / dl)
+    with np.errstate(over="ignore", divide="ignore"):  # beyond the float range: inf
+        w = (
+            c
+            * np.float64(dd) ** 5
+            * nl**2
+            * (np.log(dd * nl) - np.log(dl))
+            / np.square(np.float64(e))
+        )
     return _out(w, d, depth, eps, delta, C)
 
 
@@ -569,7 +576,7 @@ def pensia_constant(values_per_input, d_in, d_out, depth, eps, delta):
     n = _real("values_per_input", values_per_input, low=0.0, low_open=True)
     e, dl, a, b, nl = _pensia_log(eps, delta, d_in, d_out, depth)
     _broadcast(values_per_input=n, d_in=a, d_out=b, depth=nl, eps=e, delta=dl)
-    c = n / np.log(a * b * nl / np.minimum(e, dl))
+    c = n / (np.log(a * b * nl) - np.log(np.minimum(e, dl)))
     return _out(c, values_per_input, d_in, d_out, depth, eps, delta)
 
 
@@ -854,16 +861,17 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0, bia
             stacklevel=2,
         )
 
-    arrays = {
-        "d_in": d_in,
-        "d_out": d_out,
-        "eta": per_weight_precision(eps, d_in, d_out, depth),
-        "pensia_width": pensia_width(d_in, d_out, depth, eps, delta, C=C),
-        "malach_width": np.full(depth, malach_width(int(w.max()), depth, eps, delta, C=C)),
-        "lower_bound_width": lower_bound_width(d_in, d_out, eps),
-        "actual_width": actual,
-        "implied_C": implied,
-    }
+    with np.errstate(over="ignore"):  # a bound beyond the float range is shown as inf
+        arrays = {
+            "d_in": d_in,
+            "d_out": d_out,
+            "eta": per_weight_precision(eps, d_in, d_out, depth),
+            "pensia_width": pensia_width(d_in, d_out, depth, eps, delta, C=C),
+            "malach_width": np.full(depth, malach_width(int(w.max()), depth, eps, delta, C=C)),
+            "lower_bound_width": lower_bound_width(d_in, d_out, eps),
+            "actual_width": actual,
+            "implied_C": implied,
+        }
     for arr in arrays.values():
         if arr is not None:
             arr.setflags(write=False)

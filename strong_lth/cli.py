@@ -132,12 +132,20 @@ def _single(values: list | None):
 # --------------------------------------------------------------------------------------------
 
 
-def _read(name: str, path: str, load, *, npz: bool = False):
-    """``load(path)``, with any failure to read turned into one message naming ``name``."""
+def _read(name: str, path: str, load, *, npz: bool = False, max_bytes: int = DEFAULT_MAX_BYTES):
+    """``load(path)``, with any failure to read turned into one message naming ``name``; an
+    ``.npz`` whose arrays would unpack to more than ``max_bytes`` is refused before reading."""
     if not Path(path).is_file():
         raise InvalidParameterError(f"`{name}` must be an existing file; got {path!r}.")
-    if npz and not zipfile.is_zipfile(path):
-        raise InvalidParameterError(f"`{name}` must be an .npz file; {path!r} is not one.")
+    if npz:
+        if not zipfile.is_zipfile(path):
+            raise InvalidParameterError(f"`{name}` must be an .npz file; {path!r} is not one.")
+        try:
+            with zipfile.ZipFile(path) as archive:
+                unpacked = sum(member.file_size for member in archive.infolist())
+        except (OSError, zipfile.BadZipFile, ValueError) as error:
+            raise InvalidParameterError(f"`{name}` file {path!r} cannot be read: {error}") from None
+        check_bytes(unpacked, max_bytes, f"read the `{name}` file {path!r}", name="--max-bytes")
     try:
         return load(path)
     except StrongLTHError as error:
@@ -175,7 +183,7 @@ def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int = DE
         )
         return ReLUNetwork.random(widths, rng=seed, bias=bias)
     if spec.endswith(".npz") or Path(spec).exists():
-        return _read("target", spec, ReLUNetwork.from_npz, npz=True)
+        return _read("target", spec, ReLUNetwork.from_npz, npz=True, max_bytes=max_bytes)
     raise InvalidParameterError(
         f"`target` must be an .npz file or a shape like 8,16,4; got {spec!r}."
     )
@@ -254,7 +262,7 @@ def _certify(args) -> int:
     from .certify import certify
     from .ticket import Ticket
 
-    ticket = _read("ticket", args.ticket, Ticket.load, npz=True)
+    ticket = _read("ticket", args.ticket, Ticket.load, npz=True, max_bytes=args.max_bytes)
     target = _target(
         args.target, seed=args.target_seed, bias=args.target_bias, max_bytes=args.max_bytes
     )
@@ -389,11 +397,17 @@ def _bounds(args) -> int:
                 f"`--d` and `--depth` must be positive integers; got d={args.d!r}, "
                 f"depth={args.depth!r}."
             )
+        check_bytes(
+            1024.0 * args.depth,
+            args.max_bytes,
+            f"tabulate {args.depth} layers (about 1 KiB of table per layer)",
+            name="--max-bytes",
+        )
         target, bias = (args.d,) * (args.depth + 1), args.target_bias
     elif _shape(args.target) is not None:
         target, bias = _shape(args.target), args.target_bias  # the widths are all it needs
     else:
-        target, bias = _target(args.target), None
+        target, bias = _target(args.target, max_bytes=args.max_bytes), None
     table = bounds.compare(
         target,
         args.eps,
@@ -468,7 +482,7 @@ def _save_figures(named: dict, out: Path, fmt: str, dpi: int, max_bytes: int) ->
                     f"{dpi}, which makes {name!r} {width:.0f} x {height:.0f} pixels."
                 )
             check_bytes(
-                4.0 * math.ceil(width) * math.ceil(height),
+                4.0 * round(width) * round(height),
                 max_bytes,
                 f"draw {name!r} at {dpi} dpi ({width:.0f} x {height:.0f} RGBA pixels)",
                 name="--max-bytes",
@@ -623,7 +637,7 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument(
         "--quiet", action="store_true", help="no progress bar (shown on a terminal)"
     )
-    _add_max_bytes(command, "a target shape whose weights are")
+    _add_max_bytes(command, "a target shape or a file whose arrays are")
     _add_json(command)
     command.set_defaults(run=_approximate)
 
@@ -657,7 +671,7 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds for the exact error of --box; past them it is a bracket (60)",
     )
     command.add_argument("--seed", type=_seed, default=0, help="seed of the worst-case search (0)")
-    _add_max_bytes(command, "a target shape whose weights are")
+    _add_max_bytes(command, "a target shape or a file whose arrays are")
     _add_json(command)
     command.set_defaults(run=_certify)
 
@@ -685,6 +699,7 @@ def _parser() -> argparse.ArgumentParser:
         "widths and the implied C beside the bounds",
     )
     command.add_argument("--radius", type=_float, default=1.0, help="input ball radius (1)")
+    _add_max_bytes(command, "a table (--depth) or a target file whose size is")
     _add_json(command)
     command.set_defaults(run=_bounds)
 
@@ -773,11 +788,6 @@ def _parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------------------------
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    text = " ".join(str(message).split("\n"))
-    print(f"strong-lth: warning: {text}", file=sys.stderr)
-
-
 def _fail(text: str, status: int = 2) -> int:
     print(f"strong-lth: {' '.join(text.split())}", file=sys.stderr)
     return status
@@ -841,9 +851,19 @@ def main(argv: list[str] | None = None) -> int:
         return _stdout_closed()
     except _UsageError as error:
         return _fail(str(error))
-    with warnings.catch_warnings():
-        warnings.showwarning = _show_warning
-        return _run(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+            warnings.simplefilter("ignore", category)  # the libraries', not the user's
+        status = _run(args)
+    if status in (0, 1):  # a failure is its one line; a success states what it warned about
+        shown = set()
+        for warning in caught:
+            text = " ".join(str(warning.message).split())
+            if text not in shown:
+                shown.add(text)
+                print(f"strong-lth: warning: {text}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -117,7 +117,7 @@ def search_figure(source, *, C: float | None = None) -> Figure:
         )
     figure = Figure(figsize=(7.2, 5.2), layout="constrained")
     axes = figure.add_subplot()
-    floor = np.inf
+    measured = []
     for i, layer in enumerate(layers, start=1):
         n, tau = np.array(layer["evaluated"], dtype=float).reshape(-1, 2).T
         if n.size == 0:  # fixed width: the one n chosen
@@ -129,19 +129,28 @@ def search_figure(source, *, C: float | None = None) -> Figure:
         )
         axes.plot(layer["values_per_input"], layer["tau"], "o", ms=9, mfc="none", color=color)
         grid = np.linspace(max(n.min(), 1.0), n.max() + 1.0, 100)
+        first = i == 1  # the bounds' legend entries once, for every layer's colour
         axes.semilogy(
             grid,
-            analysis.pensia_error(grid, d_in, d_out, 1, C=constant),
+            analysis.pensia_error(d_in * grid, d_in, d_out, 1, C=constant),
             "--",
             color=color,
-            label=f"layer {i}: [P] bound d_in d_out e^(-n/C), {c_text}",
+            label=f"dashed: [P] bound d_in d_out e^(-n/C), {c_text}" if first else "_nolegend_",
         )
-        lower = analysis.lower_bound_error(d_in * grid, d_in, d_out)
-        axes.semilogy(grid, lower, ":", color=color, label=f"layer {i}: counting lower bound [P]")
-        positive = tau[tau > 0]
-        floor = min(floor, positive.min() if positive.size else np.inf)
-    if np.isfinite(floor):
-        axes.set_ylim(bottom=floor / 100)
+        axes.semilogy(
+            grid,
+            analysis.lower_bound_error(d_in * grid, d_in, d_out),
+            ":",
+            color=color,
+            label="dotted: counting lower bound [P], 2^(-n (d_in + d_out) / d_out)"
+            if first
+            else "_nolegend_",
+        )
+        measured.append(tau)
+    tau = np.concatenate(measured)
+    positive = tau[tau > 0]
+    if positive.size:
+        axes.set_ylim(positive.min() / 100, max(1.0, tau.max()) * 3)
     title = f"{report['construction']} construction"
     if report.get("eps") is not None:
         title += f", certified ε = {report['eps']:g} on the ball of radius {report['radius']:g}"
