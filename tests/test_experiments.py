@@ -559,7 +559,8 @@ def test_a_huge_grid_is_refused_at_once_with_its_size():
     with pytest.raises(
         InvalidParameterError,
         match=r"`max_runs` must be at least 960000 to expand this grid \(960000 runs by block\); "
-        r"got 100000\. Raise it \(max_runs = 960000 in the sweep file\)",
+        r"got 100000\. Raise it \(max_runs = 960000 in the sweep file, --max-runs on the "
+        r"command line\) or split the sweep\.",
     ):
         Sweep.from_dict({"output": "o", "grid": grid})
     assert time.perf_counter() - start < 1.0
@@ -583,7 +584,7 @@ def test_absurd_run_sizes_are_refused_with_an_estimate():
         InvalidParameterError,
         match=r"`max_bytes` must be at least 184000000000000 \(167 TiB\) to run grid\[0\] with "
         r"\{'n': 8, 'instances': 1000000000000, 'seed': 0\} \(estimated memory of one run; set "
-        r"max_bytes in the sweep file\); got 1073741824\.",
+        r"max_bytes in the sweep file or --max-bytes\); got 1073741824\.",
     ):
         Sweep.from_dict({"grid": huge})
     estimate = 10**6 * (8 * 8 * 2 + 24 + 32)  # instances x (values, targets/errors, row text)
