@@ -30,7 +30,6 @@ import warnings
 import zipfile
 from pathlib import Path
 
-from ._validation import DEFAULT_MAX_BYTES, check_bytes, check_choice, check_int, check_real
 from .exceptions import InvalidParameterError, StrongLTHError
 
 __all__ = ["main"]
@@ -132,9 +131,12 @@ def _single(values: list | None):
 # --------------------------------------------------------------------------------------------
 
 
-def _read(name: str, path: str, load, *, npz: bool = False, max_bytes: int = DEFAULT_MAX_BYTES):
+def _read(name: str, path: str, load, *, npz: bool = False, max_bytes: int | None = None):
     """``load(path)``, with any failure to read turned into one message naming ``name``; an
-    ``.npz`` whose arrays would unpack to more than ``max_bytes`` is refused before reading."""
+    ``.npz`` whose arrays would unpack to more than ``max_bytes`` (default
+    :data:`~strong_lth._validation.DEFAULT_MAX_BYTES`) is refused before reading."""
+    from ._validation import DEFAULT_MAX_BYTES, check_bytes
+
     if not Path(path).is_file():
         raise InvalidParameterError(f"`{name}` must be an existing file; got {path!r}.")
     if npz:
@@ -145,7 +147,8 @@ def _read(name: str, path: str, load, *, npz: bool = False, max_bytes: int = DEF
                 unpacked = sum(member.file_size for member in archive.infolist())
         except (OSError, zipfile.BadZipFile, ValueError) as error:
             raise InvalidParameterError(f"`{name}` file {path!r} cannot be read: {error}") from None
-        check_bytes(unpacked, max_bytes, f"read the `{name}` file {path!r}", name="--max-bytes")
+        limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+        check_bytes(unpacked, limit, f"read the `{name}` file {path!r}", name="--max-bytes")
     try:
         return load(path)
     except StrongLTHError as error:
@@ -166,10 +169,11 @@ def _shape(spec: str) -> tuple[int, ...] | None:
     return widths
 
 
-def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int = DEFAULT_MAX_BYTES):
+def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int):
     """A target from an ``.npz`` file (:meth:`ReLUNetwork.from_npz`) or a shape ``8,16,4``
     (:meth:`ReLUNetwork.random` with ``rng=seed``, every layer of spectral norm 1), refused
     before it is drawn when its weights would exceed ``max_bytes``."""
+    from ._validation import check_bytes
     from .networks import ReLUNetwork
 
     widths = _shape(spec)
@@ -259,6 +263,7 @@ def _approximate(args) -> int:
 
 
 def _certify(args) -> int:
+    from ._validation import check_real
     from .certify import certify
     from .ticket import Ticket
 
@@ -385,6 +390,7 @@ def _certificate_table(certificate, eps) -> str:
 
 def _bounds(args) -> int:
     from . import bounds
+    from ._validation import check_bytes
 
     if (args.target is None) == (args.d is None):
         raise InvalidParameterError(
@@ -473,6 +479,8 @@ def _sweep(args) -> int:
 
 def _save_figures(named: dict, out: Path, fmt: str, dpi: int, max_bytes: int) -> list[Path]:
     """Write every figure of ``named`` to ``out/<name>.<fmt>``, each size checked first."""
+    from ._validation import check_bytes
+
     for name, figure in named.items():
         width, height = figure.get_size_inches() * dpi
         if fmt not in VECTOR_FORMATS:
@@ -499,6 +507,7 @@ def _save_figures(named: dict, out: Path, fmt: str, dpi: int, max_bytes: int) ->
 def _plot(args) -> int:
     from matplotlib.backend_bases import FigureCanvasBase
 
+    from ._validation import check_choice, check_int
     from .experiments import load_results
     from .plotting import figures
 
@@ -524,6 +533,7 @@ def _plot(args) -> int:
 
 def _demo(args) -> int:
     from . import bounds
+    from ._validation import check_real
     from .approximate import approximate
     from .networks import ReLUNetwork
     from .plotting import search_figure
@@ -573,13 +583,15 @@ def _add_target(parser, *, positional: bool = True) -> None:
 
 
 def _add_max_bytes(parser, what: str) -> None:
+    """``--max-bytes``; its default (:data:`~strong_lth._validation.DEFAULT_MAX_BYTES`) is
+    filled in by :func:`_run`, so that ``--help`` does not import NumPy."""
     parser.add_argument(
         "--max-bytes",
         type=_int,
-        default=DEFAULT_MAX_BYTES,
         metavar="BYTES",
-        help=f"refuse {what} estimated above this many bytes ({DEFAULT_MAX_BYTES}, 1 GiB)",
+        help=f"refuse {what} estimated above this many bytes (default 1 GiB)",
     )
+    parser.set_defaults(default_max_bytes=True)
 
 
 def _add_json(parser) -> None:
@@ -806,6 +818,10 @@ def _stdout_closed() -> int:
 
 def _run(args) -> int:
     """``args.run(args)``, every failure turned into an exit status and one line."""
+    if getattr(args, "default_max_bytes", False) and args.max_bytes is None:
+        from ._validation import DEFAULT_MAX_BYTES
+
+        args.max_bytes = DEFAULT_MAX_BYTES
     try:
         status = args.run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit

@@ -438,8 +438,16 @@ def test_the_cli_module_imports_no_heavy_module_at_its_top():
             imported.append(("." * node.level) + (node.module or ""))
     assert set(imported) <= {
         "__future__", "argparse", "itertools", "json", "math", "os", "re", "sys", "warnings",
-        "zipfile", "pathlib", "._validation", ".exceptions",
+        "zipfile", "pathlib", ".exceptions",
     }, imported  # fmt: skip
+
+
+def test_help_states_the_default_memory_limit(capsys):
+    from strong_lth._validation import DEFAULT_MAX_BYTES, format_bytes
+
+    status, out, _ = run(capsys, "approximate", "--help")
+    assert status == 0
+    assert f"(default {format_bytes(DEFAULT_MAX_BYTES)})" in " ".join(out.split())
 
 
 def test_help_names_every_construction_and_solver():
