@@ -449,17 +449,9 @@ def _sweep(args) -> int:
             f"`output` must be given, in {args.config!r} or with --out; got neither."
         )
     table = sweep.results_path if args.out is None else Path(args.out) / RESULTS_FILE
-    ids = {run.run_id for run in sweep.iter_runs()}
-    stored = 0
-    if table.is_file():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # reported once, by the sweep itself
-            stored = sum(row["run_id"] in ids for row in load_results(table))
-    if stored and not args.quiet:
-        print(
-            f"strong-lth: resuming: {stored} of {len(ids)} runs already stored in {table}",
-            file=sys.stderr,
-        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reported by the sweep itself
+        stored = len(load_results(table)) if table.is_file() else 0
     path = run_sweep(
         sweep,
         scheduler=args.scheduler,
@@ -472,7 +464,7 @@ def _sweep(args) -> int:
         total = len(load_results(path))
     print(
         f"results: {path} ({total} runs"
-        + (f"; {stored} already stored, {len(ids) - stored} computed now)" if stored else ")")
+        + (f"; {stored} already stored, {total - stored} computed now)" if stored else ")")
     )
     return 0
 

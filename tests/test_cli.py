@@ -396,7 +396,7 @@ def test_sweep_out_replaces_a_missing_output_and_a_resumed_sweep_says_what_was_s
     status, stdout, err = run(capsys, "sweep", config, "--out", out)
     assert status == 0
     assert err.startswith(
-        f"strong-lth: resuming: 1 of 2 runs already stored in {out / 'results.jsonl'}\n"
+        f"sweep no_output: resuming: 1 of 2 runs already stored in {out / 'results.jsonl'}\n"
     )
     assert (
         stdout == f"results: {out / 'results.jsonl'} (2 runs; 1 already stored, 1 computed now)\n"

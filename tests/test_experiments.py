@@ -697,13 +697,18 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to list processes")
 def test_pool_workers_exit_when_their_driver_is_killed(tmp_path):
     grid = {"kind": "subset_sum", "n": 20, "solver": "bruteforce", "instances": 200}
-    data = {"output": str(tmp_path), "grid": {**grid, "seed": list(range(50))}}
+    data = {"output": str(tmp_path), "grid": {**grid, "seed": list(range(1000))}}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-c", ORPHAN, json.dumps(data)], env=env)
-    deadline = time.monotonic() + 120
+    table = tmp_path / "results.jsonl"
+    deadline = time.monotonic() + 180
     workers: list[int] = []
-    while len(workers) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)  # the pool's resource tracker is a child too: wait for two workers
+    # Kill once both workers have run (a worker still importing cannot watch its driver yet;
+    # it checks as soon as its initializer runs): the pool's resource tracker is a child too.
+    while time.monotonic() < deadline and not (
+        len(workers) == 2 and table.exists() and table.read_bytes().count(b"\n") >= 4
+    ):
+        time.sleep(0.2)
         workers = [p for p in _children(proc.pid) if b"spawn_main" in _cmdline(p)]
     assert len(workers) == 2, "the pool did not start"
     os.kill(proc.pid, signal.SIGKILL)

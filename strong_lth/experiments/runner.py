@@ -187,7 +187,8 @@ def run_sweep(sweep: Sweep, *, scheduler=None, processes=None, quiet=False, outp
         that many fresh processes (``spawn``), each with ``cpu_count // processes`` numba
         threads.
     quiet : bool
-        No progress bar. The bar (on stderr) is also silent when stderr is not a terminal.
+        No progress bar, and no line on stderr saying how many runs a resumed sweep finds
+        already stored. The bar is also silent when stderr is not a terminal.
     output : str or os.PathLike, optional
         Output folder instead of the sweep's (relative to the working directory).
 
@@ -232,6 +233,12 @@ def run_sweep(sweep: Sweep, *, scheduler=None, processes=None, quiet=False, outp
             total += 1
             if run.run_id not in writer.run_ids:
                 pending.append(run)
+        if not quiet and total > len(pending):  # a resumed sweep says what it found
+            print(
+                f"sweep {sweep.name}: resuming: {total - len(pending)} of {total} runs already "
+                f"stored in {path}",
+                file=sys.stderr,
+            )
         with tqdm(
             total=total,
             initial=total - len(pending),

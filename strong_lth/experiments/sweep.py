@@ -27,9 +27,9 @@ RESULTS_FILE = "results.jsonl"
 
 MAX_RUNS = 100_000
 """Default largest grid a sweep expands (runs counted before duplicates are merged); a sweep
-file raises it with a top-level ``max_runs = ...``. Checking one run takes tens of
-microseconds, so the default grid is checked in seconds; a larger one is refused at once,
-before any point is expanded."""
+file raises it with a top-level ``max_runs = ...``. Checking one run takes about 0.1 ms (0.09
+to 0.17 ms measured on a loaded 2-core machine), so a grid of the default size is checked in
+10 to 20 s; a larger one is refused at once, before any point is expanded."""
 
 SWEEP_KEYS = ("grid", "max_bytes", "max_runs", "name", "output")
 
