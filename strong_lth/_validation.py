@@ -130,14 +130,30 @@ def check_array(
 
 def check_bool(name: str, value: Any) -> bool:
     """Return ``value`` after checking it is ``True`` or ``False`` (a NumPy bool too), never a
-    truthy string such as ``"yes"`` or ``"false"``, nor ``0``/``1``."""
+    truthy string such as ``"yes"`` or ``"false"``, nor ``0``/``1``.
+
+    Examples
+    --------
+    >>> check_bool("bias", np.True_)
+    True
+    >>> check_bool("bias", "yes")
+    Traceback (most recent call last):
+    ...
+    strong_lth.exceptions.InvalidParameterError: `bias` must be True or False; got 'yes'.
+    """
     if not isinstance(value, bool | np.bool_):
         raise InvalidParameterError(f"`{name}` must be True or False; got {_fmt(value)}.")
     return bool(value)
 
 
 def format_bytes(count: float) -> str:
-    """A byte count as people read it: ``"512 B"``, ``"1.5 KiB"``, ``"74.5 GiB"``."""
+    """A byte count as people read it: ``"512 B"``, ``"1.5 KiB"``, ``"74.5 GiB"``.
+
+    Examples
+    --------
+    >>> format_bytes(512), format_bytes(1536), format_bytes(80e9)
+    ('512 B', '1.5 KiB', '74.5 GiB')
+    """
     value = float(count)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if value < 1024 or unit == "PiB":
@@ -165,6 +181,15 @@ def check_bytes(need: float, max_bytes: Any, what: str, *, name: str = "max_byte
     ------
     InvalidParameterError
         "`max_bytes` must be at least 80000000000 (74.5 GiB) to <what>; got 1073741824.".
+
+    Examples
+    --------
+    >>> check_bytes(2**20, 2**30, "draw it")
+    >>> check_bytes(80e9, 2**30, "draw it")
+    Traceback (most recent call last):
+    ...
+    strong_lth.exceptions.InvalidParameterError: `max_bytes` must be at least 80000000000 \
+(74.5 GiB) to draw it; got 1073741824.
     """
     limit = check_int(name, max_bytes, low=0)
     if need > limit:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import _fmt, check_array, check_int, check_real, interval_text
+from ._validation import _fmt, check_array, check_bool, check_int, check_real, interval_text
 from .exceptions import InvalidParameterError, TheoryAssumptionWarning
 
 __all__ = [
@@ -725,9 +725,7 @@ def _target_widths(target, bias) -> tuple[tuple[int, ...], int, bool, Any]:
         widths = tuple(
             check_int(f"target[{k}]", w, low=1, high=MAX_WIDTH) for k, w in enumerate(target)
         )
-        bias = False if bias is None else bias
-        if not isinstance(bias, bool):
-            raise InvalidParameterError(f"`bias` must be True or False; got {_fmt(bias)}.")
+        bias = False if bias is None else check_bool("bias", bias)
 
         def violations(radius):
             reasons = ["the network has biases (augmented() removes them)"] if bias else []

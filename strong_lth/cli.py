@@ -499,11 +499,13 @@ def _save_figures(named: dict, out: Path, fmt: str, dpi: int, max_bytes: int) ->
 def _plot(args) -> int:
     from matplotlib.backend_bases import FigureCanvasBase
 
-    from ._validation import check_choice, check_int
+    from ._validation import check_choice, check_int, check_real
     from .experiments import load_results
     from .plotting import figures
 
     check_int("dpi", args.dpi, low=1)
+    if args.C is not None:
+        check_real("C", args.C, low=0.0, low_open=True)
     check_choice("format", args.format, FigureCanvasBase.get_supported_filetypes())
     with warnings.catch_warnings(record=True) as ignored:
         warnings.simplefilter("always")

@@ -246,6 +246,7 @@ HOSTILE = [
      r"1244160000 \(1.16 GiB\) to draw 'width_vs_error' at 3000 dpi \(19200 x 16200 RGBA "
      r"pixels\)"),
     ("plot @r_good.jsonl --dpi ５", r"argument --dpi: invalid int value: '５'"),
+    ("plot @r_good.jsonl --C 0", r"`C` must be in \(0, inf\); got 0\.0\."),
     ("plot @r_good.jsonl --eta ٠.1", r"argument --eta: expected one number or several"),
     ("plot @folder", r"`results` must be an existing file"),
     # demo
