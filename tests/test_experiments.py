@@ -350,6 +350,14 @@ def test_subset_sum_instances_are_reproducible():
     assert np.abs(values).max() <= 1 and np.abs(targets).max() <= 1
     with pytest.raises(InvalidParameterError, match=r"`products` must be True or False; got 1"):
         subset_sum_instances(5, 3, products=1, rng=0)
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"`max_bytes` must be at least 136000000000000 \(124 TiB\) to draw 1000000000000 "
+        r"SubsetSum instances of 8 values; got 1073741824\.",
+    ):
+        subset_sum_instances(8, 10**12, rng=0)  # 8 bytes x 10^12 x (8 x 2 + 1)
+    small = subset_sum_instances(4, 10, rng=0, max_bytes=8 * 10 * (4 * 2 + 1))
+    assert all(np.array_equal(a, b) for a, b in zip(small, subset_sum_instances(4, 10, rng=0)))
 
 
 def test_approximate_rows_match_a_direct_call(reference):

@@ -28,7 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import _fmt, as_generator, check_choice, check_int, check_real
+from .._validation import (
+    DEFAULT_MAX_BYTES,
+    _fmt,
+    as_generator,
+    check_bytes,
+    check_choice,
+    check_int,
+    check_real,
+)
 from ..approximate import approximate
 from ..constructions import CONSTRUCTIONS
 from ..distributions import get_distribution
@@ -261,7 +269,9 @@ def _approximate_execute(params, network):
 SUBSET_SUM_KEYS = ("n", "instances", "distribution", "products", "solver", "seed")
 
 
-def subset_sum_instances(n, instances, *, distribution="uniform", products=False, rng):
+def subset_sum_instances(
+    n, instances, *, distribution="uniform", products=False, rng, max_bytes=DEFAULT_MAX_BYTES
+):
     """The random SubsetSum instances of a ``"subset_sum"`` run.
 
     Parameters
@@ -277,6 +287,10 @@ def subset_sum_instances(n, instances, *, distribution="uniform", products=False
         Pensia gadget (THEORY section 3).
     rng : int or numpy.random.Generator
         Seed (the run's ``seed``).
+    max_bytes : int or None
+        Refuse instances whose float64 values (drawn twice with ``products``) and targets take
+        more bytes (default 1 GiB); ``None``: no limit (a sweep checks its runs against its own
+        ``max_bytes`` before they start).
 
     Returns
     -------
@@ -288,7 +302,7 @@ def subset_sum_instances(n, instances, *, distribution="uniform", products=False
     Raises
     ------
     InvalidParameterError
-        On a bad argument.
+        On a bad argument, or instances above ``max_bytes`` (the message states the size).
 
     Notes
     -----
@@ -308,6 +322,9 @@ def subset_sum_instances(n, instances, *, distribution="uniform", products=False
     law = get_distribution(check_choice("distribution", distribution, (*DISTRIBUTIONS, "normal")))
     if not isinstance(products, bool):
         raise InvalidParameterError(f"`products` must be True or False; got {products!r}.")
+    if max_bytes is not None:
+        need = 8.0 * instances * (n * (3 if products else 2) + 1)
+        check_bytes(need, max_bytes, f"draw {instances} SubsetSum instances of {n} values")
     gen = as_generator(rng)
 
     def draw():
@@ -346,6 +363,7 @@ def _subset_sum_execute(params, network):
         distribution=params["distribution"],
         products=params["products"],
         rng=params["seed"],
+        max_bytes=None,  # checked by the sweep against its max_bytes
     )
     start = time.perf_counter()
     batch = solve_batch(values, targets, method=params["solver"], rng=params["seed"])
