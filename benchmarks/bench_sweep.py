@@ -5,6 +5,8 @@ The three tables are checked equal (every row's parameters and results, timings 
 before any time is printed. Reported per executor: wall time of ``run_sweep`` (pool and Dask
 include starting their worker processes; the cluster's own start is timed apart), the sum of
 the runs' own times, and the load average around each measurement (the machine may be shared).
+Also timed: checking a grid (``Sweep`` construction, which expands it lazily and checks every
+point), per run, the figure behind ``MAX_RUNS``; and the refusal of a grid above it.
 
 Usage: ``python benchmarks/bench_sweep.py [--quick] [--workers 2]``; saves
 benchmarks/results/sweep.json.
@@ -18,7 +20,8 @@ from pathlib import Path
 
 from _common import markdown_table, save
 
-from strong_lth.experiments import Sweep, load_results, run_sweep
+from strong_lth.exceptions import InvalidParameterError
+from strong_lth.experiments import MAX_RUNS, Sweep, load_results, run_sweep
 from strong_lth.subset_sum import warmup
 
 
@@ -57,12 +60,44 @@ def measure(name, job, folder):
     }, table(path)
 
 
+def grid_check(points: int) -> dict:
+    """Seconds per run to check a ``points``-run grid of each kind, and to refuse a grid ten
+    times ``MAX_RUNS`` (counted, never expanded)."""
+    seeds = list(range(points // 10))
+    grids = {
+        "subset_sum": {"kind": "subset_sum", "n": list(range(1, 11)), "seed": seeds},
+        "approximate": {
+            "kind": "approximate",
+            "target": [3, 4, 2],
+            "values_per_input": list(range(1, 11)),
+            "seed": seeds,
+        },
+    }
+    out = {}
+    for kind, grid in grids.items():
+        load_before = os.getloadavg()[0]
+        start = time.perf_counter()
+        Sweep.from_dict({"grid": grid})
+        out[f"check {kind} (us/run)"] = round(1e6 * (time.perf_counter() - start) / points, 1)
+        out[f"load avg ({kind})"] = round(load_before, 2)
+    huge = {"kind": "subset_sum", "n": list(range(1, 11)), "seed": list(range(MAX_RUNS))}
+    start = time.perf_counter()
+    try:
+        Sweep.from_dict({"grid": huge})
+    except InvalidParameterError:
+        out[f"refuse {10 * MAX_RUNS} runs (s)"] = round(time.perf_counter() - start, 4)
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 runs instead of 200")
     parser.add_argument("--workers", type=int, default=2, help="pool processes / Dask workers")
     args = parser.parse_args()
     from distributed import Client, LocalCluster
+
+    checks = grid_check(2_000 if args.quick else 20_000)
+    print(checks, flush=True)
 
     the_sweep = sweep(2 if args.quick else 10)
     warmup()
@@ -108,7 +143,8 @@ def main():
         row.setdefault("cluster start (s)", "-")
     print("all tables equal (parameters and results of every run)")
     print(markdown_table(results))
-    print("saved to", save("sweep", {"runs": len(the_sweep.runs()), "rows": results}))
+    payload = {"runs": len(the_sweep.runs()), "rows": results, "grid_check": checks}
+    print("saved to", save("sweep", payload))
 
 
 if __name__ == "__main__":

@@ -17,15 +17,23 @@ import numpy as np
 from .exceptions import InvalidParameterError
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "as_generator",
     "check_array",
+    "check_bool",
+    "check_bytes",
     "check_choice",
     "check_inputs",
     "check_int",
     "check_real",
+    "format_bytes",
     "interval_text",
     "resolve_seed",
 ]
+
+DEFAULT_MAX_BYTES = 2**30
+"""Default memory limit (1 GiB) of every entry point that allocates in proportion to a size the
+user gives; each takes ``max_bytes`` (the CLI ``--max-bytes``) to raise it."""
 
 
 def _fmt(value: Any) -> str:
@@ -118,6 +126,76 @@ def check_array(
             f"`{name}` must be finite; got {bad} NaN or infinite entr{'y' if bad == 1 else 'ies'}."
         )
     return arr
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` after checking it is ``True`` or ``False`` (a NumPy bool too), never a
+    truthy string such as ``"yes"`` or ``"false"``, nor ``0``/``1``.
+
+    Examples
+    --------
+    >>> check_bool("bias", np.True_)
+    True
+    >>> check_bool("bias", "yes")
+    Traceback (most recent call last):
+    ...
+    strong_lth.exceptions.InvalidParameterError: `bias` must be True or False; got 'yes'.
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise InvalidParameterError(f"`{name}` must be True or False; got {_fmt(value)}.")
+    return bool(value)
+
+
+def format_bytes(count: float) -> str:
+    """A byte count as people read it: ``"512 B"``, ``"1.5 KiB"``, ``"74.5 GiB"``.
+
+    Examples
+    --------
+    >>> format_bytes(512), format_bytes(1536), format_bytes(80e9)
+    ('512 B', '1.5 KiB', '74.5 GiB')
+    """
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if value < 1024 or unit == "PiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.3g} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def check_bytes(need: float, max_bytes: Any, what: str, *, name: str = "max_bytes") -> None:
+    """Refuse, before allocating, an estimated ``need`` bytes above the limit ``max_bytes``.
+
+    Parameters
+    ----------
+    need : float
+        Estimated bytes (may exceed any integer type: products of user sizes are computed in
+        floating point).
+    max_bytes : int
+        The limit (``>= 0``), checked here too.
+    what : str
+        What would be allocated, completing "to <what>" in the message.
+    name : str
+        How the limit is spelled where the user sets it (``max_bytes``, ``--max-bytes``).
+
+    Raises
+    ------
+    InvalidParameterError
+        "`max_bytes` must be at least 80000000000 (74.5 GiB) to <what>; got 1073741824.".
+
+    Examples
+    --------
+    >>> check_bytes(2**20, 2**30, "draw it")
+    >>> check_bytes(80e9, 2**30, "draw it")
+    Traceback (most recent call last):
+    ...
+    strong_lth.exceptions.InvalidParameterError: `max_bytes` must be at least 80000000000 \
+(74.5 GiB) to draw it; got 1073741824.
+    """
+    limit = check_int(name, max_bytes, low=0)
+    if need > limit:
+        raise InvalidParameterError(
+            f"`{name}` must be at least {need:.0f} ({format_bytes(need)}) to {what}; got {limit}."
+        )
 
 
 def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:

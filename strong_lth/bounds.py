@@ -27,10 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_array, check_int, check_real, interval_text
+from ._validation import _fmt, check_array, check_bool, check_int, check_real, interval_text
 from .exceptions import InvalidParameterError, TheoryAssumptionWarning
 
 __all__ = [
+    "MAX_WIDTH",
     "BoundTable",
     "compare",
     "lower_bound_params",
@@ -242,7 +243,7 @@ def pensia_values_per_input(d_in, d_out, depth, eps, delta, *, C=1.0):
     e, dl, a, b, nl = _pensia_log(eps, delta, d_in, d_out, depth)
     c = _c(C)
     _broadcast(d_in=a, d_out=b, depth=nl, eps=e, delta=dl, C=c)
-    n = c * np.log(a * b * nl / np.minimum(e, dl))
+    n = c * (np.log(a * b * nl) - np.log(np.minimum(e, dl)))  # no overflow of the ratio
     return _out(n, d_in, d_out, depth, eps, delta, C)
 
 
@@ -337,7 +338,14 @@ def malach_width(d, depth, eps, delta, *, C=1.0):
     dd, nl = _int("d", d), _int("depth", depth)
     e, dl, c = _eps(eps), _delta(delta), _c(C)
     _broadcast(d=dd, depth=nl, eps=e, delta=dl, C=c)
-    w = c * dd**5 * nl**2 / e**2 * np.log(dd * nl / dl)
+    with np.errstate(over="ignore", divide="ignore"):  # beyond the float range: inf
+        w = (
+            c
+            * np.float64(dd) ** 5
+            * nl**2
+            * (np.log(dd * nl) - np.log(dl))
+            / np.square(np.float64(e))
+        )
     return _out(w, d, depth, eps, delta, C)
 
 
@@ -568,7 +576,7 @@ def pensia_constant(values_per_input, d_in, d_out, depth, eps, delta):
     n = _real("values_per_input", values_per_input, low=0.0, low_open=True)
     e, dl, a, b, nl = _pensia_log(eps, delta, d_in, d_out, depth)
     _broadcast(values_per_input=n, d_in=a, d_out=b, depth=nl, eps=e, delta=dl)
-    c = n / np.log(a * b * nl / np.minimum(e, dl))
+    c = n / (np.log(a * b * nl) - np.log(np.minimum(e, dl)))
     return _out(c, values_per_input, d_in, d_out, depth, eps, delta)
 
 
@@ -585,7 +593,11 @@ _COLUMNS = (
     "malach_width",
     "lower_bound_width",
     "actual_width",
+    "implied_C",
 )
+
+
+_IMPLIED = "; implied_C: the C at which pensia_width = actual_width"
 
 
 def _cell(value) -> str:
@@ -617,6 +629,10 @@ class BoundTable:
         :func:`lower_bound_width` of each layer.
     actual_width : ndarray or None
         ``d_in * values_per_input`` when :func:`compare` was given ``values_per_input``.
+    implied_C : ndarray or None
+        The constant at which :func:`pensia_width` equals ``actual_width``
+        (:func:`pensia_constant` of ``values_per_input``): ``pensia_width`` is drawn at ``C``,
+        so the actual width is ``implied_C / C`` times it.
     C, eps, delta, radius : float
         The constant, error, failure probability and input radius the bounds were computed for.
     augmented : bool
@@ -633,6 +649,7 @@ class BoundTable:
     malach_width: np.ndarray
     lower_bound_width: np.ndarray
     actual_width: np.ndarray | None
+    implied_C: np.ndarray | None
     C: float
     eps: float
     delta: float
@@ -646,9 +663,10 @@ class BoundTable:
         return int(self.d_in.size)
 
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per layer pair, keys ``layer`` (from 1), ``d_in`` ... ``actual_width``.
+        """One dict per layer pair, keys ``layer`` (from 1), ``d_in`` ... ``implied_C``.
 
-        Integers are ``int``, bounds ``float``, ``actual_width`` ``None`` when not given.
+        Integers are ``int``, bounds ``float``, ``actual_width`` and ``implied_C`` ``None``
+        when ``values_per_input`` was not given.
         """
         out = []
         for i in range(self.depth):
@@ -664,6 +682,7 @@ class BoundTable:
                     "actual_width": (
                         None if self.actual_width is None else float(self.actual_width[i])
                     ),
+                    "implied_C": None if self.implied_C is None else float(self.implied_C[i]),
                 }
             )
         return out
@@ -673,7 +692,8 @@ class BoundTable:
         header = (
             f"width bounds per layer pair: eps={self.eps:g}, delta={self.delta:g}, "
             f"C={self.C:g}, radius={self.radius:g} (natural log; lower bound log2"
-            f"{'; widths augmented by 1 for biases' if self.augmented else ''})"
+            f"{'; widths augmented by 1 for biases' if self.augmented else ''}"
+            f"{'' if self.implied_C is None else _IMPLIED})"
         )
         lines = [header]
         if self.assumption_violations:
@@ -688,32 +708,67 @@ class BoundTable:
         return "\n".join(lines)
 
 
-def _target_widths(target) -> tuple[tuple[int, ...], int, bool]:
+MAX_WIDTH = 2**53
+"""Largest target width :func:`compare` accepts: every width and product of widths the bounds
+form is then exact in float64 up to rounding, and ``int64`` arrays hold the widths."""
+
+
+def _target_widths(target, bias) -> tuple[tuple[int, ...], int, bool, Any]:
+    """``(widths, depth, has_bias, violations)`` of a network or of a sequence of widths;
+    ``violations(radius)`` lists the theorem assumptions the target breaks."""
+    if isinstance(target, list | tuple | np.ndarray):
+        if np.ndim(target) != 1 or len(target) < 2:
+            raise InvalidParameterError(
+                "`target` given as widths must be a sequence of at least two positive integers "
+                f"(d_0, ..., d_l); got {_fmt(target)}."
+            )
+        widths = tuple(
+            check_int(f"target[{k}]", w, low=1, high=MAX_WIDTH) for k, w in enumerate(target)
+        )
+        bias = False if bias is None else check_bool("bias", bias)
+
+        def violations(radius):
+            reasons = ["the network has biases (augmented() removes them)"] if bias else []
+            return reasons + ([f"the input radius {radius:g} is > 1"] if radius > 1.0 else [])
+
+        return widths, len(widths) - 1, bias, violations
+    if bias is not None:
+        raise InvalidParameterError(
+            "`bias` must be left out for a network (it has biases or not); got "
+            f"{_fmt(bias)} with a {type(target).__name__}."
+        )
     missing = [a for a in ("widths", "depth", "assumption_violations") if not hasattr(target, a)]
     if missing:
         raise InvalidParameterError(
-            "`target` must have `widths`, `depth` and `assumption_violations` (a ReLUNetwork); "
-            f"got {type(target).__name__} without {', '.join(f'`{m}`' for m in missing)}."
+            "`target` must have `widths`, `depth` and `assumption_violations` (a ReLUNetwork) "
+            f"or be a sequence of widths; got {type(target).__name__} without "
+            f"{', '.join(f'`{m}`' for m in missing)}."
         )
-    widths = tuple(check_int(f"target.widths[{k}]", w, low=1) for k, w in enumerate(target.widths))
+    widths = tuple(
+        check_int(f"target.widths[{k}]", w, low=1, high=MAX_WIDTH)
+        for k, w in enumerate(target.widths)
+    )
     depth = check_int("target.depth", target.depth, low=1)
     if len(widths) != depth + 1:
         raise InvalidParameterError(
             f"`target.widths` must have depth + 1 = {depth + 1} entries; got {len(widths)}."
         )
     has_bias = bool(getattr(target, "has_bias", False))
-    return widths, depth, has_bias
+    return widths, depth, has_bias, lambda radius: target.assumption_violations(radius=radius)
 
 
-def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0):
+def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0, bias=None):
     r"""Tabulate the width bounds for a target beside the width a construction actually used.
 
     Parameters
     ----------
-    target : ReLUNetwork
+    target : ReLUNetwork or sequence of int
         Anything with ``widths`` (:math:`d_0, \dots, d_l`), ``depth`` (:math:`l`) and
         ``assumption_violations(radius=...) -> list[str]``; ``has_bias`` is read when present
-        (default ``False``).
+        (default ``False``). Or the widths :math:`(d_0, \dots, d_l)` alone, each at most
+        :data:`MAX_WIDTH`: the bounds depend on nothing else, so no network is built (a
+        ``--d 100000`` table costs nothing), and every layer is taken to satisfy
+        :math:`\lVert W_i\rVert_2 \le 1`.
     eps, delta : float
         Output error and failure probability, each in (0, 1).
     C : float, keyword-only
@@ -723,12 +778,16 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0):
         ``> 0``; fills ``actual_width = d_in * values_per_input``.
     radius : float, keyword-only
         Input radius passed to ``target.assumption_violations`` (``>= 0``, default 1.0).
+    bias : bool, keyword-only, optional
+        For ``target`` given as widths: whether the target has biases (default ``False``).
+        Must be left out for a network.
 
     Returns
     -------
     BoundTable
         Per-layer :func:`per_weight_precision`, :func:`pensia_width`, :func:`malach_width`
-        (``d`` = the target's largest width), :func:`lower_bound_width` and the actual width.
+        (``d`` = the target's largest width), :func:`lower_bound_width`, and with
+        ``values_per_input`` the actual width and the constant it implies in Pensia's bound.
 
     Raises
     ------
@@ -764,8 +823,12 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0):
     array([0.00625 , 0.008839])
     >>> table.actual_width
     array([ 6., 16.])
+    >>> table.implied_C.round(4)  # 3 / ln(2 * 4 * 2 / 0.1), 4 / ln(4 * 1 * 2 / 0.1)
+    array([0.5911, 0.9128])
+    >>> compare((100000,) * 3, 0.1, 0.1).d_in  # widths alone: no network is built
+    array([100000, 100000])
     """
-    widths, depth, has_bias = _target_widths(target)
+    widths, depth, has_bias, target_violations = _target_widths(target, bias)
     eps = check_real("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
     delta = check_real("delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
     C = check_real("C", C, low=0.0, low_open=True)
@@ -775,7 +838,7 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0):
     if has_bias:
         w[:-1] += 1
     d_in, d_out = w[:-1].copy(), w[1:].copy()
-    actual = None
+    actual = implied = None
     if values_per_input is not None:
         n = _real("values_per_input", values_per_input, low=0.0, low_open=True)
         if np.shape(n) not in ((), (depth,)):
@@ -783,9 +846,11 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0):
                 f"`values_per_input` must be a scalar or have shape ({depth},) (one per layer "
                 f"pair); got shape {np.shape(n)}."
             )
-        actual = d_in * np.broadcast_to(n, (depth,)).astype(np.float64)
+        n = np.broadcast_to(n, (depth,)).astype(np.float64)
+        actual = d_in * n
+        implied = pensia_constant(n, d_in, d_out, depth, eps, delta)
 
-    violations = tuple(str(v) for v in target.assumption_violations(radius=radius))
+    violations = tuple(str(v) for v in target_violations(radius))
     if violations:
         warnings.warn(
             "theorem assumptions do not hold, bounds do not apply as stated: "
@@ -794,15 +859,17 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0):
             stacklevel=2,
         )
 
-    arrays = {
-        "d_in": d_in,
-        "d_out": d_out,
-        "eta": per_weight_precision(eps, d_in, d_out, depth),
-        "pensia_width": pensia_width(d_in, d_out, depth, eps, delta, C=C),
-        "malach_width": np.full(depth, malach_width(int(w.max()), depth, eps, delta, C=C)),
-        "lower_bound_width": lower_bound_width(d_in, d_out, eps),
-        "actual_width": actual,
-    }
+    with np.errstate(over="ignore"):  # a bound beyond the float range is shown as inf
+        arrays = {
+            "d_in": d_in,
+            "d_out": d_out,
+            "eta": per_weight_precision(eps, d_in, d_out, depth),
+            "pensia_width": pensia_width(d_in, d_out, depth, eps, delta, C=C),
+            "malach_width": np.full(depth, malach_width(int(w.max()), depth, eps, delta, C=C)),
+            "lower_bound_width": lower_bound_width(d_in, d_out, eps),
+            "actual_width": actual,
+            "implied_C": implied,
+        }
     for arr in arrays.values():
         if arr is not None:
             arr.setflags(write=False)

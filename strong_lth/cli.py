@@ -1,42 +1,68 @@
 """The ``strong-lth`` command: approximate, certify, bounds, sweep, plot, demo.
 
-Every subcommand reads its input, calls the public API and prints plain text. Bad input (a
-malformed shape, a missing or unreadable file, a number out of range) ends with exit status 2 and
-one line ``strong-lth: <what is wrong>`` on stderr, never a traceback; ``certify --eps`` exits
-with 1 when the certificate does not reach ``eps``.
+Every subcommand reads its input, calls the public API and prints plain text (or JSON with
+``--json``). Exit statuses:
+
+- 0: success;
+- 1: ``certify`` found the certified error above ``eps``;
+- 2: bad input, or a size above a memory limit: one line ``strong-lth: <what is wrong>`` on
+  stderr, never a traceback (set ``STRONG_LTH_DEBUG=1`` to see the traceback of an unexpected
+  error, which is reported as an internal error, still on one line);
+- 130: interrupted (Ctrl-C);
+- 141: standard output was closed early (``strong-lth ... | head -1``), like a Unix tool killed
+  by SIGPIPE; every file the command writes is written before anything is printed, so a
+  closed pipe never loses a result.
+
+Heavy modules (numba solvers, OR-Tools, matplotlib) are imported only by the subcommand that
+needs them, so ``--help`` and ``--version`` answer at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
+import math
+import os
 import re
 import sys
 import warnings
 import zipfile
 from pathlib import Path
 
-import numpy as np
-from matplotlib.backend_bases import FigureCanvasBase
-
-from . import approximate, bounds
-from ._validation import check_choice, check_int, check_real
-from .certify import certify
-from .constructions import CONSTRUCTIONS
 from .exceptions import InvalidParameterError, StrongLTHError
-from .networks import ReLUNetwork
-from .plotting import search_figure
-from .subset_sum import METHODS, warmup
-from .ticket import Ticket
 
 __all__ = ["main"]
 
 DEMO_WIDTHS = (8, 16, 16, 4)
 DEMO_DELTA = 0.01
-"""Failure probability the demo's bound table is computed for."""
+"""Failure probability the demo's bound table and figure are computed for."""
 
-_SHAPE = re.compile(r"\d+(,\d+)+")
-_READ_ERRORS = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
-"""What NumPy, JSON and TOML readers raise on a file that is not what it should be."""
+CONSTRUCTION_NAMES = ("pensia", "malach")
+"""The names :data:`strong_lth.constructions.CONSTRUCTIONS` registers (for ``--help``, which
+must not import the constructions; a test keeps the two equal)."""
+SOLVER_NAMES = ("mitm", "bruteforce", "dp", "greedy", "local", "cpsat")
+"""The names :data:`strong_lth.subset_sum.METHODS` registers (for ``--help``; tested equal)."""
+VECTOR_FORMATS = ("eps", "pdf", "pgf", "ps", "svg", "svgz")
+"""Image formats whose size does not grow with ``--dpi``."""
+MAX_PIXELS = 2**16 - 1
+"""Largest image side matplotlib's raster backend draws, in pixels."""
+
+_SHAPE = re.compile(r"[0-9]+(,[0-9]+)+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_READ_ERRORS = (
+    OSError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    EOFError,
+    RecursionError,
+    zipfile.BadZipFile,
+)
+"""What NumPy, JSON and TOML readers (and code reading their output) raise on a file that is
+not what it should be."""
 
 
 class _UsageError(Exception):
@@ -48,34 +74,26 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-def _read(name: str, path: str, load, *, npz: bool = False):
-    """``load(path)``, with any failure to read turned into one message naming ``name``."""
-    if not Path(path).is_file():
-        raise InvalidParameterError(f"`{name}` must be an existing file; got {path!r}.")
-    if npz and not zipfile.is_zipfile(path):
-        raise InvalidParameterError(f"`{name}` must be an .npz file; {path!r} is not one.")
+# --------------------------------------------------------------------------------------------
+# Argument types: ASCII numbers only ("５" and "٣" are digits to Python's int(), not to a shell)
+# --------------------------------------------------------------------------------------------
+
+
+def _int(text: str) -> int:
+    """An ASCII integer (argparse type)."""
+    if not _INTEGER.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    """An ASCII real number (argparse type); ``inf`` and ``nan`` parse, the checks refuse them."""
     try:
-        return load(path)
-    except StrongLTHError as error:
-        raise InvalidParameterError(f"`{name}` file {path!r}: {error}") from error
-    except _READ_ERRORS as error:
-        raise InvalidParameterError(f"`{name}` file {path!r} cannot be read: {error}") from error
-
-
-def _target(spec: str, *, seed: int = 0, bias: bool = False) -> ReLUNetwork:
-    """A target from an ``.npz`` file (:meth:`ReLUNetwork.from_npz`) or a shape ``8,16,4``
-    (:meth:`ReLUNetwork.random` with ``rng=seed``, every layer of spectral norm 1)."""
-    shape = spec.replace(" ", "")
-    if _SHAPE.fullmatch(shape):
-        widths = tuple(int(w) for w in shape.split(","))
-        if min(widths) < 1:
-            raise InvalidParameterError(f"`target` widths must be positive; got {spec!r}.")
-        return ReLUNetwork.random(widths, rng=seed, bias=bias)
-    if spec.endswith(".npz") or Path(spec).exists():
-        return _read("target", spec, ReLUNetwork.from_npz, npz=True)
-    raise InvalidParameterError(
-        f"`target` must be an .npz file or a shape like 8,16,4; got {spec!r}."
-    )
+        if not text.isascii():
+            raise ValueError(text)
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
 
 
 def _comma_list(convert, noun: str):
@@ -84,7 +102,7 @@ def _comma_list(convert, noun: str):
     def parse(text: str) -> list:
         try:
             return [convert(part) for part in text.split(",")]
-        except ValueError:
+        except argparse.ArgumentTypeError:
             raise argparse.ArgumentTypeError(
                 f"expected one {noun} or several separated by commas; got {text!r}"
             ) from None
@@ -92,26 +110,135 @@ def _comma_list(convert, noun: str):
     return parse
 
 
-_INTEGERS = _comma_list(int, "integer")
-_REALS = _comma_list(float, "number")
+_INTEGERS = _comma_list(_int, "integer")
+_REALS = _comma_list(_float, "number")
 
 
 def _seed(text: str) -> int:
-    """A non-negative integer seed (argparse type)."""
-    if not text.isdigit():
+    """A non-negative ASCII integer seed (argparse type)."""
+    if not (text.isascii() and text.isdigit()):
         raise argparse.ArgumentTypeError(f"expected a non-negative integer seed; got {text!r}")
     return int(text)
 
 
+def _single(values: list | None):
+    """One value for every layer (a list of one) as a scalar; ``None`` or a list unchanged."""
+    return values[0] if values is not None and len(values) == 1 else values
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------
+
+
+def _read(name: str, path: str, load, *, npz: bool = False, max_bytes: int | None = None):
+    """``load(path)``, with any failure to read turned into one message naming ``name``; an
+    ``.npz`` whose arrays would unpack to more than ``max_bytes`` (default
+    :data:`~strong_lth._validation.DEFAULT_MAX_BYTES`) is refused before reading."""
+    from ._validation import DEFAULT_MAX_BYTES, check_bytes
+
+    if not Path(path).is_file():
+        raise InvalidParameterError(f"`{name}` must be an existing file; got {path!r}.")
+    if npz:
+        if not zipfile.is_zipfile(path):
+            raise InvalidParameterError(f"`{name}` must be an .npz file; {path!r} is not one.")
+        try:
+            with zipfile.ZipFile(path) as archive:
+                unpacked = sum(member.file_size for member in archive.infolist())
+        except (OSError, zipfile.BadZipFile, ValueError) as error:
+            raise InvalidParameterError(f"`{name}` file {path!r} cannot be read: {error}") from None
+        limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+        check_bytes(unpacked, limit, f"read the `{name}` file {path!r}", name="--max-bytes")
+    try:
+        return load(path)
+    except StrongLTHError as error:
+        raise InvalidParameterError(f"`{name}` file {path!r}: {error}") from error
+    except _READ_ERRORS as error:
+        reason = str(error) or type(error).__name__
+        raise InvalidParameterError(f"`{name}` file {path!r} cannot be read: {reason}") from error
+
+
+def _shape(spec: str) -> tuple[int, ...] | None:
+    """The widths of a shape ``8,16,4`` (ASCII digits only), or ``None`` if ``spec`` is none."""
+    shape = spec.replace(" ", "")
+    if not _SHAPE.fullmatch(shape):
+        return None
+    widths = tuple(int(w) for w in shape.split(","))
+    if min(widths) < 1:
+        raise InvalidParameterError(f"`target` widths must be positive; got {spec!r}.")
+    return widths
+
+
+def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int):
+    """A target from an ``.npz`` file (:meth:`ReLUNetwork.from_npz`) or a shape ``8,16,4``
+    (:meth:`ReLUNetwork.random` with ``rng=seed``, every layer of spectral norm 1), refused
+    before it is drawn when its weights would exceed ``max_bytes``."""
+    from ._validation import check_bytes
+    from .networks import ReLUNetwork
+
+    widths = _shape(spec)
+    if widths is not None:
+        entries = sum(a * b + (b if bias else 0) for a, b in itertools.pairwise(widths))
+        check_bytes(
+            16.0 * entries,
+            max_bytes,
+            f"draw the target {spec} (float64 weights, drawn then rescaled)",
+            name="--max-bytes",
+        )
+        return ReLUNetwork.random(widths, rng=seed, bias=bias)
+    if spec.endswith(".npz") or Path(spec).exists():
+        return _read("target", spec, ReLUNetwork.from_npz, npz=True, max_bytes=max_bytes)
+    raise InvalidParameterError(
+        f"`target` must be an .npz file or a shape like 8,16,4; got {spec!r}."
+    )
+
+
+def _ticket_field(report: dict, key: str, check):
+    """A field of a loaded ticket's report, checked (a crafted file may hold anything)."""
+    value = report.get(key)
+    return None if value is None else check(f"ticket report `{key}`", value)
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+
+def _plain(value):
+    """``value`` as JSON-ready data: arrays and tuples as lists, non-finite floats as
+    ``null``."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _print_json(data) -> None:
+    print(json.dumps(_plain(data), indent=2, allow_nan=False))
+
+
+# --------------------------------------------------------------------------------------------
+# Subcommands
+# --------------------------------------------------------------------------------------------
+
+
 def _approximate(args) -> int:
-    target = _target(args.target, seed=args.target_seed, bias=args.target_bias)
-    values = args.values_per_input
-    if values is not None and len(values) == 1:
-        values = values[0]
+    from .approximate import approximate
+
+    target = _target(
+        args.target, seed=args.target_seed, bias=args.target_bias, max_bytes=args.max_bytes
+    )
     ticket = approximate(
         target,
         eps=args.eps,
-        values_per_input=values,
+        values_per_input=_single(args.values_per_input),
         construction=args.construction,
         solver=args.solver,
         distribution=args.distribution,
@@ -120,41 +247,111 @@ def _approximate(args) -> int:
         max_values_per_input=args.max_values_per_input,
         progress=not args.quiet,
     )
-    print(ticket.report)
     out = Path(args.out)
+    if out.is_dir():
+        raise InvalidParameterError(f"`--out` must be a file name; got the folder {args.out!r}.")
     if out.suffix != ".npz":  # numpy.savez would append it
         out = out.with_name(out.name + ".npz")
     out.parent.mkdir(parents=True, exist_ok=True)
-    ticket.save(out)
-    print(f"\nticket: {out}")
+    ticket.save(out)  # the result first: a closed pipe must not lose it
+    if args.json:
+        _print_json({"ticket": str(out), "report": ticket.report.to_dict()})
+    else:
+        print(ticket.report)
+        print(f"\nticket: {out}")
     return 0
 
 
 def _certify(args) -> int:
-    ticket = _read("ticket", args.ticket, Ticket.load, npz=True)
-    target = _target(args.target, seed=args.target_seed, bias=args.target_bias)
+    from ._validation import check_real
+    from .certify import certify
+    from .ticket import Ticket
+
+    ticket = _read("ticket", args.ticket, Ticket.load, npz=True, max_bytes=args.max_bytes)
+    target = _target(
+        args.target, seed=args.target_seed, bias=args.target_bias, max_bytes=args.max_bytes
+    )
     expected = (target.augmented().widths, target.has_bias)
     if (ticket.widths, ticket.input_bias) != expected:
         raise InvalidParameterError(
             f"`ticket` must be made for the target: widths {expected[0]} (bias-augmented), "
             f"biases {expected[1]}; got widths {ticket.widths}, biases {ticket.input_bias}."
         )
-    report = ticket.report or {}
-    radius = args.radius if args.radius is not None else report.get("radius", 1.0)
-    eps = args.eps if args.eps is not None else report.get("eps")
-    if eps is not None:
-        eps = check_real("eps", eps, low=0.0, low_open=True)
-    certificate = certify(target, ticket, radius=radius, rng=args.seed)
-    print(_certificate_table(certificate, eps))
-    if eps is not None and certificate.certified > eps:
-        print(f"the certified error exceeds eps = {eps:g}")
-        return 1
-    return 0
+    report = {} if ticket.report is None else ticket.report
+    if not isinstance(report, dict):
+        raise InvalidParameterError(
+            f"`ticket` file {args.ticket!r}: its report must be a table; got "
+            f"{type(report).__name__}."
+        )
+    positive = {"low": 0.0, "low_open": True}
+    radius = args.radius
+    if radius is None:
+        radius = _ticket_field(report, "radius", lambda n, v: check_real(n, v, **positive)) or 1.0
+    eps = args.eps
+    if eps is None:
+        eps = _ticket_field(report, "eps", lambda n, v: check_real(n, v, **positive))
+    else:
+        eps = check_real("eps", eps, **positive)
+    certificate = certify(
+        target,
+        ticket,
+        radius=radius,
+        rng=args.seed,
+        box=args.box,
+        exact_time_limit=args.time_limit if args.box is not None else None,
+    )
+    exceeds = eps is not None and certificate.certified > eps
+    if args.json:
+        _print_json(_certificate_dict(certificate, eps))
+    else:
+        print(_certificate_table(certificate, eps))
+        if exceeds:
+            print(f"the certified error exceeds eps = {eps:g}")
+    return 1 if exceeds else 0
+
+
+def _certificate_dict(certificate, eps) -> dict:
+    """The certificate as JSON-ready data (``--json``)."""
+    data = {
+        key: getattr(certificate, key)
+        for key in (
+            "radius",
+            "input_bias",
+            "widths",
+            "weight_norms",
+            "tau",
+            "max_weight_error",
+            "median_weight_error",
+            "certified",
+            "measured",
+            "measured_input",
+        )
+    }
+    data["eps"] = eps
+    data["eta"] = certificate.eta(eps) if eps is not None and eps < 1 else None
+    data["within_eps"] = None if eps is None else bool(certificate.certified <= eps)
+    exact = certificate.exact
+    data["exact"] = (
+        None
+        if exact is None
+        else {
+            "box": certificate.box,
+            "measured": exact.measured,
+            "value": exact.value,
+            "upper_bound": exact.upper_bound,
+            "status": exact.status.name,
+            "maximizer": exact.maximizer,
+            "seconds": exact.seconds,
+            "certified": certificate.box_certified,
+        }
+    )
+    return data
 
 
 def _certificate_table(certificate, eps) -> str:
     """The certificate as text: one row per layer pair, then the certified and measured error;
-    with ``eps`` in (0, 1) also the per-weight budget ``η_i`` (THEORY section 5)."""
+    with ``eps`` in (0, 1) also the per-weight budget ``η_i`` (THEORY section 5); with a box
+    the exact error over it."""
     etas = certificate.eta(eps) if eps is not None and eps < 1 else [None] * len(certificate.tau)
     header = (
         f"{'layer':>5} {'d_in':>6} {'d_out':>6} {'||W_i||':>10} {'max|Δ|':>10} "
@@ -179,10 +376,22 @@ def _certificate_table(certificate, eps) -> str:
         f"error sup_x ||F(x) - G(x)||_2: certified <= {certificate.certified:.4e}{verdict}, "
         f"measured {certificate.measured:.4e}"
     )
+    exact = certificate.exact
+    if exact is not None:
+        box, dim = certificate.box, len(exact.maximizer)
+        lines.append(
+            f"error max_x ||F(x) - G(x)||_inf on the box [-{box:g}, {box:g}]^{dim}: measured "
+            f"{exact.measured:.4e} <= exact {exact.value:.4e} (proven <= "
+            f"{exact.upper_bound:.4e}, {exact.status.name}, {exact.seconds:.2f} s) <= certified "
+            f"{certificate.box_certified:.4e} (ball of radius {box * dim**0.5:.4g})"
+        )
     return "\n".join(lines)
 
 
 def _bounds(args) -> int:
+    from . import bounds
+    from ._validation import check_bytes
+
     if (args.target is None) == (args.d is None):
         raise InvalidParameterError(
             "exactly one of `target` and `--d` (with `--depth`) must be given; got "
@@ -194,27 +403,55 @@ def _bounds(args) -> int:
                 f"`--d` and `--depth` must be positive integers; got d={args.d!r}, "
                 f"depth={args.depth!r}."
             )
-        spec = ",".join([str(args.d)] * (args.depth + 1))
+        check_bytes(
+            1024.0 * args.depth,
+            args.max_bytes,
+            f"tabulate {args.depth} layers (about 1 KiB of table per layer)",
+            name="--max-bytes",
+        )
+        target, bias = (args.d,) * (args.depth + 1), args.target_bias
+    elif _shape(args.target) is not None:
+        target, bias = _shape(args.target), args.target_bias  # the widths are all it needs
     else:
-        spec = args.target
-    target = _target(spec, seed=args.target_seed, bias=args.target_bias)
-    values = args.values_per_input
+        target, bias = _target(args.target, max_bytes=args.max_bytes), None
     table = bounds.compare(
         target,
         args.eps,
         args.delta,
         C=args.C,
-        values_per_input=None if values is None else np.array(values),
+        values_per_input=_single(args.values_per_input),
         radius=args.radius,
+        bias=bias,
     )
-    print(table)
+    if args.json:
+        _print_json(
+            {
+                key: getattr(table, key)
+                for key in ("eps", "delta", "C", "radius", "augmented", "assumption_violations")
+            }
+            | {"layers": table.rows()}
+        )
+    else:
+        print(table)
     return 0
 
 
 def _sweep(args) -> int:
-    from .experiments import Sweep, load_results, run_sweep
+    from .experiments import RESULTS_FILE, Sweep, load_results, run_sweep
 
-    sweep = _read("config", args.config, Sweep.from_toml)
+    sweep = _read(
+        "config",
+        args.config,
+        lambda path: Sweep.from_toml(path, max_runs=args.max_runs, max_bytes=args.max_bytes),
+    )
+    if args.out is None and sweep.output is None:
+        raise InvalidParameterError(
+            f"`output` must be given, in {args.config!r} or with --out; got neither."
+        )
+    table = sweep.results_path if args.out is None else Path(args.out) / RESULTS_FILE
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reported by the sweep itself
+        stored = len(load_results(table)) if table.is_file() else 0
     path = run_sweep(
         sweep,
         scheduler=args.scheduler,
@@ -222,52 +459,107 @@ def _sweep(args) -> int:
         quiet=args.quiet,
         output=args.out,
     )
-    print(f"results: {path} ({len(load_results(path))} runs)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        total = len(load_results(path))
+    print(
+        f"results: {path} ({total} runs"
+        + (f"; {stored} already stored, {total - stored} computed now)" if stored else ")")
+    )
     return 0
 
 
+def _save_figures(named: dict, out: Path, fmt: str, dpi: int, max_bytes: int) -> list[Path]:
+    """Write every figure of ``named`` to ``out/<name>.<fmt>``, each size checked first."""
+    from ._validation import check_bytes
+
+    for name, figure in named.items():
+        width, height = figure.get_size_inches() * dpi
+        if fmt not in VECTOR_FORMATS:
+            if max(width, height) > MAX_PIXELS:
+                raise InvalidParameterError(
+                    f"`--dpi` must keep every image side at most {MAX_PIXELS} pixels; got "
+                    f"{dpi}, which makes {name!r} {width:.0f} x {height:.0f} pixels."
+                )
+            check_bytes(
+                4.0 * round(width) * round(height),
+                max_bytes,
+                f"draw {name!r} at {dpi} dpi ({width:.0f} x {height:.0f} RGBA pixels)",
+                name="--max-bytes",
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, figure in named.items():
+        path = out / f"{name}.{fmt}"
+        figure.savefig(path, dpi=dpi)
+        paths.append(path)
+    return paths
+
+
 def _plot(args) -> int:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from ._validation import check_choice, check_int, check_real
     from .experiments import load_results
     from .plotting import figures
 
     check_int("dpi", args.dpi, low=1)
+    if args.C is not None:
+        check_real("C", args.C, low=0.0, low_open=True)
     check_choice("format", args.format, FigureCanvasBase.get_supported_filetypes())
-    rows = _read("results", args.results, load_results)
+    with warnings.catch_warnings(record=True) as ignored:
+        warnings.simplefilter("always")
+        rows = _read("results", args.results, load_results)
     if not rows:
+        first = str(ignored[0].message).rstrip(".") if ignored else ""
+        why = f" ({len(ignored)} line(s) ignored; first: {first})" if ignored else ""
         raise InvalidParameterError(
-            f"`results` must hold at least one run; {args.results!r} is empty."
+            f"`results` must hold at least one valid run; got none in {args.results!r}{why}."
         )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    eta = args.eta[0] if len(args.eta) == 1 else args.eta
-    for name, figure in figures(rows, eta=eta, delta=args.delta).items():
-        path = out / f"{name}.{args.format}"
-        figure.savefig(path, dpi=args.dpi)
+    for warning in ignored:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, 0)
+    eta = _single(args.eta)
+    named = figures(rows, eta=eta, delta=args.delta, C=args.C)
+    for path in _save_figures(named, Path(args.out), args.format, args.dpi, args.max_bytes):
         print(path)
     return 0
 
 
 def _demo(args) -> int:
+    from . import bounds
+    from ._validation import check_real
+    from .approximate import approximate
+    from .networks import ReLUNetwork
+    from .plotting import search_figure
+    from .subset_sum import warmup
+
+    eps = check_real("eps", args.eps, low=0.0, low_open=True)
     warmup()
     target = ReLUNetwork.random(DEMO_WIDTHS, rng=args.seed)
     print(
         f"target: random ReLU network {'-'.join(map(str, DEMO_WIDTHS))}, every layer of spectral "
-        f"norm 1 (seed {args.seed}); approximating it within eps = {args.eps:g} (certified)\n"
+        f"norm 1 (seed {args.seed}); approximating it within eps = {eps:g} (certified)\n",
+        flush=True,
     )
-    ticket = approximate(target, eps=args.eps, rng=args.seed, progress=True)
-    print(ticket.report)
-    if args.eps < 1:
-        table = bounds.compare(
-            target, args.eps, DEMO_DELTA, values_per_input=np.array(ticket.values_per_input)
-        )
-        print(f"\n{table}")
+    ticket = approximate(target, eps=eps, rng=args.seed, progress=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    figure = search_figure(ticket.report)
+    ticket.save(out / "ticket.npz")  # the results first: a closed pipe must not lose them
+    figure = search_figure(ticket)
     figure.savefig(out / "width_vs_error.png", dpi=120)
-    ticket.save(out / "ticket.npz")
+    print(ticket.report)
+    if eps < 1:
+        table = bounds.compare(
+            target, eps, DEMO_DELTA, values_per_input=list(ticket.values_per_input)
+        )
+        print(f"\n{table}")
     print(f"\nplot: {out / 'width_vs_error.png'}\nticket: {out / 'ticket.npz'}")
     return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------------
 
 
 def _add_target(parser, *, positional: bool = True) -> None:
@@ -284,25 +576,47 @@ def _add_target(parser, *, positional: bool = True) -> None:
     )
 
 
+def _add_max_bytes(parser, what: str) -> None:
+    """``--max-bytes``; its default (:data:`~strong_lth._validation.DEFAULT_MAX_BYTES`) is
+    filled in by :func:`_run`, so that ``--help`` does not import NumPy."""
+    parser.add_argument(
+        "--max-bytes",
+        type=_int,
+        metavar="BYTES",
+        help=f"refuse {what} estimated above this many bytes (default 1 GiB)",
+    )
+    parser.set_defaults(default_max_bytes=True)
+
+
+def _add_json(parser) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help="print machine-readable JSON instead of text"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = _Parser(
         prog="strong-lth",
         description="Test the strong lottery ticket hypothesis by experiment: prune one fixed "
         "random ReLU network so that it approximates a target, certify the error, compare the "
         "width with the published bounds.",
     )
+    parser.add_argument("--version", action="version", version=f"strong-lth {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     command = commands.add_parser(
         "approximate",
-        help="find a ticket approximating a target, print the report, save the ticket",
+        help="find a ticket approximating a target, save it, print the report",
         description="Prune one random 2l-deep network (sampled from --seed) so that it "
         "approximates the target: automatic mode with --eps (smallest widths with certified "
-        "error <= eps), fixed mode with --values-per-input.",
+        "error <= eps), fixed mode with --values-per-input. The ticket is saved before the "
+        "report is printed.",
     )
     _add_target(command)
     mode = command.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--eps", type=float, help="certified error to reach (automatic mode)")
+    mode.add_argument("--eps", type=_float, help="certified error to reach (automatic mode)")
     mode.add_argument(
         "--values-per-input",
         type=_INTEGERS,
@@ -310,40 +624,61 @@ def _parser() -> argparse.ArgumentParser:
         help="values per input n, one for all layers or one per layer (fixed mode)",
     )
     command.add_argument(
-        "--construction", default="pensia", help=f"one of {', '.join(CONSTRUCTIONS)} (pensia)"
+        "--construction",
+        default="pensia",
+        help=f"one of {', '.join(CONSTRUCTION_NAMES)} (pensia)",
     )
-    command.add_argument("--solver", default="mitm", help=f"one of {', '.join(METHODS)} (mitm)")
+    command.add_argument(
+        "--solver", default="mitm", help=f"one of {', '.join(SOLVER_NAMES)} (mitm)"
+    )
     command.add_argument(
         "--distribution", default="uniform", help="random weights: uniform or gaussian (uniform)"
     )
     command.add_argument("--seed", type=_seed, default=0, help="seed of the random network (0)")
-    command.add_argument("--radius", type=float, default=1.0, help="input ball radius (1)")
+    command.add_argument("--radius", type=_float, default=1.0, help="input ball radius (1)")
     command.add_argument(
-        "--max-values-per-input", type=int, default=512, help="cap on n in automatic mode (512)"
+        "--max-values-per-input", type=_int, default=512, help="cap on n in automatic mode (512)"
     )
     command.add_argument("--out", default="ticket.npz", help="ticket file to write (ticket.npz)")
     command.add_argument(
         "--quiet", action="store_true", help="no progress bar (shown on a terminal)"
     )
+    _add_max_bytes(command, "a target shape or a file whose arrays are")
+    _add_json(command)
     command.set_defaults(run=_approximate)
 
     command = commands.add_parser(
         "certify",
         help="certify a saved ticket against its target",
         description="Recompute the three error figures of a saved ticket from its masks: "
-        "per-weight errors, the certified bound and the measured worst case. With an eps "
-        "(given, or the one the ticket was made for) the exit status is 1 when the certified "
-        "error exceeds it.",
+        "per-weight errors, the certified bound and the measured worst case; with --box also "
+        "the exact worst case over a box. With an eps (given, or the one the ticket was made "
+        "for) the exit status is 1 when the certified error exceeds it.",
     )
     command.add_argument("ticket", help="ticket file written by `strong-lth approximate`")
     _add_target(command)
     command.add_argument(
-        "--radius", type=float, help="input ball radius (default: the ticket's, else 1)"
+        "--radius", type=_float, help="input ball radius (default: the ticket's, else 1)"
     )
     command.add_argument(
-        "--eps", type=float, help="error to check against (default: the ticket's, if any)"
+        "--eps", type=_float, help="error to check against (default: the ticket's, if any)"
+    )
+    command.add_argument(
+        "--box",
+        type=_float,
+        metavar="R",
+        help="also compute the exact error max ||F(x) - G(x)||_inf over [-R, R]^d",
+    )
+    command.add_argument(
+        "--time-limit",
+        type=_float,
+        default=60.0,
+        metavar="SECONDS",
+        help="seconds for the exact error of --box; past them it is a bracket (60)",
     )
     command.add_argument("--seed", type=_seed, default=0, help="seed of the worst-case search (0)")
+    _add_max_bytes(command, "a target shape or a file whose arrays are")
+    _add_json(command)
     command.set_defaults(run=_certify)
 
     command = commands.add_parser(
@@ -351,40 +686,59 @@ def _parser() -> argparse.ArgumentParser:
         help="print the width bounds (Pensia, Malach, lower bound) for a target shape",
         description="Width bounds per layer pair: Pensia et al. 2020 Theorem 1, Malach et al. "
         "2020 Theorem 2.1 and the counting lower bound, with the universal constant C given "
-        "explicitly. The target is a shape, an .npz file, or --d with --depth (all widths d).",
+        "explicitly. The target is a shape, an .npz file, or --d with --depth (all widths d); "
+        "a shape is never drawn, the bounds need its widths alone.",
     )
     _add_target(command, positional=False)
-    command.add_argument("--d", type=int, help="width of every layer (instead of a target)")
-    command.add_argument("--depth", type=int, help="number of target layers l (with --d)")
-    command.add_argument("--eps", type=float, required=True, help="output error, in (0, 1)")
+    command.add_argument("--d", type=_int, help="width of every layer (instead of a target)")
+    command.add_argument("--depth", type=_int, help="number of target layers l (with --d)")
+    command.add_argument("--eps", type=_float, required=True, help="output error, in (0, 1)")
     command.add_argument(
-        "--delta", type=float, required=True, help="failure probability, in (0, 1)"
+        "--delta", type=_float, required=True, help="failure probability, in (0, 1)"
     )
-    command.add_argument("--C", type=float, default=1.0, help="universal constant (1)")
+    command.add_argument("--C", type=_float, default=1.0, help="universal constant (1)")
     command.add_argument(
         "--values-per-input",
         type=_INTEGERS,
         metavar="N[,N...]",
-        help="n a construction used, to show the actual widths beside the bounds",
+        help="n a construction used, one for all layers or one per layer: shows the actual "
+        "widths and the implied C beside the bounds",
     )
-    command.add_argument("--radius", type=float, default=1.0, help="input ball radius (1)")
+    command.add_argument("--radius", type=_float, default=1.0, help="input ball radius (1)")
+    _add_max_bytes(command, "a table (--depth) or a target file whose size is")
+    _add_json(command)
     command.set_defaults(run=_bounds)
 
     command = commands.add_parser(
         "sweep",
         help="run a sweep declared in a TOML file (resumes where it stopped)",
         description="Run every run of the sweep's grid that the results table does not hold "
-        "yet and append its row; an interrupted sweep resumes when run again.",
+        "yet and append its row; an interrupted sweep resumes when run again (and says how "
+        "many runs were already stored).",
     )
     command.add_argument("config", help="sweep file (TOML)")
     command.add_argument(
         "--scheduler", help="Dask scheduler address tcp://host:port (default: this machine)"
     )
     command.add_argument(
-        "--processes", type=int, help="local worker processes (default: the library's choice)"
+        "--processes", type=_int, help="local worker processes (default: the library's choice)"
     )
     command.add_argument(
-        "--out", help="output folder instead of the sweep's (relative to the working directory)"
+        "--out",
+        help="output folder instead of the sweep's (relative to the working directory); the "
+        "file may then leave `output` out",
+    )
+    command.add_argument(
+        "--max-runs",
+        type=_int,
+        metavar="RUNS",
+        help="largest grid to expand (default: the file's max_runs, else 100000)",
+    )
+    command.add_argument(
+        "--max-bytes",
+        type=_int,
+        metavar="BYTES",
+        help="largest estimated memory of one run (default: the file's max_bytes, else 1 GiB)",
     )
     command.add_argument("--quiet", action="store_true", help="no progress bar")
     command.set_defaults(run=_sweep)
@@ -393,13 +747,13 @@ def _parser() -> argparse.ArgumentParser:
         "plot",
         help="write the figures of a results table to a folder",
         description="Read a sweep's results table and write every figure it supports "
-        "(width vs error, SubsetSum error vs n, success probability) to a folder, printing the "
-        "paths.",
+        "(width vs error, SubsetSum error vs n, success probability) to a folder, then print "
+        "the paths.",
     )
     command.add_argument("results", help="results table written by `strong-lth sweep`")
     command.add_argument("--out", default="figures", help="folder for the figures (figures)")
     command.add_argument("--format", default="png", help="image format: png, pdf, svg (png)")
-    command.add_argument("--dpi", type=int, default=120, help="resolution of raster images (120)")
+    command.add_argument("--dpi", type=_int, default=120, help="resolution of raster images (120)")
     command.add_argument(
         "--eta",
         type=_REALS,
@@ -409,33 +763,79 @@ def _parser() -> argparse.ArgumentParser:
     )
     command.add_argument(
         "--delta",
-        type=float,
+        type=_float,
         default=0.1,
         help="failure rate that defines the fitted constant C, in (0, 1) (0.1)",
     )
+    command.add_argument(
+        "--C",
+        type=_float,
+        help="constant of Pensia's bound in the width figure (default: fitted to the runs)",
+    )
+    _add_max_bytes(command, "an image whose pixels are")
     command.set_defaults(run=_plot)
 
     command = commands.add_parser(
         "demo",
         help="approximate the default 8-16-16-4 target, print the report, plot it",
         description="Approximate a random 8-16-16-4 target (spectral norm 1) in automatic mode, "
-        "print the report and the bound table, write the width-vs-error plot and the ticket.",
+        "write the ticket and the width-vs-error plot (with the bounds), then print the report "
+        "and the bound table.",
     )
-    command.add_argument("--eps", type=float, default=0.01, help="certified error (0.01)")
+    command.add_argument("--eps", type=_float, default=0.01, help="certified error (0.01)")
     command.add_argument("--seed", type=_seed, default=0, help="seed of target and random network")
     command.add_argument("--out", default="demo_output", help="folder for the plot and the ticket")
     command.set_defaults(run=_demo)
     return parser
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"strong-lth: warning: {message}", file=sys.stderr)
+# --------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------
 
 
-def _fail(error: BaseException) -> int:
-    text = " ".join(str(error).split("\n")) or type(error).__name__
-    print(f"strong-lth: {text}", file=sys.stderr)
-    return 2
+def _fail(text: str, status: int = 2) -> int:
+    print(f"strong-lth: {' '.join(text.split())}", file=sys.stderr)
+    return status
+
+
+def _stdout_closed() -> int:
+    """Standard output is a closed pipe: silence it (so that the interpreter's last flush does
+    not fail too) and exit like a tool killed by SIGPIPE."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (captured in tests)
+        pass
+    return 141
+
+
+def _run(args) -> int:
+    """``args.run(args)``, every failure turned into an exit status and one line."""
+    if getattr(args, "default_max_bytes", False) and args.max_bytes is None:
+        from ._validation import DEFAULT_MAX_BYTES
+
+        args.max_bytes = DEFAULT_MAX_BYTES
+    try:
+        status = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:
+        return _stdout_closed()
+    except (StrongLTHError, OSError) as error:
+        return _fail(str(error) or type(error).__name__)
+    except MemoryError as error:
+        size = str(error) or "an allocation failed and reported no size"
+        return _fail(f"out of memory: {size}; use smaller sizes")
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except Exception as error:
+        if os.environ.get("STRONG_LTH_DEBUG"):
+            raise
+        return _fail(
+            f"internal error (a bug; please report it with the command line): "
+            f"{type(error).__name__}: {error} (STRONG_LTH_DEBUG=1 shows the traceback)"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -445,24 +845,35 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         The exit status: 0 on success, 1 when ``certify`` finds the error above ``eps``, 2 on
-        bad input (with one line ``strong-lth: ...`` on stderr), 130 when interrupted.
+        bad input (with one line ``strong-lth: ...`` on stderr), 130 when interrupted, 141 when
+        standard output was closed early (every file was written before).
     """
     parser = _parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as done:  # --help
-        return done.code if isinstance(done.code, int) else 0
-    except _UsageError as error:
-        return _fail(error)
-    with warnings.catch_warnings():
-        warnings.showwarning = _show_warning
+    except SystemExit as done:  # --help, --version
         try:
-            return args.run(args)
-        except (StrongLTHError, OSError) as error:
-            return _fail(error)
-        except KeyboardInterrupt:
-            print("strong-lth: interrupted", file=sys.stderr)
-            return 130
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _stdout_closed()
+        return done.code if isinstance(done.code, int) else 0
+    except BrokenPipeError:
+        return _stdout_closed()
+    except _UsageError as error:
+        return _fail(str(error))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+            warnings.simplefilter("ignore", category)  # the libraries', not the user's
+        status = _run(args)
+    if status in (0, 1):  # a failure is its one line; a success states what it warned about
+        shown = set()
+        for warning in caught:
+            text = " ".join(str(warning.message).split())
+            if text not in shown:
+                shown.add(text)
+                print(f"strong-lth: warning: {text}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -374,6 +374,17 @@ class Evaluation:
         The predicted labels.
     pruned_outputs : ndarray
         ``G(x)``, the pruned network's outputs the figures are computed from.
+
+    Notes
+    -----
+    ``repr`` and ``str`` show the four figures and the size of the arrays, never the arrays.
+
+    Examples
+    --------
+    >>> labels = np.array([0, 1, 1])
+    >>> Evaluation(1.0, 2 / 3, 2 / 3, 0.0123, labels, labels, np.zeros((3, 2)))
+    Evaluation(3 rows: target_accuracy=1, pruned_accuracy=0.6667, agreement=0.6667, \
+max_output_difference=0.0123)
     """
 
     target_accuracy: float
@@ -383,6 +394,16 @@ class Evaluation:
     target_labels: np.ndarray
     pruned_labels: np.ndarray
     pruned_outputs: np.ndarray
+
+    def __repr__(self) -> str:
+        return (
+            f"Evaluation({len(self.target_labels)} rows: "
+            f"target_accuracy={self.target_accuracy:.4g}, "
+            f"pruned_accuracy={self.pruned_accuracy:.4g}, agreement={self.agreement:.4g}, "
+            f"max_output_difference={self.max_output_difference:.4g})"
+        )
+
+    __str__ = __repr__
 
 
 def evaluate(target: ReLUNetwork, pruned: Any, x: Any, y: Any) -> Evaluation:

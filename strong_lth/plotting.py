@@ -8,14 +8,17 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
+from . import bounds
 from ._validation import check_real
 from .exceptions import InvalidParameterError
 from .experiments import analysis
 from .report import Report
+from .ticket import Ticket
 
 __all__ = [
     "features_figure",
     "figures",
+    "implied_constant",
     "search_figure",
     "subset_sum_figure",
     "success_figure",
@@ -27,36 +30,135 @@ STYLE = {"panel": (6.4, 5.4), "title": 10, "legend": 7, "band": 0.18, "grid": 0.
 grid transparency."""
 
 
-def search_figure(report: Report) -> Figure:
-    """Width versus error of every layer pair, as the automatic search measured it.
+def _report_data(source) -> dict:
+    """The report of a ticket (made or loaded) or a :class:`Report`, as a plain dict."""
+    report = source.report if isinstance(source, Ticket) else source
+    data = report.to_dict() if isinstance(report, Report) else report
+    if not isinstance(data, dict) or not isinstance(data.get("layers"), list | tuple):
+        raise InvalidParameterError(
+            f"`source` must be a Ticket with a report, or a Report; got {type(source).__name__}"
+            + (" without a report" if isinstance(source, Ticket) else "")
+            + "."
+        )
+    return data
 
-    One curve per layer: ``τ_i = ||[A_i - W_i, W_i - B_i]||_2`` (the layer's error per unit of
-    input norm, THEORY section 5) against the values per input n tried on the nested random
-    networks; the chosen n is circled.
+
+def implied_constant(layers) -> float | None:
+    r"""Median over layer pairs of the constant of [P] Theorem 1 their chosen n implies.
+
+    Parameters
+    ----------
+    layers : sequence of dict
+        Report rows with ``values_per_input`` n, ``d_in``, ``d_out`` and ``tau`` τ.
+
+    Returns
+    -------
+    float or None
+        The median of :math:`C_i = n_i / \ln(d_{i-1} d_i / \tau_i)`
+        (:func:`bounds.pensia_constant` for one layer,
+        :math:`\delta = \varepsilon = \tau_i`) over the layers with :math:`0 < \tau_i < 1`;
+        ``None`` if there is none.
+    """
+    constants = [
+        bounds.pensia_constant(row["values_per_input"], row["d_in"], row["d_out"], 1, tau, tau)
+        for row in layers
+        if 0.0 < (tau := row["tau"]) < 1.0
+    ]
+    return float(np.median(constants)) if constants else None
+
+
+def search_figure(source, *, C: float | None = None) -> Figure:
+    """Width versus error of every layer pair, as the automatic search measured it, beside the
+    bounds.
+
+    Parameters
+    ----------
+    source : Ticket or Report
+        A ticket (from :func:`~strong_lth.approximate` or :meth:`Ticket.load`) or its report.
+    C : float, optional
+        Constant of Pensia's bound (``> 0``); default: :func:`implied_constant`, the median
+        constant the chosen widths imply (1 when no layer has ``0 < τ_i < 1``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Per layer pair ``i`` (one colour each): ``τ_i = ||[A_i - W_i, W_i - B_i]||_2`` (the
+        layer's error per unit of input norm, THEORY section 5) against the values per input
+        n tried on the nested random networks (solid; the chosen n circled); the error
+        Pensia's width buys that layer, :math:`d_{i-1} d_i e^{-n/C}` (dashed, [P] Theorem 1
+        for one layer, inverted by :func:`~strong_lth.experiments.analysis.pensia_error`);
+        and the counting lower bound :math:`2^{-n (d_{i-1} + d_i) / d_i}` (dotted,
+        :func:`~strong_lth.experiments.analysis.lower_bound_error` at width
+        :math:`d_{i-1} n`), which no pruning of any network that size beats for every layer.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``source`` is neither, or ``C`` is not positive.
 
     Examples
     --------
     >>> from strong_lth import ReLUNetwork, approximate
     >>> from strong_lth.plotting import search_figure
     >>> ticket = approximate(ReLUNetwork.random((3, 4, 2), rng=0), eps=0.1, rng=0)
-    >>> len(search_figure(ticket.report).axes[0].lines)  # a curve and a circle per layer
-    4
+    >>> len(search_figure(ticket).axes[0].lines)  # per layer: search, choice, two bounds
+    8
     """
-    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    report = _report_data(source)
+    layers = report["layers"]
+    implied = implied_constant(layers)
+    if C is None:
+        constant = 1.0 if implied is None else implied
+        c_text = "C = 1, nothing to fit" if implied is None else f"C = {constant:.3g} implied"
+    else:
+        constant = check_real("C", C, low=0.0, low_open=True)
+        c_text = f"C = {constant:g} given" + (
+            "" if implied is None else f" (the chosen n imply {implied:.3g})"
+        )
+    figure = Figure(figsize=(7.2, 5.2), layout="constrained")
     axes = figure.add_subplot()
-    for i, layer in enumerate(report.layers, start=1):
-        n, tau = np.array(layer.evaluated, dtype=float).reshape(-1, 2).T
-        line = axes.semilogy(n, tau, "o-", ms=3, label=f"layer {i} ({layer.d_in}→{layer.d_out})")
-        chosen = layer.values_per_input
-        axes.plot(chosen, layer.tau, "o", ms=9, mfc="none", color=line[0].get_color())
-    title = f"{report.construction} construction"
-    if report.eps is not None:
-        title += f", certified ε = {report.eps:g} on the ball of radius {report.radius:g}"
-    axes.set_title(title, fontsize=10)
+    measured = []
+    for i, layer in enumerate(layers, start=1):
+        n, tau = np.array(layer["evaluated"], dtype=float).reshape(-1, 2).T
+        if n.size == 0:  # fixed width: the one n chosen
+            n, tau = np.array([layer["values_per_input"]], float), np.array([layer["tau"]])
+        color = _color(i - 1)
+        d_in, d_out = layer["d_in"], layer["d_out"]
+        axes.semilogy(
+            n, tau, "o-", ms=3, color=color, label=f"layer {i} ({d_in}→{d_out}): τ_i measured"
+        )
+        axes.plot(layer["values_per_input"], layer["tau"], "o", ms=9, mfc="none", color=color)
+        grid = np.linspace(max(n.min(), 1.0), n.max() + 1.0, 100)
+        first = i == 1  # the bounds' legend entries once, for every layer's colour
+        axes.semilogy(
+            grid,
+            analysis.pensia_error(d_in * grid, d_in, d_out, 1, C=constant),
+            "--",
+            color=color,
+            label=f"dashed: [P] bound d_in d_out e^(-n/C), {c_text}" if first else "_nolegend_",
+        )
+        axes.semilogy(
+            grid,
+            analysis.lower_bound_error(d_in * grid, d_in, d_out),
+            ":",
+            color=color,
+            label="dotted: counting lower bound [P], 2^(-n (d_in + d_out) / d_out)"
+            if first
+            else "_nolegend_",
+        )
+        measured.append(tau)
+    tau = np.concatenate(measured)
+    positive = tau[tau > 0]
+    if positive.size:
+        axes.set_ylim(positive.min() / 100, max(1.0, tau.max()) * 3)
+    title = f"{report['construction']} construction"
+    if report.get("eps") is not None:
+        title += f", certified ε = {report['eps']:g} on the ball of radius {report['radius']:g}"
+    axes.set_title(title + f"\n[P] Pensia et al. 2020, Theorem 1 at {c_text}", fontsize=10)
     axes.set_xlabel("values per input n (hidden width = d_in · n)")
-    axes.set_ylabel("τ_i = ‖[A-W, W-B]‖₂ (error per unit input norm)")
+    axes.set_ylabel("error of layer pair i per unit input norm (τ_i; bounds)")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=7)
     return figure
 
 
@@ -85,16 +187,25 @@ def _median_band(axes, curve, color: str, what: str) -> None:
     axes.fill_between(curve.x, curve.low, curve.high, color=color, alpha=STYLE["band"])
 
 
-def width_error_figure(rows, *, delta: float = 0.01) -> Figure:
+def width_error_figure(
+    source, *, delta: float = 0.01, C: float | None = None, values_per_input=None, seeds=(0,)
+) -> Figure:
     """Certified and measured error against width, per construction, beside the bounds.
 
     Parameters
     ----------
-    rows : list of dict
-        Results rows (:func:`strong_lth.experiments.load_results`) with ``"approximate"`` runs;
-        other kinds are ignored.
+    source : list of dict, Ticket, Report or ReLUNetwork
+        Results rows (:func:`strong_lth.experiments.load_results`) with ``"approximate"`` runs
+        (other kinds are ignored), or one ticket or report, or a target approximated here at
+        each of ``values_per_input`` and ``seeds``
+        (:func:`~strong_lth.experiments.analysis.figure_rows`).
     delta : float
         Failure probability put into Malach's bound, in (0, 1).
+    C : float, optional
+        Constant of Pensia's curve (``> 0``); default: fitted to the Pensia runs
+        (:func:`~strong_lth.experiments.analysis.pensia_fit`), 1 when none qualifies.
+    values_per_input, seeds
+        For a target: as in :func:`~strong_lth.experiments.analysis.figure_rows`.
 
     Returns
     -------
@@ -102,14 +213,13 @@ def width_error_figure(rows, *, delta: float = 0.01) -> Figure:
         One panel per target (widths); in each, per construction: the median certified error
         ``ε = sup_{||x|| <= r} ||F(x) - G(x)||_2`` over the runs at each width (solid, band
         min to max) and the median measured error (dotted); then three bound curves, drawn
-        for the target layer with most weights: Pensia [P] with the constant fitted to the
-        Pensia runs (:func:`strong_lth.experiments.analysis.pensia_fit`; C = 1 when no run
-        reached ε < 1), Malach [M] with C = 1, and the counting lower bound.
+        for the target layer with most weights: Pensia [P] at ``C`` (given, or fitted to the
+        Pensia runs), Malach [M] with C = 1, and the counting lower bound.
 
     Raises
     ------
     InvalidParameterError
-        If ``rows`` holds no ``"approximate"`` run, or ``delta`` is out of range.
+        If ``source`` holds no ``"approximate"`` run, or ``delta`` or ``C`` is out of range.
 
     Notes
     -----
@@ -121,9 +231,17 @@ def width_error_figure(rows, *, delta: float = 0.01) -> Figure:
     hold up to their constant.
     """
     delta = check_real("delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
+    if C is not None:
+        C = check_real("C", C, low=0.0, low_open=True)
+    rows = analysis.figure_rows(source, values_per_input=values_per_input, seeds=seeds)
     panels = analysis.width_error_curves(rows)
     fitted = analysis.pensia_fit(rows)
-    constant = 1.0 if fitted is None else fitted
+    if C is not None:
+        constant, fit_text = C, f"C = {C:g} given"
+    elif fitted is not None:
+        constant, fit_text = fitted, f"Ĉ = {fitted:.3g} fitted"
+    else:
+        constant, fit_text = 1.0, "C = 1, nothing to fit"
     figure, axes_list = _panels(
         len(panels),
         "Width vs error, ε = sup over ‖x‖ ≤ r of ‖F(x) - G(x)‖₂\n"
@@ -147,7 +265,6 @@ def width_error_figure(rows, *, delta: float = 0.01) -> Figure:
             )
         xs = np.concatenate([c.x for c in curves])
         grid = np.linspace(xs.min(), xs.max(), 200)
-        fit_text = f"Ĉ = {constant:.3g} fitted" if fitted is not None else "C = 1, nothing to fit"
         pensia = analysis.pensia_error(grid, d_in, d_out, depth, C=constant)
         malach = analysis.malach_error(grid, max(widths), depth, delta)
         floor = analysis.lower_bound_error(grid, d_in, d_out)
@@ -301,7 +418,7 @@ def success_figure(rows, *, eta=1e-3, delta: float = 0.1) -> Figure:
     return figure
 
 
-def figures(rows, *, eta=1e-3, delta: float = 0.1) -> dict[str, Figure]:
+def figures(rows, *, eta=1e-3, delta: float = 0.1, C: float | None = None) -> dict[str, Figure]:
     """Every figure the rows support, by name (the CLI writes each to ``<name>.png``).
 
     Parameters
@@ -310,6 +427,8 @@ def figures(rows, *, eta=1e-3, delta: float = 0.1) -> dict[str, Figure]:
         Results rows (:func:`strong_lth.experiments.load_results`).
     eta, delta
         As in :func:`success_figure`.
+    C : float, optional
+        As in :func:`width_error_figure`.
 
     Returns
     -------
@@ -327,7 +446,7 @@ def figures(rows, *, eta=1e-3, delta: float = 0.1) -> dict[str, Figure]:
     kinds = {row["kind"] for row in analysis.check_rows(rows)}
     out = {}
     if "approximate" in kinds:
-        out["width_vs_error"] = width_error_figure(rows)
+        out["width_vs_error"] = width_error_figure(rows, C=C)
     if "subset_sum" in kinds:
         out["subset_sum_error"] = subset_sum_figure(rows)
         out["success_probability"] = success_figure(rows, eta=eta, delta=delta)

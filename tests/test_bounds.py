@@ -26,6 +26,7 @@ from strong_lth.bounds import (
     per_weight_precision,
 )
 from strong_lth.exceptions import InvalidParameterError, TheoryAssumptionWarning
+from strong_lth.networks import ReLUNetwork
 
 U = 2.0**-53
 """Unit roundoff of float64."""
@@ -514,6 +515,7 @@ def test_rows_are_plain_python():
         "malach_width",
         "lower_bound_width",
         "actual_width",
+        "implied_C",
     ]
     assert type(rows[0]["d_in"]) is int
     assert type(rows[1]["pensia_width"]) is float
@@ -524,7 +526,14 @@ def _expected_tokens(row):
     out = []
     for key in ("layer", "d_in", "d_out"):
         out.append(str(row[key]))
-    for key in ("eta", "pensia_width", "malach_width", "lower_bound_width", "actual_width"):
+    for key in (
+        "eta",
+        "pensia_width",
+        "malach_width",
+        "lower_bound_width",
+        "actual_width",
+        "implied_C",
+    ):
         out.append("-" if row[key] is None else format(row[key], ".6g"))
     return out
 
@@ -547,6 +556,7 @@ def test_str_contains_every_row(values_per_input):
         "malach_width",
         "lower_bound_width",
         "actual_width",
+        "implied_C",
     ]
     body = lines[2:]
     assert len(body) == 2
@@ -554,6 +564,20 @@ def test_str_contains_every_row(values_per_input):
         assert line.split() == _expected_tokens(row)
     # fixed width: every line of the table proper has the same length
     assert len({len(line) for line in lines[1:]}) == 1
+
+
+def test_implied_C_is_the_constant_at_which_pensia_width_is_the_actual_width():
+    """The demo's table set Pensia widths at C = 1 beside the actual widths without the C they
+    imply: with that C the bound is exactly the actual width."""
+    table = compare(StandIn((4, 8, 2)), 0.1, 0.05, C=1.0, values_per_input=[3, 5])
+    for i, (a, b) in enumerate([(4, 8), (8, 2)]):
+        at_implied = pensia_width(a, b, 2, 0.1, 0.05, C=table.implied_C[i])
+        assert at_implied == pytest.approx(table.actual_width[i], rel=1e-12)
+        assert table.implied_C[i] == pytest.approx(
+            table.actual_width[i] / table.pensia_width[i], rel=1e-12
+        )
+    assert "implied_C: the C at which pensia_width = actual_width" in str(table)
+    assert compare(StandIn((4, 8, 2)), 0.1, 0.05).implied_C is None
 
 
 def test_violations_warn_and_are_stated_in_the_table():
@@ -605,12 +629,13 @@ class _WrongDepth(Bare):
 INVALID_COMPARE = [
     (
         lambda: compare(object(), 0.1, 0.1),
-        r"`target` must have `widths`, `depth` and `assumption_violations` \(a ReLUNetwork\); "
-        r"got object without `widths`, `depth`, `assumption_violations`\.",
+        r"`target` must have `widths`, `depth` and `assumption_violations` \(a ReLUNetwork\) "
+        r"or be a sequence of widths; got object without `widths`, `depth`, "
+        r"`assumption_violations`\.",
     ),
     (
         lambda: compare(StandIn((4, 0, 2)), 0.1, 0.1),
-        r"`target.widths\[1\]` must be in \[1, inf\]; got 0\.",
+        r"`target.widths\[1\]` must be in \[1, 9007199254740992\]; got 0\.",
     ),
     (
         lambda: compare(_WrongDepth(), 0.1, 0.1),
@@ -633,7 +658,41 @@ INVALID_COMPARE = [
         lambda: compare(StandIn((4, 8, 2)), 0.1, 0.1, radius=-1.0),
         r"`radius` must be in \[0, inf\); got -1\.0\.",
     ),
+    (
+        lambda: compare([4], 0.1, 0.1),
+        r"`target` given as widths must be a sequence of at least two positive integers "
+        r"\(d_0, \.\.\., d_l\); got \[4\]\.",
+    ),
+    (
+        lambda: compare([4, 2**60], 0.1, 0.1),
+        r"`target\[1\]` must be in \[1, 9007199254740992\]; got 1152921504606846976\.",
+    ),
+    (
+        lambda: compare([4, 8], 0.1, 0.1, bias="yes"),
+        r"`bias` must be True or False; got 'yes'\.",
+    ),
+    (
+        lambda: compare(StandIn((4, 8, 2)), 0.1, 0.1, bias=True),
+        r"`bias` must be left out for a network \(it has biases or not\); got True with a "
+        r"StandIn\.",
+    ),
 ]
+
+
+def test_compare_from_widths_equals_compare_from_the_network():
+    """Widths alone give the table of the network they describe, without building one: a
+    width-100000 target (75 GiB of weights) is tabulated at once."""
+    for bias in (False, True):
+        net = ReLUNetwork.random((3, 5, 2), rng=0, bias=bias)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TheoryAssumptionWarning)
+            expected = compare(net, 0.1, 0.05, values_per_input=[3, 4], radius=2.0)
+            got = compare([3, 5, 2], 0.1, 0.05, values_per_input=[3, 4], radius=2.0, bias=bias)
+        assert got.rows() == expected.rows()
+        assert got.assumption_violations == expected.assumption_violations
+    table = compare((100_000,) * 3, 0.1, 0.1)
+    assert table.d_in.tolist() == [100_000, 100_000]
+    assert table.pensia_width[0] == pytest.approx(100_000 * math.log(100_000**2 * 2 / 0.1))
 
 
 @pytest.mark.parametrize(

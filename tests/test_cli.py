@@ -6,6 +6,7 @@ library (a certificate recomputed from the saved masks, a bound evaluated by its
 rows of the results table).
 """
 
+import json
 import os
 import re
 import subprocess
@@ -149,8 +150,11 @@ def test_sweep_resumes_and_plot_writes_every_figure(tmp_path, capsys):
     rows = load_results(table)
     assert sorted(r["kind"] for r in rows) == ["approximate"] * 4 + ["subset_sum"] * 3
     before = table.read_bytes()
-    # Run again: nothing to do, the table is unchanged.
-    assert run(capsys, "sweep", config, "--quiet")[:2] == (0, out)
+    # Run again: nothing to do, the table is unchanged, and the command says so.
+    assert run(capsys, "sweep", config, "--quiet")[:2] == (
+        0,
+        f"results: {table} (7 runs; 7 already stored, 0 computed now)\n",
+    )
     assert table.read_bytes() == before
 
     status, out, _ = run(capsys, "plot", table, "--out", tmp_path / "figs", "--eta", "0.01,0.1")
@@ -184,6 +188,7 @@ def files(tmp_path_factory):
     (folder / "bad.toml").write_text("output = [\n")
     (folder / "badgrid.toml").write_text('output = "o"\n[[grid]]\nkind = "subset_sum"\nn = 0\n')
     (folder / "bad.jsonl").write_text('{"a": 1}\nnot json\n')
+    (folder / "badmiddle.jsonl").write_text('not json\n{"a": 1}\n')
     (folder / "empty.jsonl").write_text("")
     (folder / "file").write_text("")
     return folder
@@ -262,8 +267,13 @@ BAD = [
     ("sweep @badgrid.toml --processes x", r"argument --processes: invalid int value: 'x'"),
     # plot
     ("plot @missing.jsonl", r"`results` must be an existing file"),
-    ("plot @bad.jsonl", r"`results` file '.*bad.jsonl': `path` must hold one JSON result row"),
-    ("plot @empty.jsonl", r"`results` must hold at least one run; '.*empty.jsonl' is empty\."),
+    ("plot @bad.jsonl", r"`results` must hold at least one valid run; got none in '.*bad.jsonl' "
+     r"\(2 line\(s\) ignored; first: line 1 of .* is not a valid result row \(`format` must be a "
+     r"str; got nothing\): ignored, not counted as a run\)\.$"),
+    ("plot @badmiddle.jsonl", r"`results` file '.*badmiddle.jsonl': `path` must hold one JSON "
+     r"result row per line; got an invalid line 1"),
+    ("plot @empty.jsonl", r"`results` must hold at least one valid run; got none in "
+     r"'.*empty.jsonl'\.$"),
     ("plot @empty.jsonl --format xyz", r"`format` must be one of .*'png'.*; got 'xyz'\."),
     ("plot @empty.jsonl --dpi 0", r"`dpi` must be in \[1, inf\]; got 0\."),
     ("plot @empty.jsonl --eta 0.1,x", r"argument --eta: expected one number or several"),
@@ -307,3 +317,98 @@ def test_installed_entry_point_in_a_subprocess(tmp_path):
     assert bad.returncode == 2
     assert bad.stderr == "strong-lth: `ticket` must be an existing file; got 'missing.npz'.\n"
     assert bad.stdout == ""
+
+
+# --------------------------------------------------------------------------------------------
+# --json, --box, one value for every layer, sweep --out, resumed sweeps (issue 14)
+# --------------------------------------------------------------------------------------------
+
+
+def test_json_output_of_approximate_certify_and_bounds(tmp_path, capsys):
+    path = tmp_path / "t.npz"
+    status, out, _ = run(capsys, "approximate", "3,4,2", "--values-per-input", "12", "--out",
+                         path, "--json")  # fmt: skip
+    assert status == 0
+    data = json.loads(out)
+    assert data["ticket"] == str(path)
+    target = ReLUNetwork.random((3, 4, 2), rng=0)
+    expected = certify(target, Ticket.load(path), rng=0)
+    assert data["report"]["certified"] == pytest.approx(expected.certified, rel=1e-12)
+    assert [row["values_per_input"] for row in data["report"]["layers"]] == [12, 12]
+    assert expected.certified < 0.9
+
+    status, out, _ = run(capsys, "certify", path, "3,4,2", "--eps", "0.9", "--json")
+    assert status == 0
+    data = json.loads(out)
+    assert data["certified"] == pytest.approx(expected.certified, rel=1e-12)
+    assert data["measured"] == pytest.approx(expected.measured, rel=1e-12)
+    assert data["tau"] == pytest.approx(expected.tau.tolist(), rel=1e-12)
+    assert data["within_eps"] is True and data["exact"] is None
+    assert data["eta"] == pytest.approx(expected.eta(0.9).tolist(), rel=1e-12)
+
+    status, out, _ = run(capsys, "bounds", "3,4,2", "--eps", "0.1", "--delta", "0.05",
+                         "--values-per-input", "5", "--json")  # fmt: skip
+    assert status == 0
+    data = json.loads(out)
+    table = bounds.compare([3, 4, 2], 0.1, 0.05, values_per_input=5)
+    assert data["layers"] == table.rows()
+    assert (data["eps"], data["delta"], data["C"], data["augmented"]) == (0.1, 0.05, 1.0, False)
+
+
+def test_certify_box_gives_the_exact_error(tmp_path, capsys):
+    target = ReLUNetwork.random((2, 3, 1), rng=0)
+    ticket = strong_lth.approximate(target, values_per_input=4, rng=0)
+    ticket.save(tmp_path / "t.npz")
+    expected = certify(target, Ticket.load(tmp_path / "t.npz"), rng=0, box=0.5)
+    status, out, _ = run(capsys, "certify", tmp_path / "t.npz", "2,3,1", "--box", "0.5", "--json")
+    assert status == 0
+    exact = json.loads(out)["exact"]
+    assert exact["value"] == pytest.approx(expected.exact.value, rel=1e-9)
+    assert exact["certified"] == pytest.approx(expected.box_certified, rel=1e-12)
+    assert exact["measured"] <= exact["value"] <= exact["certified"]
+    status, out, _ = run(capsys, "certify", tmp_path / "t.npz", "2,3,1", "--box", "0.5")
+    assert status == 0
+    assert f"on the box [-0.5, 0.5]^2: measured {expected.exact.measured:.4e}" in out
+    assert f"exact {expected.exact.value:.4e}" in out
+
+
+def test_one_value_for_every_layer_in_bounds_as_in_approximate(capsys):
+    """`bounds 4,8,2 --values-per-input 29` refused a single value `approximate` accepts."""
+    one = run(capsys, "bounds", "4,8,2", "--eps", "0.1", "--delta", "0.1",
+              "--values-per-input", "29")  # fmt: skip
+    both = run(capsys, "bounds", "4,8,2", "--eps", "0.1", "--delta", "0.1",
+               "--values-per-input", "29,29")  # fmt: skip
+    assert one[0] == 0 and one == both
+    assert "implied_C" in one[1]
+
+
+def test_sweep_out_replaces_a_missing_output_and_a_resumed_sweep_says_what_was_stored(
+    tmp_path, capsys
+):
+    config = tmp_path / "no_output.toml"
+    config.write_text('[[grid]]\nkind = "subset_sum"\nn = [3, 4]\nseed = 0\n')
+    out = tmp_path / "chosen"
+    status, stdout, err = run(capsys, "sweep", config, "--out", out, "--quiet")
+    assert status == 0 and err == ""
+    assert stdout == f"results: {out / 'results.jsonl'} (2 runs)\n"
+    lines = (out / "results.jsonl").read_text().splitlines()
+    (out / "results.jsonl").write_text(lines[0] + "\n")  # as if killed after one run
+    status, stdout, err = run(capsys, "sweep", config, "--out", out)
+    assert status == 0
+    assert err.startswith(
+        f"sweep no_output: resuming: 1 of 2 runs already stored in {out / 'results.jsonl'}\n"
+    )
+    assert (
+        stdout == f"results: {out / 'results.jsonl'} (2 runs; 1 already stored, 1 computed now)\n"
+    )
+    assert len(load_results(out / "results.jsonl")) == 2
+
+
+def test_plot_takes_C_for_pensias_curve(tmp_path, capsys):
+    config = tmp_path / "sweep.toml"
+    config.write_text(SWEEP)
+    run(capsys, "sweep", config, "--quiet")
+    status, _, _ = run(capsys, "plot", tmp_path / "out" / "results.jsonl", "--C", "2.5",
+                       "--out", tmp_path / "figs", "--format", "svg")  # fmt: skip
+    assert status == 0
+    assert "C = 2.5 given" in (tmp_path / "figs" / "width_vs_error.svg").read_text()

@@ -19,6 +19,7 @@ import pytest
 from strong_lth import InvalidParameterError, ReLUNetwork, StrongLTHError, approximate
 from strong_lth.experiments import (
     FORMAT,
+    InvalidRowWarning,
     Sweep,
     TruncatedRowWarning,
     execute_run,
@@ -27,7 +28,7 @@ from strong_lth.experiments import (
     run_sweep,
     subset_sum_instances,
 )
-from strong_lth.experiments.results import ResultsWriter
+from strong_lth.experiments.results import ResultsWriter, row_problem
 
 from .naive import subset_sum_optimum
 
@@ -220,7 +221,6 @@ def test_example_sweeps_parse():
 APPROX = {"kind": "approximate", "target": [3, 4, 2], "values_per_input": 4, "seed": 0}
 APPROX_EPS = {"kind": "approximate", "target": [3, 4, 2], "eps": 0.1, "seed": 0}
 BAD_SWEEPS = [
-    ({"grid": APPROX}, r"`output` must be given; got nothing"),
     ({"output": "o"}, r"`grid` must be given; got nothing"),
     ({"output": "o", "grid": APPROX, "outptu": 1}, r"sweep keys must be among .*got 'outptu'"),
     ({"output": 3, "grid": APPROX}, r"`output` must be a folder name .*got 3"),
@@ -350,6 +350,14 @@ def test_subset_sum_instances_are_reproducible():
     assert np.abs(values).max() <= 1 and np.abs(targets).max() <= 1
     with pytest.raises(InvalidParameterError, match=r"`products` must be True or False; got 1"):
         subset_sum_instances(5, 3, products=1, rng=0)
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"`max_bytes` must be at least 136000000000000 \(124 TiB\) to draw 1000000000000 "
+        r"SubsetSum instances of 8 values; got 1073741824\.",
+    ):
+        subset_sum_instances(8, 10**12, rng=0)  # 8 bytes x 10^12 x (8 x 2 + 1)
+    small = subset_sum_instances(4, 10, rng=0, max_bytes=8 * 10 * (4 * 2 + 1))
+    assert all(np.array_equal(a, b) for a, b in zip(small, subset_sum_instances(4, 10, rng=0)))
 
 
 def test_approximate_rows_match_a_direct_call(reference):
@@ -545,3 +553,185 @@ def test_approximate_progress_bar(monkeypatch, terminal, progress, shown):
 def test_approximate_progress_must_be_a_bool():
     with pytest.raises(InvalidParameterError, match=r"`progress` must be True or False; got 1"):
         approximate(ReLUNetwork.random((3, 4, 2), rng=0), eps=0.3, rng=0, progress=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Size limits, output folder, row validation, orphaned workers (issue 18)
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_huge_grid_is_refused_at_once_with_its_size():
+    """960,000 points: refused before any point is built (it took minutes to expand)."""
+    grid = {"kind": "subset_sum", "n": list(range(1, 25)), "seed": list(range(40_000))}
+    start = time.perf_counter()
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"`max_runs` must be at least 960000 to expand this grid \(960000 runs by block\); "
+        r"got 100000\. Raise it \(max_runs = 960000 in the sweep file, --max-runs on the "
+        r"command line\) or split the sweep\.",
+    ):
+        Sweep.from_dict({"output": "o", "grid": grid})
+    assert time.perf_counter() - start < 1.0
+    small = Sweep.from_dict({"grid": {**grid, "seed": [0, 1]}, "max_runs": 48})
+    assert small.size == 48 == len(small.runs())
+    with pytest.raises(InvalidParameterError, match=r"`max_runs` must be in \[1, inf\]; got 0"):
+        Sweep.from_dict({"grid": grid, "max_runs": 0})
+
+
+def test_the_grid_is_expanded_lazily():
+    sweep = Sweep.from_dict({"grid": {"kind": "subset_sum", "n": [3, 4, 3], "seed": [0, 1]}})
+    runs = sweep.iter_runs()
+    assert iter(runs) is runs  # a generator, not a list
+    assert next(runs).params["n"] == 3
+    assert sweep.size == 6 and len(sweep.runs()) == 4  # duplicates merged
+
+
+def test_absurd_run_sizes_are_refused_with_an_estimate():
+    huge = {"kind": "subset_sum", "n": 8, "instances": 10**12, "seed": 0}
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"`max_bytes` must be at least 184000000000000 \(167 TiB\) to run grid\[0\] with "
+        r"\{'n': 8, 'instances': 1000000000000, 'seed': 0\} \(estimated memory of one run; set "
+        r"max_bytes in the sweep file or --max-bytes\); got 1073741824\.",
+    ):
+        Sweep.from_dict({"grid": huge})
+    estimate = 10**6 * (8 * 8 * 2 + 24 + 32)  # instances x (values, targets/errors, row text)
+    assert Sweep.from_dict({"grid": {**huge, "instances": 10**6}, "max_bytes": estimate})
+    with pytest.raises(InvalidParameterError, match=r"`max_bytes` must be at least"):
+        Sweep.from_dict({"grid": {**huge, "instances": 10**6}, "max_bytes": estimate - 1})
+    wide = {"kind": "approximate", "target": [100_000] * 3, "eps": 0.1, "seed": 0}
+    # the target's float64 weights, drawn then rescaled: 16 bytes x 2 x 10^10
+    with pytest.raises(InvalidParameterError, match=r"at least 320000000000 \(298 GiB\)"):
+        Sweep.from_dict({"grid": wide})
+
+
+def test_a_sweep_file_cannot_write_outside_its_folder(tmp_path):
+    folder = tmp_path / "sweeps"
+    folder.mkdir()
+    grid = '[[grid]]\nkind = "subset_sum"\nn = 3\nseed = 0\n'
+    for output in ("../../x", "/tmp/x", "a/../../x"):
+        (folder / "s.toml").write_text(f'output = "{output}"\n{grid}')
+        with pytest.raises(InvalidParameterError, match=r"`output` must be a folder inside"):
+            Sweep.from_toml(folder / "s.toml")
+    (folder / "s.toml").write_text(f'output = "a/../b"\n{grid}')
+    assert Sweep.from_toml(folder / "s.toml").results_path.parent.resolve() == folder / "b"
+    # No output in the file: run_sweep(output=...) gives it, or the sweep cannot run.
+    (folder / "s.toml").write_text(grid)
+    sweep = Sweep.from_toml(folder / "s.toml")
+    with pytest.raises(InvalidParameterError, match=r"`output` must be given, in the sweep"):
+        run_sweep(sweep, quiet=True)
+    path = run_sweep(sweep, quiet=True, output=tmp_path / "elsewhere")
+    assert len(load_results(path)) == 1
+
+
+def _without(table, key):
+    return {k: v for k, v in table.items() if k != key}
+
+
+BAD_ROWS = [
+    (lambda row: {"run_id": 5}, r"`format` must be a str; got nothing"),
+    (lambda row: _without(row, "params"), r"`params` must be a dict; got nothing"),
+    (lambda row: {**row, "kind": "train"}, r"`kind` must be one of 'approximate', 'subset_sum'"),
+    (lambda row: {**row, "format": "other/1"}, r"`format` must be 'strong_lth.results/1'; got"),
+    (lambda row: {**row, "run_id": None}, r"`run_id` must be a str; got None"),
+    (
+        lambda row: {**row, "result": {**row["result"], "errors": [0.1, "x"]}},
+        r"`result.errors` must be a non-empty real list; got \[0.1, 'x'\]",
+    ),
+    (
+        lambda row: {**row, "result": _without(row["result"], "optimal")},
+        r"`result.optimal` must be a bool; got nothing",
+    ),
+    (
+        lambda row: {**row, "params": {**row["params"], "n": True}},
+        r"`params.n` must be a int; got True",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "match"), BAD_ROWS)
+def test_a_bad_row_is_reported_and_not_counted(tmp_path, change, match):
+    sweep = sweep_in(tmp_path, {"grid": {"kind": "subset_sum", "n": [3, 4], "seed": 0}})
+    path = run_sweep(sweep, quiet=True)
+    rows = load_results(path)
+    lines = path.read_bytes().split(b"\n")
+    lines[0] = json.dumps(change(rows[0])).encode()
+    path.write_bytes(b"\n".join(lines))
+    with pytest.warns(
+        InvalidRowWarning, match=r"line 1 of .* is not a valid result row \(" + match
+    ):
+        assert [r["run_id"] for r in load_results(path)] == [rows[1]["run_id"]]
+    with pytest.warns(InvalidRowWarning):  # the run is not counted as stored: computed again
+        run_sweep(sweep, quiet=True)
+    with pytest.warns(InvalidRowWarning):
+        assert sorted(r["run_id"] for r in load_results(path)) == sorted(r["run_id"] for r in rows)
+
+
+def test_approximate_rows_with_lists_of_different_lengths_are_invalid():
+    row = {
+        "format": FORMAT, "run_id": "0" * 16, "kind": "approximate", "seconds": {},
+        "provenance": {},
+        "params": {"construction": "pensia", "solver": "mitm", "distribution": "uniform"},
+        "result": {"d_in": [2, 3], "d_out": [3, 1], "values_per_input": [4],
+                   "hidden_widths": [8, 12], "certified": 0.1, "measured": 0.05},
+    }  # fmt: skip
+    assert row_problem(row) == (
+        "`result` lists must have one entry per layer; got lists of lengths 1, 2"
+    )
+    row["result"]["values_per_input"] = [4, 4]
+    assert row_problem(row) is None
+
+
+ORPHAN = """
+import json, sys
+from strong_lth.experiments import Sweep, run_sweep
+run_sweep(Sweep.from_dict(json.loads(sys.argv[1])), processes=2, quiet=True)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to list processes")
+def test_pool_workers_exit_when_their_driver_is_killed(tmp_path):
+    grid = {"kind": "subset_sum", "n": 20, "solver": "bruteforce", "instances": 200}
+    data = {"output": str(tmp_path), "grid": {**grid, "seed": list(range(1000))}}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", ORPHAN, json.dumps(data)], env=env)
+    table = tmp_path / "results.jsonl"
+    deadline = time.monotonic() + 180
+    workers: list[int] = []
+    # Kill once both workers have run (a worker still importing cannot watch its driver yet;
+    # it checks as soon as its initializer runs): the pool's resource tracker is a child too.
+    while time.monotonic() < deadline and not (
+        len(workers) == 2 and table.exists() and table.read_bytes().count(b"\n") >= 4
+    ):
+        time.sleep(0.2)
+        workers = [p for p in _children(proc.pid) if b"spawn_main" in _cmdline(p)]
+    assert len(workers) == 2, "the pool did not start"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [p for p in workers if _alive(p)]
+    for pid in left:  # do not leak them if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "pool workers outlived their driver by 10 s"
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""

@@ -9,9 +9,15 @@ import matplotlib
 import numpy as np
 import pytest
 
-from strong_lth import InvalidParameterError, bounds
+from strong_lth import InvalidParameterError, ReLUNetwork, Ticket, approximate, bounds
 from strong_lth.experiments import Sweep, analysis, load_results, run_sweep
-from strong_lth.plotting import figures, subset_sum_figure, success_figure, width_error_figure
+from strong_lth.plotting import (
+    figures,
+    search_figure,
+    subset_sum_figure,
+    success_figure,
+    width_error_figure,
+)
 
 matplotlib.use("Agg")
 
@@ -201,7 +207,11 @@ def test_figures_chooses_what_the_rows_support(rows):
 
 
 def test_bad_figure_input(rows):
-    with pytest.raises(InvalidParameterError, match=r"`rows` must be a list of result rows"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"`source` must be result rows, a Ticket, a Report or a ReLUNetwork target; got "
+        r"'results.jsonl'\.",
+    ):
         width_error_figure("results.jsonl")
     with pytest.raises(InvalidParameterError, match=r"`rows` must contain 'approximate' results"):
         width_error_figure(subset_rows(rows))
@@ -213,3 +223,102 @@ def test_bad_figure_input(rows):
         success_figure(rows, eta=[1e-3, 2.0])
     with pytest.raises(InvalidParameterError, match=r"`eta` must be a precision or a non-empty"):
         success_figure(rows, eta=[])
+
+
+# --------------------------------------------------------------------------------------------
+# Figures of one ticket, report or target, with a chosen C (issue 14)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ticket():
+    return approximate(ReLUNetwork.random((3, 4, 2), rng=0), eps=0.1, rng=0)
+
+
+def _implied(layer):
+    """n / ln(d_in d_out / τ): Pensia's one-layer width solved for C, by hand."""
+    return layer.values_per_input / math.log(layer.d_in * layer.d_out / layer.tau)
+
+
+def test_search_figure_draws_the_bounds_at_the_implied_C(ticket):
+    """The demo's width_vs_error.png showed τ_i against n without the bounds its name promises."""
+    figure = search_figure(ticket)
+    render(figure)
+    (axes,) = figure.axes
+    layers = ticket.report.layers
+    assert len(axes.lines) == 4 * len(layers)  # search, choice, Pensia, lower bound
+    C = float(np.median([_implied(layer) for layer in layers]))
+    assert f"C = {C:.3g} implied" in axes.get_title()
+    for i, layer in enumerate(layers):
+        pensia, lower = axes.lines[4 * i + 2], axes.lines[4 * i + 3]
+        n = pensia.get_xdata()
+        np.testing.assert_allclose(
+            pensia.get_ydata(), layer.d_in * layer.d_out * np.exp(-n / C), rtol=1e-12
+        )
+        np.testing.assert_allclose(
+            lower.get_ydata(),
+            2.0 ** (-layer.d_in * n * (layer.d_in + layer.d_out) / (layer.d_in * layer.d_out)),
+            rtol=1e-12,
+        )
+    texts = legend_texts(axes)  # per layer its τ; each bound once, drawn in every layer's colour
+    assert sum("τ_i measured" in t for t in texts) == len(layers)
+    assert sum("[P] bound" in t for t in texts) == 1
+    assert sum("counting lower bound" in t for t in texts) == 1
+
+
+def test_search_figure_takes_C_a_report_or_a_loaded_ticket(ticket, tmp_path):
+    given = search_figure(ticket, C=2.0).axes[0]
+    assert "C = 2 given" in given.get_title()
+    layer = ticket.report.layers[0]
+    n = given.lines[2].get_xdata()
+    np.testing.assert_allclose(
+        given.lines[2].get_ydata(), layer.d_in * layer.d_out * np.exp(-n / 2.0), rtol=1e-12
+    )
+    ticket.save(tmp_path / "t.npz")
+    for source in (ticket.report, Ticket.load(tmp_path / "t.npz")):
+        axes = search_figure(source).axes[0]
+        for mine, theirs in zip(axes.lines, search_figure(ticket).axes[0].lines):
+            np.testing.assert_array_equal(mine.get_ydata(), theirs.get_ydata())
+    with pytest.raises(InvalidParameterError, match=r"`C` must be in \(0, inf\); got -1\.0"):
+        search_figure(ticket, C=-1.0)
+    with pytest.raises(InvalidParameterError, match=r"`source` must be a Ticket with a report"):
+        search_figure("report")
+
+
+def test_width_error_figure_from_a_ticket_a_report_or_a_target(ticket):
+    one = width_error_figure(ticket)
+    (axes,) = one.axes
+    assert len(axes.lines) == 2 + 3  # certified, measured; three bounds
+    k = int(np.argmax([r.d_in * r.d_out for r in ticket.report.layers]))
+    x, y = axes.lines[0].get_data()
+    assert list(x) == [ticket.report.layers[k].hidden_width]
+    assert list(y) == [ticket.report.certified]
+    for mine, theirs in zip(width_error_figure(ticket.report).axes[0].lines, axes.lines):
+        np.testing.assert_array_equal(mine.get_ydata(), theirs.get_ydata())
+
+    target = ReLUNetwork.random((3, 4, 2), rng=0)
+    figure = width_error_figure(target, values_per_input=[2, 4], seeds=[0, 1], C=3.0)
+    (axes,) = figure.axes
+    widths = sorted({3 * n for n in (2, 4)})  # layer 1 (3 -> 4) has most weights
+    assert list(axes.lines[0].get_xdata()) == widths
+    certified = {
+        n: np.median(
+            [approximate(target, values_per_input=n, rng=s).report.certified for s in (0, 1)]
+        )
+        for n in (2, 4)
+    }
+    assert list(axes.lines[0].get_ydata()) == [certified[2], certified[4]]
+    pensia = axes.lines[2]
+    np.testing.assert_allclose(
+        pensia.get_ydata(),
+        analysis.pensia_error(pensia.get_xdata(), 3, 4, 2, C=3.0),
+        rtol=1e-12,
+    )
+    assert any("C = 3 given" in t for t in legend_texts(axes))
+    with pytest.raises(InvalidParameterError, match=r"`values_per_input` must be a non-empty"):
+        width_error_figure(target)
+
+
+def test_figures_pass_C_to_pensias_curve(rows):
+    axes = figures(approximate_rows(rows), C=1.7)["width_vs_error"].axes[0]
+    assert sum("C = 1.7 given" in t for t in legend_texts(axes)) == 1

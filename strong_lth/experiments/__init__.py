@@ -8,9 +8,9 @@ stored in an append-only results table that survives interruption.
 from pathlib import Path
 
 from .kinds import KINDS, subset_sum_instances
-from .results import FORMAT, TruncatedRowWarning, load_results
+from .results import FORMAT, InvalidRowWarning, TruncatedRowWarning, load_results
 from .runner import execute_run, run_sweep
-from .sweep import RESULTS_FILE, Run, Sweep, run_id
+from .sweep import MAX_RUNS, RESULTS_FILE, Run, Sweep, run_id
 
 EXAMPLES = Path(__file__).parent / "examples"
 """Folder of example sweep files (``width_vs_error.toml``, ``subset_sum.toml``)."""
@@ -19,7 +19,9 @@ __all__ = [
     "EXAMPLES",
     "FORMAT",
     "KINDS",
+    "MAX_RUNS",
     "RESULTS_FILE",
+    "InvalidRowWarning",
     "Run",
     "Sweep",
     "TruncatedRowWarning",

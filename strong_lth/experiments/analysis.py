@@ -15,14 +15,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import bounds
-from .._validation import _fmt, check_real
+from .._validation import _fmt, check_int, check_real
+from ..approximate import approximate
 from ..exceptions import InvalidParameterError
+from ..networks import ReLUNetwork
+from ..report import Report
+from ..ticket import Ticket
 
 __all__ = [
     "ErrorCurve",
     "SuccessCurve",
     "check_rows",
     "error_law_constant",
+    "figure_rows",
     "largest_layer",
     "lower_bound_error",
     "lueker_fit",
@@ -51,6 +56,92 @@ def check_rows(rows) -> list[dict]:
             f"`rows` must be a list of result rows (load_results); got {_fmt(rows)}."
         )
     return list(rows)
+
+
+def _report_row(report, distribution: str | None) -> dict:
+    """The ``"approximate"`` row (the keys the figures read) of one report."""
+    data = report.to_dict() if isinstance(report, Report) else report
+    if not isinstance(data, Mapping) or not isinstance(data.get("layers"), list | tuple):
+        raise InvalidParameterError(
+            f"`source` must hold a report with per-layer rows; got {_fmt(report)}."
+        )
+    layers = data["layers"]
+    params = {"construction": data["construction"], "solver": data["solver"]}
+    if distribution is not None:
+        params["distribution"] = distribution
+    result = {
+        "d_in": [layer["d_in"] for layer in layers],
+        "d_out": [layer["d_out"] for layer in layers],
+        "values_per_input": [layer["values_per_input"] for layer in layers],
+        "hidden_widths": [layer["hidden_width"] for layer in layers],
+        "certified": data["certified"],
+        "measured": data["measured"],
+    }
+    return {"kind": "approximate", "params": params, "result": result}
+
+
+def figure_rows(
+    source, *, values_per_input=None, seeds=(0,), construction="pensia", solver="mitm"
+) -> list[dict]:
+    """The rows a figure draws, from result rows, a ticket, a report or a target.
+
+    Parameters
+    ----------
+    source : list of dict, Ticket, Report or ReLUNetwork
+        Result rows (:func:`~strong_lth.experiments.load_results`) are returned as they are; a
+        :class:`~strong_lth.Ticket` (made by :func:`~strong_lth.approximate` or loaded) or a
+        :class:`~strong_lth.Report` becomes one ``"approximate"`` row; a target is
+        approximated once per value of ``values_per_input`` and seed, in this process, without
+        a sweep file or a results table.
+    values_per_input : sequence of int, optional
+        For a target (required then): the widths n to try, each ``>= 1``.
+    seeds : sequence of int
+        For a target: the random networks' seeds (default ``(0,)``).
+    construction, solver : str
+        For a target: as in :func:`~strong_lth.approximate`.
+
+    Returns
+    -------
+    list of dict
+        Rows with at least ``kind``, ``params`` (``construction``, ``solver`` and, when known,
+        ``distribution``) and ``result`` (``d_in``, ``d_out``, ``values_per_input``,
+        ``hidden_widths``, ``certified``, ``measured``).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``source`` is none of these, or a target comes without ``values_per_input``.
+    """
+    if isinstance(source, list | tuple):
+        return check_rows(source)
+    if isinstance(source, Ticket):
+        return [_report_row(source.report, source.distribution.name)]
+    if isinstance(source, Report):
+        return [_report_row(source, None)]
+    if isinstance(source, ReLUNetwork):
+        if (
+            values_per_input is None
+            or isinstance(values_per_input, str)
+            or not len(values_per_input)
+        ):
+            raise InvalidParameterError(
+                "`values_per_input` must be a non-empty list of widths n to try with a target; "
+                f"got {_fmt(values_per_input)}."
+            )
+        values = [check_int("values_per_input", n, low=1) for n in values_per_input]
+        seeds = [check_int("seeds", seed, low=0) for seed in seeds]
+        rows = []
+        for n in values:
+            for seed in seeds:
+                ticket = approximate(
+                    source, values_per_input=n, construction=construction, solver=solver, rng=seed
+                )
+                rows.append(_report_row(ticket.report, ticket.distribution.name))
+        return rows
+    raise InvalidParameterError(
+        "`source` must be result rows, a Ticket, a Report or a ReLUNetwork target; got "
+        f"{_fmt(source)}."
+    )
 
 
 def select(rows, kind: str) -> list[dict]:
@@ -196,7 +287,7 @@ def _approximate_label(params: Mapping) -> str:
     label = params["construction"]
     if params["construction"] == "pensia" and params["solver"] != "mitm":
         label += f" ({params['solver']})"
-    if params["distribution"] != "uniform":
+    if params.get("distribution", "uniform") != "uniform":
         label += f", {params['distribution']} weights"
     return label
 

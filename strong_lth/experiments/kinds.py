@@ -1,10 +1,14 @@
 """Run kinds of a sweep: the parameters one run takes, and what it computes from them.
 
-A kind is a pair of functions registered in :data:`KINDS`: ``params(raw, where, base)`` checks
+A kind is a triple of functions registered in :data:`KINDS`: ``params(raw, where, base)`` checks
 one grid point and returns its canonical parameters (every default filled in, so that writing a
 default or leaving it out gives the same run) and, for a target read from a file, the network
-itself; ``execute(params, network)`` computes the run and returns ``(result, seconds)``, both
-JSON-ready dicts.
+itself; ``estimate(params)`` is the run's memory in bytes, estimated before anything is
+allocated; ``execute(params, network)`` computes the run and returns ``(result, seconds)``, both
+JSON-ready dicts. ``param_types`` and ``result_types`` name the keys, and their JSON types, that
+every stored row of the kind holds and the analysis reads (a row without them is not a run of
+the kind, see :func:`~strong_lth.experiments.load_results`): ``"int"``, ``"real"``,
+``"bool"``, ``"str"``, or a non-empty ``"int list"``/``"real list"``.
 
 - ``"approximate"``: one call of :func:`strong_lth.approximate` (THEORY sections 3-5).
 - ``"subset_sum"``: a batch of random SubsetSum instances solved by one method, the experiment
@@ -14,6 +18,7 @@ JSON-ready dicts.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -23,7 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import _fmt, as_generator, check_choice, check_int, check_real
+from .._validation import (
+    DEFAULT_MAX_BYTES,
+    _fmt,
+    as_generator,
+    check_bytes,
+    check_choice,
+    check_int,
+    check_real,
+)
 from ..approximate import approximate
 from ..constructions import CONSTRUCTIONS
 from ..distributions import get_distribution
@@ -39,12 +52,16 @@ DISTRIBUTIONS = ("uniform", "gaussian")
 
 @dataclass(frozen=True)
 class RunKind:
-    """A registered run kind: its parameter names, checker and computation."""
+    """A registered run kind: its parameter names, checker, memory estimate, computation and
+    the keys of its results."""
 
     name: str
     keys: tuple[str, ...]
     params: Callable[[Mapping[str, Any], str, Path], tuple[dict, ReLUNetwork | None]]
+    estimate: Callable[[dict], float]
     execute: Callable[[dict, ReLUNetwork | None], tuple[dict, dict]]
+    param_types: Mapping[str, str]
+    result_types: Mapping[str, str]
 
 
 class _Checker:
@@ -184,6 +201,23 @@ def _approximate_params(raw, where, base):
     return params, network
 
 
+def _approximate_estimate(params) -> float:
+    """Bytes of one ``approximate`` run, estimated: the target's float64 weights twice (drawn,
+    then rescaled) for a shape, and for a fixed width the gadget weights and masks of every
+    layer pair, ``d_{i-1} n_i (d_i + 1)`` entries each, float64 and twice over."""
+    if params["target_sha256"]:
+        return 0.0  # a file: already read by the driver, its size is what it is
+    widths = [float(w) for w in params["target"]]
+    total = 16.0 * sum(a * b for a, b in itertools.pairwise(widths))
+    values = params["values_per_input"]
+    if values is not None:
+        per_layer = values if isinstance(values, list) else [values] * (len(widths) - 1)
+        total += 16.0 * sum(
+            a * float(n) * (b + 1) for a, b, n in zip(widths[:-1], widths[1:], per_layer)
+        )
+    return total
+
+
 def _approximate_execute(params, network):
     if network is None:
         network = ReLUNetwork.random(
@@ -235,7 +269,9 @@ def _approximate_execute(params, network):
 SUBSET_SUM_KEYS = ("n", "instances", "distribution", "products", "solver", "seed")
 
 
-def subset_sum_instances(n, instances, *, distribution="uniform", products=False, rng):
+def subset_sum_instances(
+    n, instances, *, distribution="uniform", products=False, rng, max_bytes=DEFAULT_MAX_BYTES
+):
     """The random SubsetSum instances of a ``"subset_sum"`` run.
 
     Parameters
@@ -251,6 +287,10 @@ def subset_sum_instances(n, instances, *, distribution="uniform", products=False
         Pensia gadget (THEORY section 3).
     rng : int or numpy.random.Generator
         Seed (the run's ``seed``).
+    max_bytes : int or None
+        Refuse instances whose float64 values (drawn twice with ``products``) and targets take
+        more bytes (default 1 GiB); ``None``: no limit (a sweep checks its runs against its own
+        ``max_bytes`` before they start).
 
     Returns
     -------
@@ -262,7 +302,7 @@ def subset_sum_instances(n, instances, *, distribution="uniform", products=False
     Raises
     ------
     InvalidParameterError
-        On a bad argument.
+        On a bad argument, or instances above ``max_bytes`` (the message states the size).
 
     Notes
     -----
@@ -282,6 +322,9 @@ def subset_sum_instances(n, instances, *, distribution="uniform", products=False
     law = get_distribution(check_choice("distribution", distribution, (*DISTRIBUTIONS, "normal")))
     if not isinstance(products, bool):
         raise InvalidParameterError(f"`products` must be True or False; got {products!r}.")
+    if max_bytes is not None:
+        need = 8.0 * instances * (n * (3 if products else 2) + 1)
+        check_bytes(need, max_bytes, f"draw {instances} SubsetSum instances of {n} values")
     gen = as_generator(rng)
 
     def draw():
@@ -306,6 +349,13 @@ def _subset_sum_params(raw, where, base):
     return params, None
 
 
+def _subset_sum_estimate(params) -> float:
+    """Bytes of one ``subset_sum`` run, estimated: ``instances x n`` float64 values (twice for
+    products), the targets, errors and statuses, and about 32 bytes of row text per error."""
+    n, instances = float(params["n"]), float(params["instances"])
+    return instances * (8.0 * n * (3.0 if params["products"] else 2.0) + 3 * 8.0 + 32.0)
+
+
 def _subset_sum_execute(params, network):
     values, targets = subset_sum_instances(
         params["n"],
@@ -313,6 +363,7 @@ def _subset_sum_execute(params, network):
         distribution=params["distribution"],
         products=params["products"],
         rng=params["seed"],
+        max_bytes=None,  # checked by the sweep against its max_bytes
     )
     start = time.perf_counter()
     batch = solve_batch(values, targets, method=params["solver"], rng=params["seed"])
@@ -332,8 +383,29 @@ def _subset_sum_execute(params, network):
 
 KINDS: dict[str, RunKind] = {
     "approximate": RunKind(
-        "approximate", APPROXIMATE_KEYS, _approximate_params, _approximate_execute
+        "approximate",
+        APPROXIMATE_KEYS,
+        _approximate_params,
+        _approximate_estimate,
+        _approximate_execute,
+        {"construction": "str", "solver": "str", "distribution": "str"},
+        {
+            "d_in": "int list",
+            "d_out": "int list",
+            "values_per_input": "int list",
+            "hidden_widths": "int list",
+            "certified": "real",
+            "measured": "real",
+        },
     ),
-    "subset_sum": RunKind("subset_sum", SUBSET_SUM_KEYS, _subset_sum_params, _subset_sum_execute),
+    "subset_sum": RunKind(
+        "subset_sum",
+        SUBSET_SUM_KEYS,
+        _subset_sum_params,
+        _subset_sum_estimate,
+        _subset_sum_execute,
+        {"n": "int", "distribution": "str", "products": "bool", "solver": "str"},
+        {"errors": "real list", "optimal": "bool"},
+    ),
 }
 """Registry of run kinds by name (the ``kind`` of a grid table)."""

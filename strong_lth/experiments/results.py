@@ -4,7 +4,10 @@ Each row is written by the driver with a single ``write`` of one complete line (
 ``\\n``) followed by ``fsync``, so a crash or SIGKILL at any moment leaves the file as a
 sequence of complete rows, possibly followed by one half-written line. :func:`load_results`
 ignores such a line with a :class:`TruncatedRowWarning`; the writer truncates it before it
-appends, so an interrupted sweep resumes without a duplicated, lost or corrupt row.
+appends, so an interrupted sweep resumes without a duplicated, lost or corrupt row. A complete
+line that is not a valid row of its kind (a key missing or of the wrong type, e.g. a bare
+``{"run_id": 5}``) is reported with an :class:`InvalidRowWarning` and not counted: it is not
+returned, and its run is computed again.
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ import numpy as np
 
 from .._validation import _fmt
 from ..exceptions import InvalidParameterError, StrongLTHError
+from .kinds import KINDS
 
 try:  # POSIX advisory locks keep two drivers off one table; elsewhere there is no lock
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
-__all__ = ["FORMAT", "TruncatedRowWarning", "load_results", "provenance"]
+__all__ = ["FORMAT", "InvalidRowWarning", "TruncatedRowWarning", "load_results", "provenance"]
 
 FORMAT = "strong_lth.results/1"
 """Value of every row's ``format`` key."""
@@ -61,18 +65,83 @@ def now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat()
 
 
+class InvalidRowWarning(UserWarning):
+    """A complete line of a results table is JSON but not a valid row (a key missing or of the
+    wrong type); it is ignored, and its run is computed again by the next sweep."""
+
+
 _BAD = object()
+_ROW_TYPES = {
+    "format": str,
+    "run_id": str,
+    "kind": str,
+    "params": dict,
+    "result": dict,
+    "seconds": dict,
+    "provenance": dict,
+}
+
+
+def _is(value, kind: str) -> bool:
+    """Whether a JSON value has one of the types :class:`~.kinds.RunKind` names."""
+    if kind.endswith(" list"):
+        return (
+            isinstance(value, list)
+            and bool(value)
+            and all(_is(v, kind.removesuffix(" list")) for v in value)
+        )
+    if kind == "bool" or isinstance(value, bool):
+        return isinstance(value, bool) and kind == "bool"
+    if kind == "int":
+        return isinstance(value, int)
+    if kind == "real":
+        return isinstance(value, int | float)
+    return isinstance(value, str)
+
+
+def _got(table: dict, key: str) -> str:
+    return _fmt(table[key]) if key in table else "nothing"
+
+
+def row_problem(row: dict) -> str | None:
+    """What makes a parsed line not a valid results row, or ``None`` if it is one.
+
+    Checks the keys and types every row has (``format`` equal to :data:`FORMAT`, ``run_id``,
+    ``kind`` a registered kind, ``params``, ``result``, ``seconds``, ``provenance``) and the
+    kind's own ``param_types`` and ``result_types`` (:data:`~.kinds.KINDS`); an
+    ``"approximate"`` result has one entry per layer in each list.
+    """
+    for key, kind in _ROW_TYPES.items():
+        if not isinstance(row.get(key), kind):
+            return f"`{key}` must be a {kind.__name__}; got {_got(row, key)}"
+    if row["format"] != FORMAT:
+        return f"`format` must be {FORMAT!r}; got {_fmt(row['format'])}"
+    if row["kind"] not in KINDS:
+        return f"`kind` must be one of {', '.join(map(repr, KINDS))}; got {_fmt(row['kind'])}"
+    spec = KINDS[row["kind"]]
+    for part, types in (("params", spec.param_types), ("result", spec.result_types)):
+        for key, kind in types.items():
+            if not _is(row[part].get(key), kind):
+                article = "a non-empty" if " list" in kind else "a"
+                return f"`{part}.{key}` must be {article} {kind}; got {_got(row[part], key)}"
+    if row["kind"] == "approximate":
+        lengths = {len(row["result"][k]) for k, t in spec.result_types.items() if " list" in t}
+        if len(lengths) > 1:
+            return "`result` lists must have one entry per layer; got lists of lengths " + (
+                ", ".join(map(str, sorted(lengths)))
+            )
+    return None
 
 
 def _parse(line: bytes):
-    """A row, ``None`` for a blank line, or ``_BAD``."""
+    """A row, ``None`` for a blank line, or ``_BAD`` (not JSON, or JSON but not an object)."""
     if not line.strip():
         return None
     try:
         row = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return _BAD
-    return row if isinstance(row, dict) and "run_id" in row else _BAD
+    return row if isinstance(row, dict) else _BAD
 
 
 def _scan(data: bytes, path: Path) -> tuple[list[dict], int, str | None]:
@@ -94,7 +163,16 @@ def _scan(data: bytes, path: Path) -> tuple[list[dict], int, str | None]:
                 f"{str(path)!r} (only a half-written last line is repaired automatically)."
             )
         if row is not None:
-            rows.append(row)
+            problem = row_problem(row)
+            if problem is None:
+                rows.append(row)
+            else:
+                warnings.warn(
+                    f"line {k} of {str(path)!r} is not a valid result row ({problem}): "
+                    "ignored, not counted as a run.",
+                    InvalidRowWarning,
+                    stacklevel=3,
+                )
         offset += len(line) + 1
     if cut < len(data):
         return (

@@ -8,8 +8,12 @@ filesystem, and a run's row is stored only once it is complete.
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -54,11 +58,49 @@ def execute_run(run: Run) -> dict:
     }
 
 
-def _set_threads(threads: int) -> None:
-    """Pool initializer: numba threads per worker, so workers do not oversubscribe the cores."""
+ORPHAN_POLL = 0.5
+"""Seconds between a pool worker's checks that its driver is still alive."""
+
+_PR_SET_PDEATHSIG = 1
+"""``prctl`` option (Linux): the signal a process gets when the thread that started it ends."""
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """Watchdog thread of a pool worker: end the process once ``parent`` (the driver) is gone.
+
+    A driver killed by SIGKILL cannot stop its pool; its workers are then re-parented (to init
+    or a subreaper), so ``os.getppid()`` changes. ``os._exit`` ends the worker even in the
+    middle of a run: the driver that would store the run's row is gone anyway.
+    """
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_POLL)
+    os._exit(1)
+
+
+def _die_with(parent: int) -> None:
+    """Make this pool worker end when its driver ``parent`` dies, however it dies.
+
+    On Linux the kernel sends SIGKILL at once (``prctl(PR_SET_PDEATHSIG)``), which works even
+    while a compiled kernel holds the GIL; everywhere a daemon thread polls ``os.getppid()``
+    (:func:`_exit_when_orphaned`), which acts between runs or inside Python code.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+        except (OSError, AttributeError):  # pragma: no cover - no usable libc
+            pass
+    if os.getppid() != parent:  # the driver died before the line above took effect
+        os._exit(1)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+
+
+def _init_worker(threads: int, parent: int) -> None:
+    """Pool initializer: numba threads per worker, so workers do not oversubscribe the cores,
+    and an end with the driver (:func:`_die_with`)."""
     import numba
 
     numba.set_num_threads(threads)
+    _die_with(parent)
 
 
 def _in_process(runs: list[Run]) -> Iterator[dict]:
@@ -72,8 +114,8 @@ def _pool(runs: list[Run], processes: int) -> Iterator[dict]:
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=processes,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_set_threads,
-        initargs=(threads,),
+        initializer=_init_worker,
+        initargs=(threads, os.getpid()),
     ) as pool:
         futures = [pool.submit(execute_run, run) for run in runs]
         try:
@@ -145,7 +187,8 @@ def run_sweep(sweep: Sweep, *, scheduler=None, processes=None, quiet=False, outp
         that many fresh processes (``spawn``), each with ``cpu_count // processes`` numba
         threads.
     quiet : bool
-        No progress bar. The bar (on stderr) is also silent when stderr is not a terminal.
+        No progress bar, and no line on stderr saying how many runs a resumed sweep finds
+        already stored. The bar is also silent when stderr is not a terminal.
     output : str or os.PathLike, optional
         Output folder instead of the sweep's (relative to the working directory).
 
@@ -184,12 +227,21 @@ def run_sweep(sweep: Sweep, *, scheduler=None, processes=None, quiet=False, outp
     if output is not None and not isinstance(output, str | os.PathLike):
         raise InvalidParameterError(f"`output` must be a folder name; got {_fmt(output)}.")
     path = sweep.results_path if output is None else Path(output) / RESULTS_FILE
-    runs = sweep.runs()
     with ResultsWriter(path) as writer:
-        pending = [run for run in runs if run.run_id not in writer.run_ids]
+        total, pending = 0, []
+        for run in sweep.iter_runs():  # the grid is never held in memory, only what is left
+            total += 1
+            if run.run_id not in writer.run_ids:
+                pending.append(run)
+        if not quiet and total > len(pending):  # a resumed sweep says what it found
+            print(
+                f"sweep {sweep.name}: resuming: {total - len(pending)} of {total} runs already "
+                f"stored in {path}",
+                file=sys.stderr,
+            )
         with tqdm(
-            total=len(runs),
-            initial=len(runs) - len(pending),
+            total=total,
+            initial=total - len(pending),
             desc=f"sweep {sweep.name}",
             unit="run",
             disable=True if quiet else None,
