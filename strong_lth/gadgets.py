@@ -89,6 +89,12 @@ def gadget_form(target: ReLUNetwork, network) -> list[tuple[np.ndarray, np.ndarr
         computes exactly ``A σ(h) - B σ(-h)``.
     """
     if hasattr(network, "gadgets"):
+        if network.input_bias != target.has_bias:
+            raise InvalidParameterError(
+                f"`network` must read the target's inputs: a ticket with input_bias="
+                f"{network.input_bias} reads its last input as the constant 1 exactly when the "
+                f"target has biases; got a target with biases {target.has_bias}."
+            )
         pairs = network.gadgets()
     else:
         pairs = _network_gadgets(target, network)
