@@ -194,16 +194,16 @@ class Ticket:
         positions = self.masks[layer - 1]
         return self.random_network().entries(layer, positions[:, 0], positions[:, 1])
 
-    def kept_layers(self) -> list[tuple[np.ndarray, sparse.csr_array, sparse.csr_array]]:
+    def kept_layers(self) -> list[tuple[np.ndarray, sparse.csr_array, sparse.csc_array]]:
         """Every layer pair's kept weights, on its kept units only.
 
         Returns
         -------
         list of (units, first, second)
             Per pair i: ``units``, the sorted indices of the hidden units whose input weight is
-            kept; ``first``, the rows ``units`` of ``M_{2i-1} ⊙ S_{2i-1}``, sparse of shape
-            ``(len(units), d_{i-1})``; ``second``, the columns ``units`` of
-            ``M_{2i} ⊙ S_{2i}``, sparse of shape ``(d_i, len(units))``.
+            kept; ``first``, the rows ``units`` of ``M_{2i-1} ⊙ S_{2i-1}``, a CSR matrix of
+            shape ``(len(units), d_{i-1})``; ``second``, the columns ``units`` of
+            ``M_{2i} ⊙ S_{2i}``, a CSC matrix of shape ``(d_i, len(units))``.
 
         Notes
         -----
@@ -212,7 +212,7 @@ class Ticket:
         them into ``(A_i, B_i)``. The other hidden units output ``σ(0) = 0`` (no weight reaches
         them, and no bias: the folded constant is an input of the first layer), so dropping
         them changes nothing, and the memory taken is proportional to the kept weights, never
-        to the declared width ``d_{i-1} n_i``.
+        to the declared widths ``d_{i-1} n_i`` or ``d_i``.
         """
         out = []
         for i, (d_in, d_out) in enumerate(zip(self.widths, self.widths[1:]), start=1):
@@ -222,15 +222,21 @@ class Ticket:
                 (self.kept_weights(2 * i - 1), (np.searchsorted(units, first[:, 0]), first[:, 1])),
                 shape=(len(units), d_in),
             )
-            m2 = sparse.csr_array(
+            m2 = sparse.csc_array(  # compressed over the kept units, never over d_out
                 (self.kept_weights(2 * i), (second[:, 0], np.searchsorted(units, second[:, 1]))),
                 shape=(d_out, len(units)),
             )
             out.append((units, m1, m2))
         return out
 
-    def gadgets(self) -> list[tuple[np.ndarray, np.ndarray]]:
+    def gadgets(self, *, max_bytes: int = 2**30) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(A_i, B_i)`` per layer pair, from the masks and the random weights alone.
+
+        Parameters
+        ----------
+        max_bytes : int, default 2**30
+            Refuse if the dense ``A_i`` and ``B_i`` (``16 d_{i-1} d_i`` bytes per pair) would
+            take more.
 
         Returns
         -------
@@ -246,7 +252,14 @@ class Ticket:
         output ``r`` of the pair is ``sum v σ(u h_j) = (A σ(h) - B σ(-h))_r``: the unit adds
         ``v u`` to ``A[r, j]`` or to ``B[r, j]`` (THEORY section 3). This is exactly what
         :meth:`forward` computes, pair by pair.
+
+        Raises
+        ------
+        InvalidParameterError
+            If the matrices would take more than ``max_bytes``.
         """
+        widths = np.array(self.widths, dtype=object)  # Python ints: no overflow
+        _check_bytes(16 * int(np.dot(widths[:-1], widths[1:])), max_bytes, "(A_i, B_i) matrices")
         return [
             ((second @ first.maximum(0.0)).toarray(), (second @ first.minimum(0.0)).toarray())
             for _, first, second in self.kept_layers()
@@ -260,14 +273,13 @@ class Ticket:
         InvalidParameterError
             If the dense matrices would take more than ``max_bytes``.
         """
-        max_bytes = check_int("max_bytes", max_bytes, low=0)
         network = self.random_network()
-        if network.dense_bytes() > max_bytes:
-            raise InvalidParameterError(
-                f"`max_bytes` must cover the dense pruned network ({network.dense_bytes()} "
-                f"bytes); got {max_bytes}. Use reduced_network() for the same function in "
-                "compact form."
-            )
+        _check_bytes(
+            network.dense_bytes(),
+            max_bytes,
+            "dense pruned network",
+            " Use reduced_network() for the same function in compact form.",
+        )
         weights = []
         for (units, first, second), width in zip(self.kept_layers(), network.hidden_widths):
             m1 = np.zeros((width, first.shape[1]))
@@ -277,13 +289,16 @@ class Ticket:
             weights += [m1, m2]
         return fold_input_bias(weights) if self.input_bias else ReLUNetwork(weights)
 
-    def forward(self, x) -> np.ndarray:
+    def forward(self, x, *, max_bytes: int = 2**30) -> np.ndarray:
         """Evaluate the pruned network ``G`` with ``M_j ⊙ S_j`` on one input or a batch.
 
         Parameters
         ----------
         x : array_like
             Shape ``(d,)`` or ``(batch, d)``, ``d`` the input dimension of the original target.
+        max_bytes : int, default 2**30
+            Refuse if one layer's activations, ``8 batch max(d_i, kept units)`` bytes, would
+            take more.
 
         Returns
         -------
@@ -293,7 +308,8 @@ class Ticket:
         Raises
         ------
         InvalidParameterError
-            If ``x`` is non-finite or has the wrong shape.
+            If ``x`` is non-finite or has the wrong shape, or the activations would take more
+            than ``max_bytes``.
 
         Notes
         -----
@@ -308,9 +324,11 @@ class Ticket:
         h = check_inputs("x", x, d_in)
         single = h.ndim == 1
         h = np.atleast_2d(h)
+        pairs = self.kept_layers()
+        widest = max(*self.widths, *(len(units) for units, _, _ in pairs))
+        _check_bytes(8 * len(h) * widest, max_bytes, "activations of this batch")
         if self.input_bias:
             h = np.hstack([h, np.ones((len(h), 1))])
-        pairs = self.kept_layers()
         for i, (_, first, second) in enumerate(pairs, start=1):
             h = np.asarray(second @ np.maximum(first @ h.T, 0.0)).T
             if i < len(pairs):
@@ -437,6 +455,15 @@ class Ticket:
             masks=tuple(arrays[f"mask{j}"] for j in range(depth)),
             input_bias=header["input_bias"],
             report=header["report"],
+        )
+
+
+def _check_bytes(need: int, max_bytes, what: str, hint: str = "") -> None:
+    """Refuse an allocation of ``need`` bytes above ``max_bytes``, stating both."""
+    max_bytes = check_int("max_bytes", max_bytes, low=0)
+    if need > max_bytes:
+        raise InvalidParameterError(
+            f"`max_bytes` must cover the {what} ({need} bytes); got {max_bytes}.{hint}"
         )
 
 
