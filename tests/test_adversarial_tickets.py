@@ -28,6 +28,8 @@ from strong_lth import (
 from strong_lth.gadgets import fold_input_bias, gadget_form
 from strong_lth.worst_case import measure_worst_case
 
+from .test_constructions import ticket_from_constructions
+
 SOUND = 1e-9
 """Relative slack of the soundness check: the certificate and the dense search evaluate the same
 function through sums in other orders."""
@@ -277,15 +279,20 @@ def test_a_huge_declared_width_allocates_only_the_kept_units(honest):
         huge.pruned_network(max_bytes=-1)
 
 
-def test_a_ticket_with_dead_units_loads_and_certifies_soundly(honest, tmp_path):
-    """Units with u < 0 on a never-negative input never fire: a ticket may keep them (old
-    tickets did) and they change nothing."""
-    target = ReLUNetwork.random((2, 3, 2), rng=4)
-    ticket = approximate(target, values_per_input=8, rng=5)
-    u = ticket.kept_weights(3)
-    assert np.any(u < 0)  # today's construction keeps dead units in the second pair
+def test_a_ticket_with_dead_units_loads_and_certifies_soundly(tmp_path):
+    """Units with u < 0 on a never-negative input never fire: a ticket may keep them (the
+    tickets built before the constructions dropped them do) and they change nothing. The file
+    is written as those tickets were, by numpy.savez_compressed, report timings included."""
+    target = ReLUNetwork.random((2, 3, 2), rng=4, bias=True)
+    ticket = ticket_from_constructions(target, 8, 5, dead_units=True)
+    assert np.any(ticket.kept_weights(3) < 0)  # dead units in the second pair
     ticket.save(tmp_path / "t.npz")
-    assert_sound(target, Ticket.load(tmp_path / "t.npz"))
+    header, masks = header_of(tmp_path / "t.npz")
+    header["report"] = {"certified": 1.0, "seconds": {"solve": 0.1}}
+    write_ticket(tmp_path / "old.npz", header, masks)
+    loaded = Ticket.load(tmp_path / "old.npz")
+    assert loaded.report["seconds"] == {"solve": 0.1}
+    assert_sound(target, loaded)
 
 
 # --- files ----------------------------------------------------------------------------------
