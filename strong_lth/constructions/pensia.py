@@ -78,9 +78,10 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
     chosen = np.zeros(values.shape, dtype=bool)
     sums = np.zeros(len(targets))
     status = np.full(len(targets), Status.WITHIN_TOLERANCE, dtype=np.int8)
-    live = np.stack([np.ones((d_out, d_in), dtype=bool), np.broadcast_to(signed, (d_out, d_in))])
-    live = live.reshape(-1) & (lengths > 0)
-    status[~live] = Status.OPTIMAL  # an empty pool, or units that cannot fire: the empty subset
+    # an empty pool (no unit of that sign, or an unsigned input's negative pool, whose units
+    # cannot fire) has one subset, the empty one: optimal, never sent to the solver
+    live = lengths > 0
+    status[~live] = Status.OPTIMAL
     todo = np.flatnonzero(live)
     if start is not None and tol is not None:
         earlier, carried = pools.from_keep(start)
