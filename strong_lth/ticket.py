@@ -596,17 +596,31 @@ def _check_positions(layer: int, value, shape: tuple[int, int]) -> np.ndarray:
             f"{arr[:, 1].max()}]."
         )
     positions = np.array(arr, dtype=np.int64, order="C").reshape(-1, 2)
-    order = np.lexsort((positions[:, 1], positions[:, 0]))
-    ordered = positions[order]
-    repeated = np.flatnonzero(np.all(ordered[1:] == ordered[:-1], axis=1))
-    if repeated.size:
-        row, col = ordered[repeated[0]]
+    repeated = _first_repeat(positions, shape)
+    if repeated is not None:
+        row, col = repeated
         raise InvalidParameterError(
             f"`masks` layer {layer} must keep each position once; got ({row}, {col}) "
             f"{int(np.all(positions == (row, col), axis=1).sum())} times."
         )
     positions.flags.writeable = False
     return positions
+
+
+def _first_repeat(positions: np.ndarray, shape: tuple[int, int]):
+    """A position that occurs twice in ``positions`` (inside ``shape``), or None.
+
+    Positions are compared as the keys ``row * cols + col`` when they fit in int64, in linear
+    time when already sorted (as :func:`~strong_lth.gadgets.gadget_masks` writes them)."""
+    if shape[0] * shape[1] >= 2**63:
+        ordered = positions[np.lexsort((positions[:, 1], positions[:, 0]))]
+        same = np.flatnonzero(np.all(ordered[1:] == ordered[:-1], axis=1))
+        return None if same.size == 0 else tuple(ordered[same[0]])
+    keys = positions[:, 0] * shape[1] + positions[:, 1]
+    if not np.all(keys[1:] > keys[:-1]):
+        keys = np.sort(keys)
+    same = np.flatnonzero(keys[1:] == keys[:-1])
+    return None if same.size == 0 else divmod(int(keys[same[0]]), shape[1])
 
 
 def _check_pair(layer: int, first: np.ndarray, second: np.ndarray, d_in: int) -> None:
