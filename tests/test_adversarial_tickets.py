@@ -104,8 +104,11 @@ def assert_sound(target, ticket):
 # --- the reproducers of the issue: crafted tickets are refused ---------------------------------
 
 
-def test_repeated_first_layer_positions_are_refused(honest):
+@pytest.mark.parametrize("n", [None, 2**62])  # 2**62: positions too many for int64 keys
+def test_repeated_first_layer_positions_are_refused(honest, n):
     _, ticket = honest
+    if n is not None:
+        ticket = rebuilt(ticket, values_per_input=(n, n))
     m = ticket.masks[0]
     with pytest.raises(InvalidParameterError, match=r"`masks` layer 1 must keep each position"):
         with_mask(ticket, 1, np.vstack([m, m]))
