@@ -131,6 +131,18 @@ def test_npz_round_trip_is_bit_identical(tmp_path, bias):
     )
 
 
+def test_to_npz_writes_the_path_as_given_and_always_the_same_bytes(tmp_path):
+    net = ReLUNetwork.random((3, 4, 2), rng=0, bias=True)
+    net.to_npz(tmp_path / "a.npz")
+    net.to_npz(tmp_path / "b.npz")
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    with pytest.raises(InvalidParameterError, match=r"`path` must end in \.npz"):
+        net.to_npz(tmp_path / "c")
+    with pytest.raises(InvalidParameterError, match=r"`path` must name a file, not a directory"):
+        net.to_npz(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "b.npz"]
+
+
 @pytest.mark.parametrize(
     "arrays",
     [
