@@ -10,6 +10,7 @@ import numpy as np
 from .._validation import as_generator, check_int, check_real
 from ..certify import AGREEMENT, certified_error, certify
 from ..exceptions import CertificationError, InvalidParameterError
+from ..gadgets import error_matrix, signed_inputs
 from ..networks import ReLUNetwork
 from ..ticket import Ticket
 
@@ -190,7 +191,8 @@ def check_ticket(
         failures.append(f"a pruned layer pair differs from A relu(h) - B relu(-h) by {gap:.3e}")
     pairs = ticket.gadgets()
     taus = [
-        np.linalg.norm(np.hstack([a - w, w - b]), 2) for w, (a, b) in zip(augmented.weights, pairs)
+        np.linalg.norm(error_matrix(w, a, b, signed_inputs(i, w.shape[1], target.has_bias)), 2)
+        for i, (w, (a, b)) in enumerate(zip(augmented.weights, pairs), start=1)
     ]
     norms = augmented.spectral_norms()
     certified = certified_error(taus, norms, math.hypot(radius, 1.0) if target.has_bias else radius)
