@@ -21,13 +21,15 @@ BASE = -1
 
 @kernel
 def grid_cells(values, lengths, resolution):
-    """Number of grid cells each instance's table needs: ``sum |round(v_i / q)| + 1``."""
-    cells = np.empty(lengths.shape[0], np.int64)
+    """Number of grid cells each instance's table needs, ``sum |round(v_i / q)| + 1``, counted in
+    floating point (``inf`` when a value overflows the grid) so that the caller can refuse a grid
+    before any step is converted to an integer."""
+    cells = np.empty(lengths.shape[0])
     for b in range(lengths.shape[0]):
-        total = 0
+        total = 0.0
         for i in range(lengths[b]):
-            total += abs(np.int64(np.rint(values[b, i] / resolution[b])))
-        cells[b] = total + 1
+            total += abs(np.rint(values[b, i] / resolution[b]))
+        cells[b] = total + 1.0
     return cells
 
 
@@ -54,8 +56,8 @@ def _dp_kernel(values, n, target, q, mask_out, first, steps):
             for j in range(-k, size):
                 if first[j] < i and first[j + k] == UNREACHED:
                     first[j + k] = i
-    goal = np.int64(np.rint(target / q)) - low
-    goal = min(max(goal, 0), size - 1)
+    # clamp in floating point first: target / q may exceed int64 (or be inf) on a fine grid
+    goal = np.int64(min(max(np.rint(target / q) - low, 0.0), size - 1.0))
     best = -1
     for offset in range(size):
         if goal - offset >= 0 and first[goal - offset] != UNREACHED:
@@ -77,7 +79,8 @@ def _dp_kernel(values, n, target, q, mask_out, first, steps):
 
 @batch
 def dp_batch(chunks, values, lengths, targets, resolution, cells, masks, sums):
-    """Solve ``len(targets)`` instances on their grids (``cells[b]`` from :func:`grid_cells`)."""
+    """Solve ``len(targets)`` instances on their grids (``cells[b]`` from :func:`grid_cells`,
+    checked by the caller to be small enough for the table)."""
     batch_size = targets.shape[0]
     max_cells = longest(cells)
     max_n = longest(lengths)

@@ -13,6 +13,7 @@ from ..exceptions import InvalidParameterError
 from . import _bruteforce, _cpsat, _dp, _heuristics, _mitm
 from ._check import check_sums, recompute_sums
 from ._chunks import launch
+from ._grid import SMALLEST_STEP, used_magnitudes
 from ._result import Status, SubsetSumBatchResult
 
 __all__ = ["METHODS", "Method", "solve", "solve_batch", "warmup"]
@@ -78,18 +79,19 @@ def _run_dp(values, lengths, targets, tol, time_limit, seeds, options):
     if options["resolution"] is not None:
         resolution = np.full(len(targets), options["resolution"])
     else:
-        magnitude = np.sum(
-            np.where(np.arange(values.shape[1]) < lengths[:, None], np.abs(values), 0.0), axis=1
-        )
-        resolution = np.where(magnitude > 0, magnitude, 1.0) / max_cells
+        magnitude = np.sum(used_magnitudes(values, lengths), axis=1)
+        resolution = np.maximum(magnitude / max_cells, SMALLEST_STEP)
         if tol is not None:
             resolution = np.maximum(resolution, tol / (2.0 * (lengths + 1)))
     cells = _dp.grid_cells(values, lengths, resolution)
-    if cells.max(initial=0) > max_cells + values.shape[1] + 1:
+    worst = int(np.argmax(np.where(np.isnan(cells), np.inf, cells))) if len(cells) else 0
+    if len(cells) and not cells[worst] <= max_cells + values.shape[1] + 1:
         raise InvalidParameterError(
-            f"`resolution` must leave at most max_cells={max_cells} grid cells per instance; "
-            f"got resolution {resolution[np.argmax(cells)]:g}, which needs {cells.max()} cells."
+            f"`resolution` must leave at most max_cells={max_cells} grid cells per instance "
+            f"(1 + sum of |round(v / resolution)|); got resolution {resolution[worst]:g}, which "
+            f"needs {cells[worst]:.3g} cells."
         )
+    cells = cells.astype(np.int64)
     launch(_dp.dp_batch, len(targets), values, lengths, targets, resolution, cells, masks, sums)
     return masks, sums, status, resolution
 
@@ -100,19 +102,33 @@ def _run_greedy(values, lengths, targets, tol, time_limit, seeds, options):
     return masks, sums, status, np.zeros(len(targets))
 
 
+RESTART_CHUNK = 64
+"""Local-search restarts per compiled call: the search continues across calls from saved
+generator states (same answer as one call), so Ctrl-C is seen between them."""
+
+
 def _run_local(values, lengths, targets, tol, time_limit, seeds, options):
     masks, sums, status = _outputs(values)
-    launch(
-        _heuristics.local_batch,
-        len(targets),
-        values,
-        lengths,
-        targets,
-        seeds,
-        options["restarts"],
-        masks,
-        sums,
-    )
+    states = np.zeros(len(targets), np.int64)
+    remaining = options["restarts"]
+    start = True
+    while start or remaining:
+        step = min(remaining, RESTART_CHUNK)
+        launch(
+            _heuristics.local_batch,
+            len(targets),
+            values,
+            lengths,
+            targets,
+            seeds,
+            states,
+            start,
+            step,
+            masks,
+            sums,
+        )
+        remaining -= step
+        start = False
     return masks, sums, status, np.zeros(len(targets))
 
 
@@ -122,13 +138,24 @@ def _run_cpsat(values, lengths, targets, tol, time_limit, seeds, options):
         resolution = np.full(len(targets), options["resolution"])
     else:
         resolution = _cpsat.default_resolution(values, lengths, targets, tol)
+    spans = [
+        _cpsat.grid_span(values[b, :n], targets[b], resolution[b]) for b, n in enumerate(lengths)
+    ]
+    worst = int(np.argmax(np.where(np.isnan(spans), np.inf, spans))) if spans else 0
+    if spans and not spans[worst] <= _cpsat.MAX_GRID_SPAN:
+        raise InvalidParameterError(
+            "`resolution` must keep 1 + sum of |round(v / resolution)| + |round(target / "
+            f"resolution)| at most 2**53 for method 'cpsat'; got resolution "
+            f"{resolution[worst]:g}, which gives {spans[worst]:.3g} (instance {worst})."
+        )
+    limit = _cpsat.DEFAULT_TIME_LIMIT if time_limit is None else time_limit
     for b, n in enumerate(lengths):
         sums[b], status[b] = _cpsat.cpsat_solve(
             values[b, :n],
             targets[b],
             resolution[b],
             tol,
-            time_limit,
+            limit,
             options["workers"],
             masks[b],
         )
@@ -161,7 +188,7 @@ METHODS: dict[str, Method] = {
             "OR-Tools CP-SAT integer program on a quantised grid",
             grid=True,
             time_limit=True,
-            options={"resolution": None, "workers": 0},
+            options={"resolution": None, "workers": _cpsat.DEFAULT_WORKERS},
         ),
     )
 }
@@ -183,8 +210,31 @@ def _check_options(method: Method, options: dict[str, Any]) -> dict[str, Any]:
     if "restarts" in options:
         merged["restarts"] = check_int("restarts", options["restarts"], low=0)
     if "workers" in options:
-        merged["workers"] = check_int("workers", options["workers"], low=0)
+        merged["workers"] = check_int("workers", options["workers"], low=1, high=_cpsat.MAX_WORKERS)
     return merged
+
+
+MAX_MAGNITUDE = 2.0**1023
+"""Largest ``sum |v_i| + |target|`` accepted per instance (about 8.99e307, half the largest
+float). Every subset sum ``s`` and its distance ``|s - target|`` is then at most this in exact
+arithmetic, and float sums of n terms exceed their exact value by a factor of at most
+``1 + n u`` (Higham, *Accuracy and Stability*, eq. 4.4), so no method ever forms an infinity,
+nor ``inf - inf = NaN``, which would stall the meet-in-the-middle scan."""
+
+
+def _check_magnitudes(values, targets, lengths, single):
+    """Refuse instances whose subset sums could overflow (see :data:`MAX_MAGNITUDE`)."""
+    with np.errstate(over="ignore"):
+        spans = np.sum(used_magnitudes(values, lengths), axis=1) + np.abs(targets)
+    bad = np.flatnonzero(~(spans <= MAX_MAGNITUDE))
+    if bad.size:
+        b = int(bad[0])
+        where = "" if single else f" for instance {b} ({bad.size} instance(s) exceed it)"
+        name = "target" if single else "targets"
+        raise InvalidParameterError(
+            f"`values` and `{name}` must keep every subset sum finite: sum(|values|) + |target| "
+            f"must be at most 2**1023 (about {MAX_MAGNITUDE:.3g}); got {spans[b]:.3g}{where}."
+        )
 
 
 def _check_lengths(lengths, batch_size: int, n: int) -> np.ndarray:
@@ -213,6 +263,7 @@ def _solve_checked(values, targets, lengths, method, tol, time_limit, rng, optio
             f"`values` must be finite; got {int(np.sum(~np.isfinite(values) & used))} NaN or "
             "infinite entries among the values in use."
         )
+    _check_magnitudes(values, targets, lengths, single)
     if tol is not None:
         tol = check_real("tol", tol, low=0.0)
     if time_limit is not None:
@@ -273,15 +324,15 @@ def solve(values, target, *, method="mitm", tol=None, time_limit=None, rng=None,
           ``max_cells``; default ``q = sum|v| / max_cells``, coarsened to ``tol / (2(n+1))``).
         - ``"greedy"``: largest magnitude first, keep what helps.
         - ``"local"``: greedy, then seeded local search (option ``restarts``, default 8).
-        - ``"cpsat"``: OR-Tools CP-SAT on the grid (options ``resolution``; ``workers``, default
-          0 = CP-SAT's portfolio on every core: with one worker, CP-SAT can stall on
-          coefficients near ``2^40`` without finding even the empty subset).
+        - ``"cpsat"``: OR-Tools CP-SAT on the grid (options ``resolution``, default
+          ``q = max(max|v|, |t|) 2^-40``; ``workers``, default 1, at most the core count).
     tol : float, optional
         Acceptable error. ``mitm`` may stop at the first subset within ``tol``; ``cpsat`` stops
         once within ``tol``; any answer within ``tol`` that is not proven optimal has status
         ``WITHIN_TOLERANCE``.
     time_limit : float, optional
-        Wall-clock seconds (``cpsat`` only); reaching it gives status ``TIME_LIMIT``.
+        Wall-clock seconds per instance (``cpsat`` only; default 10); reaching it gives status
+        ``TIME_LIMIT``.
     rng : None, int or numpy.random.Generator
         Seed of the randomised methods (``local``); the same seed gives the same answer.
     **options
@@ -295,17 +346,25 @@ def solve(values, target, *, method="mitm", tol=None, time_limit=None, rng=None,
     Raises
     ------
     InvalidParameterError
-        Non-finite or misshapen input, negative ``tol``, non-positive ``time_limit``, an unknown
-        method or option, or more values than the method's limit.
+        Non-finite or misshapen input, ``sum|v| + |target|`` above ``2^1023`` (about 8.99e307,
+        so that no subset sum overflows), negative ``tol``, non-positive ``time_limit``, an
+        unknown method or option, more values than the method's limit, or a grid too fine to
+        represent (``dp``: more than ``max_cells`` cells; ``cpsat``: grid integers beyond
+        ``2^53``).
 
     Notes
     -----
     Grid methods (``dp``, ``cpsat``) round each value to ``k_i q`` and the target to ``T q``. For
     any subset S the grid sum and the true sum differ by at most ``|S| q / 2``, and the target by
     ``q / 2``, so a grid-optimal subset has true error at most ``OPT + (n + 1) q``: the
-    ``quantization_bound`` reported. Random SubsetSum instances of n values from a distribution
-    containing a uniform reach every target in [-1, 1] within ``2^(-Θ(n))`` (Lueker 1998), the
-    fact behind Pensia et al. (2020).
+    ``quantization_bound`` reported. Default steps are at least ``2^-1074``, the smallest
+    subnormal, of which every float is a multiple, so subnormal inputs are solved exactly.
+
+    Every method returns to Python between slices of a batch (and ``local`` between chunks of
+    restarts, ``cpsat`` at once), so Ctrl-C interrupts a long call.
+
+    Random SubsetSum instances of n values from a distribution containing a uniform reach every
+    target in [-1, 1] within ``2^(-Θ(n))`` (Lueker 1998), the fact behind Pensia et al. (2020).
 
     Examples
     --------

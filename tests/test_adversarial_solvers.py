@@ -1,0 +1,286 @@
+"""Hostile inputs for the SubsetSum solvers: every one terminates, is interruptible, and gives a
+correct answer or a clear InvalidParameterError.
+
+Each reproducer failed before the fix (a hang, a wrong answer, or a ZeroDivisionError,
+OverflowError or TypeError from inside numba or OR-Tools). Calls that used to hang run in a
+subprocess killed at a deadline, so the suite itself can never hang.
+"""
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import strong_lth
+from strong_lth import InvalidParameterError
+from strong_lth.subset_sum import METHODS, Status, _chunks, _cpsat, solve, solve_batch
+from strong_lth.subset_sum import _solve as solve_module
+
+from .naive import subset_sum_optimum
+
+ROOT = Path(strong_lth.__file__).resolve().parents[1]
+TINY = float(np.nextafter(0.0, 1.0))
+"""``2^-1074``: the unit of every absolute rounding below the normal range."""
+
+
+def python(code):
+    """Start ``code`` in a fresh interpreter importing this checkout's strong_lth."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process, timeout):
+    """Wait up to ``timeout`` seconds; kill on expiry. Returns (finished, stdout, stderr)."""
+    try:
+        out, err = process.communicate(timeout=timeout)
+        return True, out, err
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        return False, out, err
+
+
+def test_overflowing_sums_are_refused_not_looped_on():
+    # inf - inf = NaN used to stall the default meet-in-the-middle scan forever
+    code = (
+        "from strong_lth import InvalidParameterError\n"
+        "from strong_lth.subset_sum import solve\n"
+        "try:\n"
+        "    solve([1e308, 1e308, -1e308, -1e308], 1.0)\n"
+        "except InvalidParameterError as e:\n"
+        "    print(e)\n"
+    )
+    finished, out, err = finish(python(code), timeout=60)
+    assert finished, "solve did not return within 60 s"
+    assert "must be at most 2**1023" in out, err
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+@pytest.mark.parametrize(
+    ("values", "target"),
+    [
+        ([1e308, 1e308, -1e308, -1e308], 1.0),
+        ([1e308, -1e308], 1e308),
+        ([9e307], -9e307),
+    ],
+)
+def test_every_method_refuses_sums_that_could_overflow(method, values, target):
+    with pytest.raises(InvalidParameterError, match=r"at most 2\*\*1023 \(about 8\.99e\+307\)"):
+        solve(values, target, method=method)
+    message = r"`targets` must keep every subset sum finite.* for instance 1 \(1 instance"
+    with pytest.raises(InvalidParameterError, match=message):
+        solve_batch([[0.5] * len(values), values], [0.0, target], method=method)
+
+
+def test_the_magnitude_limit_is_the_stated_one():
+    # sum |v| + |t| = 2^1023 exactly is accepted and solved exactly; one ulp of 2^1023 more
+    # (2^971) is refused
+    top = 2.0**1021
+    result = solve([top, top, -top], -top)
+    assert result.error == 0.0 and result.status == Status.OPTIMAL
+    with pytest.raises(InvalidParameterError, match="2\\*\\*1023"):
+        solve([top, top, -top], -(top + 2.0**971))
+
+
+INTERRUPTIBLE = {
+    "local, 10^12 restarts": "solve([0.3, -0.2, 0.7], 0.1, method='local', restarts=10**12, rng=0)",
+    "mitm, a long batch": (
+        "import numpy as np\n"
+        "rng = np.random.default_rng(0)\n"
+        "solve_batch(rng.uniform(-1, 1, (50_000, 36)), rng.uniform(-1, 1, 50_000))"
+    ),
+    "cpsat, a hard instance": (
+        "import numpy as np\n"
+        "v = np.random.default_rng(0).uniform(-1, 1, 80)\n"
+        "solve(v, 0.123456789, method='cpsat', time_limit=120)"
+    ),
+}
+
+
+@pytest.mark.parametrize("call", list(INTERRUPTIBLE))
+def test_ctrl_c_interrupts_a_long_solve_within_seconds(call):
+    code = (
+        "from strong_lth.subset_sum import solve, solve_batch, warmup\n"
+        "warmup()\n"
+        "print('ready', flush=True)\n" + INTERRUPTIBLE[call] + "\nprint('returned', flush=True)\n"
+    )
+    process = python(code)
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        time.sleep(1.0)
+        sent = time.perf_counter()
+        process.send_signal(signal.SIGINT)
+        finished, out, err = finish(process, timeout=10)
+        waited = time.perf_counter() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert finished, f"{call}: still running 10 s after SIGINT"
+    assert "returned" not in out, f"{call}: finished before the signal; make it longer"
+    assert "KeyboardInterrupt" in err
+    assert waited < 5.0, f"{call}: took {waited:.1f} s to stop"
+
+
+# --- CP-SAT --------------------------------------------------------------------------------
+
+
+def test_cpsat_proves_the_tiny_instance_it_used_to_hang_on():
+    # ran past 40 s in 6 of 8 processes; with time_limit=20 it twice stopped at error 1.5
+    code = (
+        "import time\n"
+        "from strong_lth.subset_sum import solve\n"
+        "start = time.perf_counter()\n"
+        "r = solve([5., -2., 2., 4., 2., -2., -4.], -5.5, method='cpsat', time_limit=30)\n"
+        "print(r.status.name, r.error, r.quantization_bound, time.perf_counter() - start)\n"
+    )
+    finished, out, err = finish(python(code), timeout=60)
+    assert finished, "cpsat did not return within 60 s"
+    status, error, bound, seconds = out.split()
+    assert status == "OPTIMAL", err
+    assert abs(float(error) - 0.5) <= float(bound)  # the optimum: -6 or -5 is 0.5 away
+    assert float(seconds) < 5.0
+
+
+def test_cpsat_proves_small_integer_instances_at_once():
+    # integer values with repeats and half-integer targets: with CP-SAT's presolve, one worker
+    # needed up to 17 s on these (median 0.4 s); each must now be proved within 2 s
+    rng = np.random.default_rng(0)
+    values = rng.integers(-5, 6, (25, 8)).astype(float)
+    targets = rng.integers(-10, 10, 25) + 0.5
+    start = time.perf_counter()
+    result = solve_batch(values, targets, method="cpsat", time_limit=2.0)
+    elapsed = time.perf_counter() - start
+    exact = solve_batch(values, targets, method="bruteforce")
+    assert np.all(result.status == Status.OPTIMAL)
+    assert np.all(np.abs(result.errors - exact.errors) <= result.quantization_bound)
+    assert elapsed < 10.0
+
+
+def test_cpsat_has_a_default_time_limit(monkeypatch):
+    # approximate(..., solver="cpsat") calls solve_batch without a time limit: it must be bounded
+    monkeypatch.setattr(_cpsat, "DEFAULT_TIME_LIMIT", 0.3)
+    values = np.random.default_rng(1).uniform(-1, 1, (2, 80))
+    start = time.perf_counter()
+    result = solve_batch(values, [0.123456789, -0.3], method="cpsat")
+    assert time.perf_counter() - start < 5.0
+    assert np.all(result.status == Status.TIME_LIMIT)  # never OPTIMAL without a proof
+    assert np.array_equal(result.values, np.sum(np.where(result.masks, values, 0.0), axis=1))
+
+
+def test_cpsat_refuses_a_grid_beyond_int64():
+    message = r"`resolution` must keep .* at most 2\*\*53 for method 'cpsat'; got resolution 1e-300"
+    with pytest.raises(InvalidParameterError, match=message):
+        solve([1.0, 0.3], 1.0, method="cpsat", resolution=1e-300)
+
+
+def test_cpsat_workers_are_bounded_by_the_core_count():
+    cores = os.cpu_count() or 1
+    with pytest.raises(InvalidParameterError, match=rf"`workers` must be in \[1, {cores}\]"):
+        solve([0.1], 0.0, method="cpsat", workers=cores + 1)
+
+
+# --- dp ------------------------------------------------------------------------------------
+
+
+def test_dp_refuses_a_grid_it_cannot_represent():
+    # used to overflow int64, slip past the cell cap and return error 1.0 (optimum 0)
+    message = r"`resolution` must leave at most max_cells=1048576 grid cells .* needs 1\.3e\+300"
+    with pytest.raises(InvalidParameterError, match=message):
+        solve([1.0, 0.3], 1.0, method="dp", resolution=1e-300)
+
+
+def test_dp_on_a_fine_grid_with_a_far_target():
+    # the target's grid index exceeds int64 while every value fits: clamped, not wrapped
+    result = solve([1.0, 0.5], 1e300, method="dp", resolution=1e-5)
+    assert result.mask.tolist() == [True, True]
+
+
+# --- denormal scale ------------------------------------------------------------------------
+
+DENORMAL_CASES = [
+    ([5e-324], 5e-324),
+    ([5e-324, 5e-324, -5e-324], 1e-323),
+    ([1e-310, -3e-320, 2.5e-315], 1.2e-310),
+    ([1e-310, 2e-310, 3e-310], 0.0),
+    ([1e-320, 1.0], 1e-320),
+    ([5e-324, 1e300], 1e-300),
+    ([1e-310], 1e300),
+]
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+@pytest.mark.parametrize(("values", "target"), DENORMAL_CASES)
+def test_denormal_instances_are_solved_correctly(method, values, target):
+    # dp and cpsat used to raise ZeroDivisionError, OverflowError or TypeError on these
+    result = solve(values, target, method=method, rng=0)
+    optimum, _ = subset_sum_optimum(values, target)
+    assert result.value == math.fsum(np.asarray(values)[result.mask])
+    assert result.error >= optimum
+    if method not in ("greedy", "local"):
+        assert result.error <= optimum + result.quantization_bound + 4 * TINY
+    batch = solve_batch([values, values], [target, -target], method=method, rng=0)
+    assert batch.errors[0] == pytest.approx(result.error, abs=4 * TINY, rel=1e-15)
+
+
+# --- extreme magnitudes, every method against brute force ----------------------------------
+
+
+def extreme_floats():
+    """Reals from 1e-320 to 1e300 in magnitude, both signs, with exact subnormals and zero."""
+    magnitude = st.one_of(
+        st.floats(min_value=-320, max_value=300).map(lambda e: 10.0**e),
+        st.integers(1, 8).map(lambda k: k * TINY),
+        st.just(0.0),
+    )
+    return st.tuples(st.sampled_from([-1.0, 1.0]), magnitude).map(lambda p: p[0] * p[1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(extreme_floats(), max_size=10),
+    target=extreme_floats(),
+    method=st.sampled_from(list(METHODS)),
+)
+def test_extreme_magnitudes_get_a_correct_answer_or_a_clear_error(values, target, method):
+    try:
+        result = solve(values, target, method=method, rng=0)
+    except InvalidParameterError:
+        return  # a refusal that names its parameter is allowed; any other exception fails
+    values = np.asarray(values, dtype=float)
+    optimum, _ = subset_sum_optimum(values, target)
+    slack = 16 * max(len(values), 1) * np.finfo(float).eps * np.sum(np.abs(values))
+    slack += 4 * (len(values) + 1) * TINY  # absolute rounding below the normal range
+    assert result.value == math.fsum(values[result.mask])
+    assert result.error == abs(result.value - target)
+    assert result.error >= optimum - slack
+    if method in ("mitm", "bruteforce") or result.status == Status.OPTIMAL:
+        assert result.error <= optimum + result.quantization_bound + slack
+
+
+# --- slicing does not change answers ------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if m != "cpsat"])
+def test_sliced_and_chunked_calls_give_the_same_answers(method, monkeypatch):
+    rng = np.random.default_rng(3)
+    values, targets = rng.uniform(-1, 1, (40, 12)), rng.uniform(-1, 1, 40)
+    whole = solve_batch(values, targets, method=method, rng=5)
+    monkeypatch.setattr(_chunks, "SLICE_SECONDS", 0.0)  # slices never grow: many small calls
+    monkeypatch.setattr(solve_module, "RESTART_CHUNK", 3)  # local: restarts in chunks of 3
+    sliced = solve_batch(values, targets, method=method, rng=5)
+    assert np.array_equal(whole.masks, sliced.masks)
+    assert np.array_equal(whole.values, sliced.values)
