@@ -10,8 +10,8 @@ import numpy as np
 
 from .._validation import as_generator, check_array, check_choice, check_int, check_real
 from ..exceptions import InvalidParameterError
-from . import _bruteforce, _cpsat, _dp, _heuristics, _mitm
-from ._check import check_sums, recompute_sums
+from . import _bruteforce, _cardinality, _cpsat, _dp, _heuristics, _mitm
+from ._check import check_sizes, check_sums, recompute_sums
 from ._chunks import launch
 from ._grid import SMALLEST_STEP, used_magnitudes
 from ._result import Status, SubsetSumBatchResult
@@ -26,7 +26,8 @@ class Method:
     ``run(values, lengths, targets, tol, time_limit, seeds, options)`` returns
     ``(masks, solver_sums, status, resolution)``; the public functions validate its input and
     re-check its output. ``grid`` methods quantise and report ``quantization_bound``;
-    ``randomized`` ones receive one seed per instance drawn from ``rng``.
+    ``randomized`` ones receive one seed per instance drawn from ``rng``; ``sized`` ones accept
+    ``sizes=`` (one subset size per instance) as a further keyword of ``run``.
     """
 
     name: str
@@ -36,6 +37,7 @@ class Method:
     grid: bool = False
     time_limit: bool = False
     randomized: bool = False
+    sized: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -48,27 +50,34 @@ def _outputs(values):
     )
 
 
-def _run_mitm(values, lengths, targets, tol, time_limit, seeds, options):
+def _run_mitm(values, lengths, targets, tol, time_limit, seeds, options, sizes=None):
     masks, sums, status = _outputs(values)
     early = np.zeros(len(targets), np.bool_)
-    launch(
-        _mitm.mitm_batch,
-        len(targets),
-        values,
-        lengths,
-        targets,
-        -1.0 if tol is None else tol,
-        masks,
-        sums,
-        early,
-    )
+    tol = -1.0 if tol is None else tol
+    if sizes is None:
+        launch(_mitm.mitm_batch, len(targets), values, lengths, targets, tol, masks, sums, early)
+    else:
+        launch(
+            _cardinality.sized_batch,
+            len(targets),
+            values,
+            lengths,
+            sizes,
+            targets,
+            tol,
+            masks,
+            sums,
+            early,
+        )
     status[~early] = Status.OPTIMAL
     return masks, sums, status, np.zeros(len(targets))
 
 
-def _run_bruteforce(values, lengths, targets, tol, time_limit, seeds, options):
+def _run_bruteforce(values, lengths, targets, tol, time_limit, seeds, options, sizes=None):
     masks, sums, status = _outputs(values)
-    launch(_bruteforce.bruteforce_batch, len(targets), values, lengths, targets, masks, sums)
+    if sizes is None:
+        sizes = np.full(len(targets), -1, np.int64)  # any size
+    launch(_bruteforce.bruteforce_batch, len(targets), values, lengths, targets, sizes, masks, sums)
     status[:] = Status.OPTIMAL
     return masks, sums, status, np.zeros(len(targets))
 
@@ -165,8 +174,20 @@ def _run_cpsat(values, lengths, targets, tol, time_limit, seeds, options):
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("mitm", _run_mitm, "exact meet in the middle (Horowitz-Sahni)", _mitm.MAX_N),
-        Method("bruteforce", _run_bruteforce, "all 2^n subsets (reference)", _bruteforce.MAX_N),
+        Method(
+            "mitm",
+            _run_mitm,
+            "exact meet in the middle (Horowitz-Sahni)",
+            _mitm.MAX_N,
+            sized=True,
+        ),
+        Method(
+            "bruteforce",
+            _run_bruteforce,
+            "all 2^n subsets (reference)",
+            _bruteforce.MAX_N,
+            sized=True,
+        ),
         Method(
             "dp",
             _run_dp,
@@ -237,6 +258,30 @@ def _check_magnitudes(values, targets, lengths, single):
         )
 
 
+def _check_sizes(size, lengths, spec, single):
+    """``size`` (None, an int, or one int per instance) as an int64 array, or None."""
+    if size is None:
+        return None
+    if not spec.sized:
+        takers = [m.name for m in METHODS.values() if m.sized]
+        raise InvalidParameterError(
+            f"`size` is supported by method(s) {takers}; got size={size!r} with method "
+            f"{spec.name!r}."
+        )
+    if single or np.ndim(size) == 0:
+        sizes = np.full(len(lengths), check_int("size", size), np.int64)
+    else:
+        sizes = check_array("size", size, shape=(len(lengths),), dtype=np.int64)
+    bad = np.flatnonzero((sizes < 0) | (sizes > lengths))
+    if bad.size:
+        b = int(bad[0])
+        where = "the number of values" if single else f"the length of instance {b}"
+        raise InvalidParameterError(
+            f"`size` must be in [0, {lengths[b]}] ({where}); got {sizes[b]}."
+        )
+    return sizes
+
+
 def _check_lengths(lengths, batch_size: int, n: int) -> np.ndarray:
     if lengths is None:
         return np.full(batch_size, n, np.int64)
@@ -249,7 +294,9 @@ def _check_lengths(lengths, batch_size: int, n: int) -> np.ndarray:
     return lengths
 
 
-def _solve_checked(values, targets, lengths, method, tol, time_limit, rng, options, single):
+def _solve_checked(
+    values, targets, lengths, method, tol, time_limit, rng, options, single, size=None
+):
     name = check_choice("method", method, METHODS)
     spec = METHODS[name]
     options = _check_options(spec, options)
@@ -264,6 +311,7 @@ def _solve_checked(values, targets, lengths, method, tol, time_limit, rng, optio
             "infinite entries among the values in use."
         )
     _check_magnitudes(values, targets, lengths, single)
+    sizes = _check_sizes(size, lengths, spec, single)
     if tol is not None:
         tol = check_real("tol", tol, low=0.0)
     if time_limit is not None:
@@ -284,11 +332,14 @@ def _solve_checked(values, targets, lengths, method, tol, time_limit, rng, optio
     seeds = None
     if spec.randomized or rng is not None:  # validated for every method, used by randomized ones
         seeds = as_generator(rng).integers(0, 2**31 - 1, size=batch_size)
+    sized = {} if sizes is None else {"sizes": sizes}
     masks, solver_sums, status, resolution = spec.run(
-        values, lengths, targets, tol, time_limit, seeds, options
+        values, lengths, targets, tol, time_limit, seeds, options, **sized
     )
     sums, magnitudes = recompute_sums(values, masks, lengths, exact_single=single)
     check_sums(name, solver_sums, sums, magnitudes, lengths)
+    if sizes is not None:
+        check_sizes(name, masks, sizes)
     errors = np.abs(sums - targets)
     if tol is not None:
         reached = (status != Status.OPTIMAL) & (errors <= tol)
@@ -306,7 +357,9 @@ def _solve_checked(values, targets, lengths, method, tol, time_limit, rng, optio
     )
 
 
-def solve(values, target, *, method="mitm", tol=None, time_limit=None, rng=None, **options):
+def solve(
+    values, target, *, method="mitm", size=None, tol=None, time_limit=None, rng=None, **options
+):
     """Find the subset of ``values`` whose sum is closest to ``target``.
 
     Parameters
@@ -326,6 +379,11 @@ def solve(values, target, *, method="mitm", tol=None, time_limit=None, rng=None,
         - ``"local"``: greedy, then seeded local search (option ``restarts``, default 8).
         - ``"cpsat"``: OR-Tools CP-SAT on the grid (options ``resolution``, default
           ``q = max(max|v|, |t|) 2^-40``; ``workers``, default 1, at most the core count).
+    size : int, optional
+        Choose exactly ``size`` values, ``0 <= size <= n`` (``mitm``: exact meet in the middle
+        by cardinality, same ``O(2^(n/2))`` cost; ``bruteforce``). Fixed-size subsets fix the
+        density of a ticket in advance (Natale et al. 2024, arXiv:2410.14754). Default: any
+        number.
     tol : float, optional
         Acceptable error. ``mitm`` may stop at the first subset within ``tol``; ``cpsat`` stops
         once within ``tol``; any answer within ``tol`` that is not proven optimal has status
@@ -350,7 +408,7 @@ def solve(values, target, *, method="mitm", tol=None, time_limit=None, rng=None,
         so that no subset sum overflows), negative ``tol``, non-positive ``time_limit``, an
         unknown method or option, more values than the method's limit, or a grid too fine to
         represent (``dp``: more than ``max_cells`` cells; ``cpsat``: grid integers beyond
-        ``2^53``).
+        ``2^53``), a ``size`` outside ``[0, n]`` or with a method that does not take one.
 
     Notes
     -----
@@ -378,7 +436,7 @@ def solve(values, target, *, method="mitm", tol=None, time_limit=None, rng=None,
     values = check_array("values", values, ndim=1, finite=False)
     target = check_real("target", target)
     result = _solve_checked(
-        values[None, :], [target], None, method, tol, time_limit, rng, options, single=True
+        values[None, :], [target], None, method, tol, time_limit, rng, options, True, size
     )
     return result[0]
 
@@ -388,6 +446,7 @@ def solve_batch(
     targets,
     *,
     method="mitm",
+    size=None,
     tol=None,
     lengths=None,
     time_limit=None,
@@ -405,6 +464,8 @@ def solve_batch(
         One target per instance.
     lengths : array_like of int, shape (B,), optional
         Number of values in use per row, each in [0, n]. Default: all n.
+    size : int or array_like of int, shape (B,), optional
+        Subset size, for all instances or one per instance, each in ``[0, lengths[b]]``.
     method, tol, time_limit, rng, **options
         As in :func:`solve`; ``time_limit`` applies to each instance, and ``rng`` seeds one
         independent stream per instance.
@@ -429,7 +490,7 @@ def solve_batch(
     (True, True)
     """
     return _solve_checked(
-        values, targets, lengths, method, tol, time_limit, rng, options, single=False
+        values, targets, lengths, method, tol, time_limit, rng, options, False, size
     )
 
 
@@ -443,4 +504,6 @@ def warmup() -> None:
         if name != "cpsat":
             solve_batch(values, [0.2, 0.1], method=name, lengths=[3, 2], rng=0)
             solve([0.5, -0.25], 0.2, method=name, rng=0)
-        assert spec.name == name
+        if spec.sized:
+            solve_batch(values, [0.2, 0.1], method=name, lengths=[3, 2], size=[2, 1])
+            solve([0.5, -0.25], 0.2, method=name, size=1)
