@@ -297,9 +297,11 @@ def test_extreme_magnitudes_get_a_correct_answer_or_a_clear_error(instance, meth
 def test_sliced_and_chunked_calls_give_the_same_answers(method, monkeypatch):
     rng = np.random.default_rng(3)
     values, targets = rng.uniform(-1, 1, (40, 12)), rng.uniform(-1, 1, 40)
-    whole = solve_batch(values, targets, method=method, rng=5)
+    sized = {"size": rng.integers(0, 13, 40)} if METHODS[method].sized else {}
+    whole = [solve_batch(values, targets, method=method, rng=5, **kw) for kw in ({}, sized)]
     monkeypatch.setattr(_chunks, "SLICE_SECONDS", 0.0)  # slices never grow: many small calls
     monkeypatch.setattr(solve_module, "RESTART_CHUNK", 3)  # local: restarts in chunks of 3
-    sliced = solve_batch(values, targets, method=method, rng=5)
-    assert np.array_equal(whole.masks, sliced.masks)
-    assert np.array_equal(whole.values, sliced.values)
+    sliced = [solve_batch(values, targets, method=method, rng=5, **kw) for kw in ({}, sized)]
+    for one, other in zip(whole, sliced, strict=True):
+        assert np.array_equal(one.masks, other.masks)
+        assert np.array_equal(one.values, other.values)

@@ -432,6 +432,8 @@ def solve(
     array([False, False,  True,  True])
     >>> round(result.value, 12), result.status.name
     (0.41, 'OPTIMAL')
+    >>> solve([0.5, -0.25, 0.3, 0.11], 0.41, size=3).mask  # 0.5 - 0.25 + 0.11 = 0.36
+    array([ True,  True, False,  True])
     """
     values = check_array("values", values, ndim=1, finite=False)
     target = check_real("target", target)
