@@ -192,6 +192,15 @@ def test_cpsat_has_a_default_time_limit(monkeypatch):
     assert np.array_equal(result.values, np.sum(np.where(result.masks, values, 0.0), axis=1))
 
 
+def test_cpsat_errors_in_its_search_thread_reach_the_caller(monkeypatch):
+    def broken(self, model):
+        raise RuntimeError("search failed")
+
+    monkeypatch.setattr(_cpsat.cp_model.CpSolver, "solve", broken)
+    with pytest.raises(RuntimeError, match="search failed"):
+        solve([0.5, 0.25], 0.3, method="cpsat")
+
+
 def test_cpsat_refuses_a_grid_beyond_int64():
     message = r"`resolution` must keep .* at most 2\*\*53 for method 'cpsat'; got resolution 1e-300"
     with pytest.raises(InvalidParameterError, match=message):

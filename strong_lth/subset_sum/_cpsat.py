@@ -70,13 +70,16 @@ def grid_span(values, target, q):
 
 def _run(solver, model):
     """``solver.solve(model)`` in a helper thread; on KeyboardInterrupt stop the search, wait for
-    it and re-raise, so that Ctrl-C is seen within a fraction of a second."""
+    it and re-raise, so that Ctrl-C is seen within a fraction of a second. An exception of the
+    solve itself is re-raised here."""
     outcome = []
     done = threading.Event()
 
     def work():
         try:
             outcome.append(solver.solve(model))
+        except BaseException as exc:  # handed to the calling thread below
+            outcome.append(exc)
         finally:
             done.set()
 
@@ -88,8 +91,8 @@ def _run(solver, model):
         solver.stop_search()
         done.wait()
         raise
-    if not outcome:
-        raise SolverError("CP-SAT stopped without an answer: this is a bug.")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
     return outcome[0]
 
 
