@@ -309,7 +309,7 @@ def test_sliced_and_chunked_calls_give_the_same_answers(method, monkeypatch):
     sized = {"size": rng.integers(0, 13, 40)} if METHODS[method].sized else {}
     whole = [solve_batch(values, targets, method=method, rng=5, **kw) for kw in ({}, sized)]
     monkeypatch.setattr(_chunks, "SLICE_SECONDS", 0.0)  # slices never grow: many small calls
-    monkeypatch.setattr(solve_module, "RESTART_CHUNK", 3)  # local: restarts in chunks of 3
+    monkeypatch.setattr(solve_module, "RESTART_WORK", 36)  # local: 3 restarts per call at n=12
     sliced = [solve_batch(values, targets, method=method, rng=5, **kw) for kw in ({}, sized)]
     for one, other in zip(whole, sliced, strict=True):
         assert np.array_equal(one.masks, other.masks)

@@ -111,18 +111,20 @@ def _run_greedy(values, lengths, targets, tol, time_limit, seeds, options):
     return masks, sums, status, np.zeros(len(targets))
 
 
-RESTART_CHUNK = 64
-"""Local-search restarts per compiled call: the search continues across calls from saved
-generator states (same answer as one call), so Ctrl-C is seen between them."""
+RESTART_WORK = 1 << 14
+"""Local-search restarts per compiled call times the number of values: the search continues
+across calls from saved generator states (same answer as one call), so Ctrl-C is seen between
+calls even for one instance with many values or ``restarts=10**12``."""
 
 
 def _run_local(values, lengths, targets, tol, time_limit, seeds, options):
     masks, sums, status = _outputs(values)
     states = np.zeros(len(targets), np.int64)
     remaining = options["restarts"]
+    per_call = max(1, RESTART_WORK // max(values.shape[1], 1))
     start = True
     while start or remaining:
-        step = min(remaining, RESTART_CHUNK)
+        step = min(remaining, per_call)
         launch(
             _heuristics.local_batch,
             len(targets),
