@@ -9,6 +9,7 @@ subprocess killed at a deadline, so the suite itself can never hang.
 import math
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -106,6 +107,11 @@ INTERRUPTIBLE = {
         "rng = np.random.default_rng(0)\n"
         "solve_batch(rng.uniform(-1, 1, (50_000, 36)), rng.uniform(-1, 1, 50_000))"
     ),
+    "dp, one instance with a large table": (
+        "import numpy as np\n"
+        "v = np.random.default_rng(0).uniform(-1, 1, 20_000)\n"
+        "solve(v, 0.3, method='dp', max_cells=1 << 24)"
+    ),
     "cpsat, a hard instance": (
         "import numpy as np\n"
         "v = np.random.default_rng(0).uniform(-1, 1, 80)\n"
@@ -123,6 +129,8 @@ def test_ctrl_c_interrupts_a_long_solve_within_seconds(call):
     )
     process = python(code)
     try:
+        # the first run in a fresh clone compiles every kernel before "ready"; never wait forever
+        assert select.select([process.stdout], [], [], 300)[0], "no 'ready' within 300 s"
         assert process.stdout.readline().strip() == "ready"
         time.sleep(1.0)
         sent = time.perf_counter()
@@ -310,6 +318,7 @@ def test_sliced_and_chunked_calls_give_the_same_answers(method, monkeypatch):
     whole = [solve_batch(values, targets, method=method, rng=5, **kw) for kw in ({}, sized)]
     monkeypatch.setattr(_chunks, "SLICE_SECONDS", 0.0)  # slices never grow: many small calls
     monkeypatch.setattr(solve_module, "RESTART_WORK", 36)  # local: 3 restarts per call at n=12
+    monkeypatch.setattr(solve_module, "DP_WORK", 1 << 20)  # dp: every table in several calls
     sliced = [solve_batch(values, targets, method=method, rng=5, **kw) for kw in ({}, sized)]
     for one, other in zip(whole, sliced, strict=True):
         assert np.array_equal(one.masks, other.masks)

@@ -34,7 +34,9 @@ def grid_cells(values, lengths, resolution):
 
 
 @kernel
-def _dp_kernel(values, n, target, q, mask_out, first, steps):
+def setup(values, n, q, first, steps):
+    """Grid steps ``k_i`` into ``steps`` and the empty table; returns ``(low, size)``, the grid
+    sum of the negative steps and the table's number of cells."""
     low = 0
     high = 0
     for i in range(n):
@@ -46,7 +48,13 @@ def _dp_kernel(values, n, target, q, mask_out, first, steps):
     size = high - low + 1
     first[:size] = UNREACHED
     first[-low] = BASE
-    for i in range(n):
+    return low, size
+
+
+@kernel
+def fill(steps, first, size, start, stop):
+    """Add items ``start .. stop - 1`` to the reachability table (items in increasing order)."""
+    for i in range(start, stop):
         k = steps[i]
         if k > 0:
             for j in range(size - 1 - k, -1, -1):
@@ -56,6 +64,11 @@ def _dp_kernel(values, n, target, q, mask_out, first, steps):
             for j in range(-k, size):
                 if first[j] < i and first[j + k] == UNREACHED:
                     first[j + k] = i
+
+
+@kernel
+def read(values, n, target, q, low, size, first, steps, mask_out):
+    """The reachable grid sum nearest the target's: write its subset, return its sum."""
     # clamp in floating point first: target / q may exceed int64 (or be inf) on a fine grid
     goal = np.int64(min(max(np.rint(target / q) - low, 0.0), size - 1.0))
     best = -1
@@ -75,6 +88,25 @@ def _dp_kernel(values, n, target, q, mask_out, first, steps):
         total += values[item]
         s -= steps[item]
     return total
+
+
+@kernel
+def _dp_kernel(values, n, target, q, mask_out, first, steps):
+    low, size = setup(values, n, q, first, steps)
+    fill(steps, first, size, 0, n)
+    return read(values, n, target, q, low, size, first, steps, mask_out)
+
+
+def solve_long(values, n, target, q, cells, mask_out, work):
+    """One instance whose table work ``n * cells`` is large, filled ``work // cells`` items per
+    compiled call so that Python sees Ctrl-C between calls; returns the subset's sum."""
+    first = np.empty(cells, np.int32)
+    steps = np.empty(n, np.int64)
+    low, size = setup(values, n, q, first, steps)
+    per_call = max(1, work // cells)
+    for start in range(0, n, per_call):
+        fill(steps, first, size, start, min(n, start + per_call))
+    return read(values, n, target, q, low, size, first, steps, mask_out)
 
 
 @batch
