@@ -1,5 +1,5 @@
 """Benchmark the SubsetSum solvers: speed, optimal-error law, heuristics' quality, CP-SAT ratio,
-batch throughput and peak memory of the exact meet-in-the-middle solver.
+batch throughput (free and fixed-size subsets) and peak memory of the exact meet in the middle.
 
 Every method is run on the same instances, and answers are checked (exact methods equal, CP-SAT
 within its quantisation bound, heuristics never better than the optimum) before any time is
@@ -131,6 +131,30 @@ def throughput(quick):
     return rows
 
 
+def fixed_size(quick):
+    """Throughput of ``solve_batch(size=k)`` at n = 21 against unconstrained ``mitm`` on the same
+    instances (issue target: at least half of it), after checking a sample against brute force."""
+    n, count = 21, 5_000 if quick else 100_000
+    values, targets = instances("product", n, count, seed=4000 + n)
+    _, free_seconds = wall(solve_batch, values, targets)
+    rows = [{"n": n, "size": "any", "instances": count, "instances/s": count / free_seconds}]
+    for k in (n // 4, n // 2):
+        sample = solve_batch(values[:200], targets[:200], method="bruteforce", size=k)
+        result, seconds = wall(solve_batch, values, targets, size=k)
+        slack = SLACK * n * np.abs(values[:200]).sum(axis=1)
+        if not np.all(np.abs(result.errors[:200] - sample.errors) <= slack):
+            raise AssertionError(f"size={k} disagrees with brute force")
+        if not np.all(result.masks.sum(axis=1) == k):
+            raise AssertionError(f"size={k} returned subsets of another size")
+        rows.append({"n": n, "size": k, "instances": count, "instances/s": count / seconds})
+    free_rate = rows[0]["instances/s"]
+    for row in rows:
+        row["vs unconstrained"] = f"{row['instances/s'] / free_rate:.2f}"
+        row["instances/s"] = f"{row['instances/s']:,.0f}"
+        print(row, flush=True)
+    return rows
+
+
 def single_instance(quick):
     rows = []
     for n in (32, 40, 48):
@@ -194,6 +218,7 @@ def memory():
 SECTIONS = {
     "sweep": sweep,
     "throughput": throughput,
+    "fixed_size": fixed_size,
     "single_instance": single_instance,
     "cpsat_vs_mitm": cpsat_versus_mitm,
     "memory": lambda quick: memory(),

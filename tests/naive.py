@@ -6,15 +6,17 @@ import math
 import numpy as np
 
 
-def subset_sum_optimum(values, target):
-    """Smallest ``|fsum(subset) - target|`` over all subsets, by itertools; returns (error, mask).
+def subset_sum_optimum(values, target, size=None):
+    """Smallest ``|fsum(subset) - target|`` over all subsets (of exactly ``size`` values if
+    given), by itertools; returns (error, mask).
 
     ``math.fsum`` is correctly rounded, so this is the true optimum up to one rounding.
     """
     values = [float(v) for v in values]
-    best_error, best_subset = abs(target), ()
-    for size in range(1, len(values) + 1):
-        for subset in itertools.combinations(range(len(values)), size):
+    sizes = range(len(values) + 1) if size is None else [size]
+    best_error, best_subset = math.inf, ()
+    for k in sizes:
+        for subset in itertools.combinations(range(len(values)), k):
             error = abs(math.fsum([*(values[i] for i in subset), -target]))
             if error < best_error:
                 best_error, best_subset = error, subset

@@ -78,6 +78,56 @@ def test_mitm_equals_bruteforce_at_n_24():
     assert np.all(np.abs(exact.errors - reference.errors) <= rounding_slack(values))
 
 
+@pytest.mark.parametrize("n", range(17))
+def test_fixed_size_mitm_equals_bruteforce_over_all_k_subsets(n):
+    rng = np.random.default_rng(500 + n)
+    for family, (values, targets) in instance_families(rng, n, 40).items():
+        for k in sorted({0, n // 4, n // 2, n - 1, n} - {-1}):
+            exact = solve_batch(values, targets, size=k)
+            reference = solve_batch(values, targets, method="bruteforce", size=k)
+            assert np.all(exact.masks.sum(axis=1) == k), (family, k)
+            assert np.all(exact.status == Status.OPTIMAL)
+            slack = rounding_slack(values)
+            assert np.all(np.abs(exact.errors - reference.errors) <= slack), (family, k)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 9])
+def test_fixed_size_bruteforce_equals_itertools_oracle(n):
+    rng = np.random.default_rng(600 + n)
+    for values, targets in instance_families(rng, n, 4).values():
+        for k in range(n + 1):
+            result = solve_batch(values, targets, method="bruteforce", size=k)
+            for row, target, error in zip(values, targets, result.errors, strict=True):
+                optimum = subset_sum_optimum(row, target, size=k)[0]
+                assert abs(error - optimum) <= rounding_slack(row)[0]
+
+
+def test_fixed_size_per_instance_with_ragged_rows_and_tolerance():
+    rng = np.random.default_rng(8)
+    values, targets = rng.uniform(-1, 1, (300, 14)), rng.uniform(-1, 1, 300)
+    lengths = rng.integers(0, 15, 300)
+    sizes = rng.integers(0, lengths + 1)
+    padded = np.where(np.arange(14) < lengths[:, None], values, np.nan)
+    exact = solve_batch(padded, targets, lengths=lengths, size=sizes)
+    assert np.array_equal(exact.masks.sum(axis=1), sizes)
+    for b in range(0, 300, 23):
+        alone = solve(values[b, : lengths[b]], targets[b], size=int(sizes[b]), method="bruteforce")
+        assert abs(exact.errors[b] - alone.error) <= rounding_slack(values[b])[0]
+    early = solve_batch(padded, targets, lengths=lengths, size=sizes, tol=1e-2)
+    assert np.array_equal(early.masks.sum(axis=1), sizes)
+    reachable = exact.errors <= 1e-2
+    assert np.all(early.errors[reachable] <= 1e-2)
+    assert np.all(early.status[~reachable] == Status.OPTIMAL)
+
+
+def test_fixed_size_subsets_are_never_closer_than_free_ones():
+    rng = np.random.default_rng(10)
+    values, targets = rng.uniform(-1, 1, (200, 18)), rng.uniform(-1, 1, 200)
+    free = solve_batch(values, targets)
+    best_fixed = np.min([solve_batch(values, targets, size=k).errors for k in range(19)], axis=0)
+    assert np.allclose(best_fixed, free.errors, rtol=0, atol=1e-15)
+
+
 @pytest.mark.parametrize("method", ["dp", "greedy", "local"])
 @pytest.mark.parametrize("n", [0, 1, 3, 8, 14])
 def test_heuristics_never_beat_the_optimum(method, n):
@@ -129,11 +179,12 @@ def test_cpsat_grid_stays_in_int64_whatever_the_magnitudes():
     assert result.error <= 1.5 - 3e-200 + result.quantization_bound
 
 
-def test_cpsat_default_portfolio_solves_what_one_worker_stalls_on():
-    # found by hypothesis: one CP-SAT worker finds no subset at all here within seconds
+def test_cpsat_solves_what_its_presolve_stalled_on():
+    # found by hypothesis: with CP-SAT's presolve (equal values merged), one worker found no
+    # subset at all here within seconds; without it the default single worker is instant
     a, b, c, d = 0.45587881558782484, 0.5398786310194827, -0.8002262830077376, 0.0012515988795944732
     values = [a, b, a, a, c, d, c, -9.3e-241]
-    result = solve(values, -0.5754406149030078, method="cpsat", time_limit=30)
+    result = solve(values, -0.5754406149030078, method="cpsat", time_limit=5)
     exact = solve(values, -0.5754406149030078)
     assert result.status == Status.OPTIMAL
     assert abs(result.error - exact.error) <= result.quantization_bound
@@ -272,6 +323,19 @@ def test_a_lying_solver_is_caught(monkeypatch):
         solve_batch([[0.5, 0.25]], [0.5], method="liar")
 
 
+def test_a_solver_choosing_the_wrong_size_is_caught(monkeypatch):
+    def wrong_size(values, lengths, targets, tol, time_limit, seeds, options, sizes=None):
+        masks, sums, status = solve_module._outputs(values)
+        sums[:] = 0.0  # the empty subset, whatever size was asked
+        return masks, sums, status, np.zeros(len(targets))
+
+    fake = solve_module.Method("wrong", wrong_size, "wrong on purpose", sized=True)
+    monkeypatch.setitem(solve_module.METHODS, "wrong", fake)
+    message = r"'wrong' chose 0 values for instance 0, which asked for size=1"
+    with pytest.raises(SolverError, match=message):
+        solve_batch([[0.5, 0.25]], [0.5], method="wrong", size=1)
+
+
 def test_warmup_compiles_every_numba_kernel():
     warmup()
 
@@ -297,9 +361,24 @@ def test_warmup_compiles_every_numba_kernel():
         (lambda: solve(np.ones(49), 0.0), r"at most 48 values per instance for method 'mitm'"),
         (lambda: solve(np.ones(25), 0.0, method="bruteforce"), r"at most 24 values .*'dp'"),
         (lambda: solve([0.1], 0.0, rng=-1), r"`rng` must be None, a non-negative integer seed"),
+        (lambda: solve([0.1, 0.2], 0.0, size=3), r"`size` must be in \[0, 2\] \(the number of"),
+        (lambda: solve([0.1, 0.2], 0.0, size=-1), r"`size` must be in \[0, 2\]; got -1|-1\.$"),
+        (lambda: solve([0.1], 0.0, size=0.5), r"`size` must be an integer; got 0\.5"),
+        (
+            lambda: solve([0.1], 0.0, size=1, method="dp"),
+            r"`size` is supported by method\(s\) \['mitm', 'bruteforce'\]; got size=1 with",
+        ),
+        (
+            lambda: solve_batch([[0.1, 0.2]] * 2, [0.0, 0.1], size=[1, 2], lengths=[2, 1]),
+            r"`size` must be in \[0, 1\] \(the length of instance 1\); got 2",
+        ),
+        (
+            lambda: solve_batch([[0.1, 0.2]] * 2, [0.0, 0.1], size=[1, 1, 1]),
+            r"`size` must have shape \(2,\)",
+        ),
         (lambda: solve([0.1], 0.0, method="dp", resolution=0.0), r"`resolution` must be in \(0"),
         (lambda: solve([0.1], 0.0, method="local", restarts=-1), r"`restarts` must be in \[0"),
-        (lambda: solve([0.1], 0.0, method="cpsat", workers=-1), r"`workers` must be in \[0"),
+        (lambda: solve([0.1], 0.0, method="cpsat", workers=0), r"`workers` must be in \[1, "),
         (lambda: solve([0.1], 0.0, method="dp", max_cells=0), r"`max_cells` must be in \[1"),
         (
             lambda: solve([1.0, 2.0], 0.0, method="dp", resolution=1e-9, max_cells=1000),

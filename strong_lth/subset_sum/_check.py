@@ -67,3 +67,15 @@ def check_sums(method, solver_sums, sums, magnitudes, lengths):
             f"method {method!r} reported sum {float(solver_sums[b])!r} for instance {b}, but its "
             f"mask sums to {float(sums[b])!r} ({bad.size} instance(s) disagree): this is a bug."
         )
+
+
+def check_sizes(method, masks, sizes):
+    """Raise :class:`SolverError` if a mask does not hold exactly its instance's ``size`` values."""
+    counts = np.count_nonzero(masks, axis=1)
+    bad = np.flatnonzero(counts != sizes)
+    if bad.size:
+        b = int(bad[0])
+        raise SolverError(
+            f"method {method!r} chose {counts[b]} values for instance {b}, which asked for "
+            f"size={sizes[b]} ({bad.size} instance(s) disagree): this is a bug."
+        )

@@ -83,18 +83,27 @@ def _improve(values, n, target, mask, total, state):
 
 
 @kernel
-def _local_kernel(values, n, target, seed, restarts, mask_out, trial):
-    """Greedy start, descent, then ``restarts`` random kicks of the best mask, each followed by
-    descent; keeps the best subset seen. Sums are recomputed from the mask after each descent so
-    that rounding drift of the running total never decides between two subsets."""
+def _local_start(values, n, target, seed, mask_out, trial):
+    """Greedy start followed by descent; returns ``(sum, state)``, the state seeding the kicks."""
     best = _greedy_kernel(values, n, target, mask_out)
     if n == 0:
-        return best
+        return best, 0
     state = seed % (_MODULUS - 1) + 1
     trial[:n] = mask_out[:n]
     state = _improve(values, n, target, trial, best, state)[1]
     mask_out[:n] = trial[:n]
-    best = _masked_sum(values, n, mask_out)
+    return _masked_sum(values, n, mask_out), state
+
+
+@kernel
+def _local_kicks(values, n, target, state, restarts, mask_out, best, trial):
+    """``restarts`` random kicks of the best mask ``mask_out`` (whose sum is ``best``), each
+    followed by descent; keeps the best subset seen and returns ``(sum, state)``. Sums are
+    recomputed from the mask after each descent so that rounding drift of the running total never
+    decides between two subsets. Continuing from the returned state gives the same answer as
+    one call with the total number of restarts."""
+    if n == 0:
+        return best, state
     for _ in range(restarts):
         trial[:n] = mask_out[:n]
         total = best
@@ -110,7 +119,7 @@ def _local_kernel(values, n, target, seed, restarts, mask_out, trial):
         if abs(total - target) < abs(best - target):
             best = total
             mask_out[:n] = trial[:n]
-    return best
+    return best, state
 
 
 @batch
@@ -124,14 +133,20 @@ def greedy_batch(chunks, values, lengths, targets, masks, sums):
 
 
 @batch
-def local_batch(chunks, values, lengths, targets, seeds, restarts, masks, sums):
+def local_batch(chunks, values, lengths, targets, seeds, states, start, restarts, masks, sums):
     """Local search on ``len(targets)`` instances in parallel, instance ``b`` seeded by
-    ``seeds[b]``."""
+    ``seeds[b]``. With ``start``, begin from greedy and descent; otherwise continue from
+    ``masks``, ``sums`` and the generator ``states`` of an earlier call. Then ``restarts`` kicks;
+    ``states`` is updated so that the search can be continued in further calls."""
     batch_size = targets.shape[0]
     for c in prange(chunks):
         lo, hi = chunk_range(c, chunks, batch_size)
         trial = np.empty(values.shape[1], np.bool_)
         for b in range(lo, hi):
-            sums[b] = _local_kernel(
-                values[b], lengths[b], targets[b], seeds[b], restarts, masks[b], trial
+            if start:
+                sums[b], states[b] = _local_start(
+                    values[b], lengths[b], targets[b], seeds[b], masks[b], trial
+                )
+            sums[b], states[b] = _local_kicks(
+                values[b], lengths[b], targets[b], states[b], restarts, masks[b], sums[b], trial
             )

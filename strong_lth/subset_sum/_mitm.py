@@ -22,6 +22,7 @@ import numpy as np
 from numba import prange
 
 from .._config import batch, kernel
+from ._bruteforce import popcount
 from ._chunks import chunk_range, longest
 
 MAX_N = 48
@@ -103,7 +104,7 @@ def _step(sums_a, sums_b, i, j, target, best, best_i, best_j):
 
 
 @kernel
-def _closest_pair(sums_a, len_a, sums_b, len_b, target, stop):
+def closest_pair(sums_a, len_a, sums_b, len_b, target, stop):
     """Indices ``(i, j)`` minimising ``|sums_a[i] + sums_b[j] - target|`` and that distance.
 
     Chain 1 covers ``i < h``, chain 2 ``i >= h`` starting from the ``j`` where the boundary
@@ -126,8 +127,9 @@ def _closest_pair(sums_a, len_a, sums_b, len_b, target, stop):
 
 
 @kernel
-def _recover_mask(values, start, count, value, table, mask_out):
-    """Write into ``mask_out[start:start+count]`` a subset of those values summing to ``value``.
+def recover_mask(values, start, count, value, ones, table, mask_out):
+    """Write into ``mask_out[start:start+count]`` a subset of those values summing to ``value``,
+    of exactly ``ones`` elements if ``ones >= 0``.
 
     The table ``table[s + 2^t] = table[s] + v_t`` adds each subset's values in increasing index
     order, as the merges do, so the merged sum appears in it bit for bit.
@@ -140,7 +142,7 @@ def _recover_mask(values, start, count, value, table, mask_out):
         size *= 2
     found = 0
     for s in range(size):
-        if table[s] == value:
+        if table[s] == value and (ones < 0 or popcount(s) == ones):
             found = s
             break
     for t in range(count):
@@ -177,16 +179,17 @@ def _mitm_kernel(values, n, target, tol, mask_out, a0, a1, b0, b1):
         return total, False
     n1 = n // 2
     sums_a, sums_b = _sorted_halves(values, n, a0, a1, b0, b1)
-    i, j, best = _closest_pair(sums_a, 1 << n1, sums_b, 1 << (n - n1), target, max(tol, 0.0))
+    i, j, best = closest_pair(sums_a, 1 << n1, sums_b, 1 << (n - n1), target, max(tol, 0.0))
     value_a = sums_a[i]
     value_b = sums_b[j]
-    _recover_mask(values, 0, n1, value_a, a1 if sums_a is a0 else a0, mask_out)
-    _recover_mask(values, n1, n - n1, value_b, b1 if sums_b is b0 else b0, mask_out)
+    recover_mask(values, 0, n1, value_a, -1, a1 if sums_a is a0 else a0, mask_out)
+    recover_mask(values, n1, n - n1, value_b, -1, b1 if sums_b is b0 else b0, mask_out)
     return value_a + value_b, 0.0 < best <= tol
 
 
 @kernel
-def _allocate(max_n):
+def allocate(max_n):
+    """Four scratch lists for halves of up to ``max_n - max_n // 2`` values (with sentinels)."""
     size = (1 << (max_n - max_n // 2)) + 2
     return np.empty(size), np.empty(size), np.empty(size), np.empty(size)
 
@@ -198,7 +201,7 @@ def mitm_batch(chunks, values, lengths, targets, tol, masks, sums, early):
     max_n = longest(lengths)
     for c in prange(chunks):
         lo, hi = chunk_range(c, chunks, batch_size)
-        a0, a1, b0, b1 = _allocate(max_n)
+        a0, a1, b0, b1 = allocate(max_n)
         for b in range(lo, hi):
             sums[b], early[b] = _mitm_kernel(
                 values[b], lengths[b], targets[b], tol, masks[b], a0, a1, b0, b1

@@ -10,9 +10,10 @@ import numpy as np
 
 from .._validation import as_generator, check_array, check_choice, check_int, check_real
 from ..exceptions import InvalidParameterError
-from . import _bruteforce, _cpsat, _dp, _heuristics, _mitm
-from ._check import check_sums, recompute_sums
+from . import _bruteforce, _cardinality, _cpsat, _dp, _heuristics, _mitm
+from ._check import check_sizes, check_sums, recompute_sums
 from ._chunks import launch
+from ._grid import SMALLEST_STEP, used_magnitudes
 from ._result import Status, SubsetSumBatchResult
 
 __all__ = ["METHODS", "Method", "solve", "solve_batch", "warmup"]
@@ -25,7 +26,8 @@ class Method:
     ``run(values, lengths, targets, tol, time_limit, seeds, options)`` returns
     ``(masks, solver_sums, status, resolution)``; the public functions validate its input and
     re-check its output. ``grid`` methods quantise and report ``quantization_bound``;
-    ``randomized`` ones receive one seed per instance drawn from ``rng``.
+    ``randomized`` ones receive one seed per instance drawn from ``rng``; ``sized`` ones accept
+    ``sizes=`` (one subset size per instance) as a further keyword of ``run``.
     """
 
     name: str
@@ -35,6 +37,7 @@ class Method:
     grid: bool = False
     time_limit: bool = False
     randomized: bool = False
+    sized: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -47,29 +50,41 @@ def _outputs(values):
     )
 
 
-def _run_mitm(values, lengths, targets, tol, time_limit, seeds, options):
+def _run_mitm(values, lengths, targets, tol, time_limit, seeds, options, sizes=None):
     masks, sums, status = _outputs(values)
     early = np.zeros(len(targets), np.bool_)
-    launch(
-        _mitm.mitm_batch,
-        len(targets),
-        values,
-        lengths,
-        targets,
-        -1.0 if tol is None else tol,
-        masks,
-        sums,
-        early,
-    )
+    tol = -1.0 if tol is None else tol
+    if sizes is None:
+        launch(_mitm.mitm_batch, len(targets), values, lengths, targets, tol, masks, sums, early)
+    else:
+        launch(
+            _cardinality.sized_batch,
+            len(targets),
+            values,
+            lengths,
+            sizes,
+            targets,
+            tol,
+            masks,
+            sums,
+            early,
+        )
     status[~early] = Status.OPTIMAL
     return masks, sums, status, np.zeros(len(targets))
 
 
-def _run_bruteforce(values, lengths, targets, tol, time_limit, seeds, options):
+def _run_bruteforce(values, lengths, targets, tol, time_limit, seeds, options, sizes=None):
     masks, sums, status = _outputs(values)
-    launch(_bruteforce.bruteforce_batch, len(targets), values, lengths, targets, masks, sums)
+    if sizes is None:
+        sizes = np.full(len(targets), -1, np.int64)  # any size
+    launch(_bruteforce.bruteforce_batch, len(targets), values, lengths, targets, sizes, masks, sums)
     status[:] = Status.OPTIMAL
     return masks, sums, status, np.zeros(len(targets))
+
+
+DP_WORK = 1 << 27
+"""Table updates (values times cells) per compiled dp call, about 0.1-0.3 s: an instance needing
+more is filled in several calls, so Ctrl-C is seen between them."""
 
 
 def _run_dp(values, lengths, targets, tol, time_limit, seeds, options):
@@ -78,19 +93,32 @@ def _run_dp(values, lengths, targets, tol, time_limit, seeds, options):
     if options["resolution"] is not None:
         resolution = np.full(len(targets), options["resolution"])
     else:
-        magnitude = np.sum(
-            np.where(np.arange(values.shape[1]) < lengths[:, None], np.abs(values), 0.0), axis=1
-        )
-        resolution = np.where(magnitude > 0, magnitude, 1.0) / max_cells
+        magnitude = np.sum(used_magnitudes(values, lengths), axis=1)
+        resolution = np.maximum(magnitude / max_cells, SMALLEST_STEP)
         if tol is not None:
             resolution = np.maximum(resolution, tol / (2.0 * (lengths + 1)))
     cells = _dp.grid_cells(values, lengths, resolution)
-    if cells.max(initial=0) > max_cells + values.shape[1] + 1:
+    worst = int(np.argmax(np.where(np.isnan(cells), np.inf, cells))) if len(cells) else 0
+    if len(cells) and not cells[worst] <= max_cells + values.shape[1] + 1:
         raise InvalidParameterError(
-            f"`resolution` must leave at most max_cells={max_cells} grid cells per instance; "
-            f"got resolution {resolution[np.argmax(cells)]:g}, which needs {cells.max()} cells."
+            f"`resolution` must leave at most max_cells={max_cells} grid cells per instance "
+            f"(1 + sum of |round(v / resolution)|); got resolution {resolution[worst]:g}, which "
+            f"needs {cells[worst]:.3g} cells."
         )
-    launch(_dp.dp_batch, len(targets), values, lengths, targets, resolution, cells, masks, sums)
+    cells = cells.astype(np.int64)
+    long = lengths * cells > DP_WORK
+    if not long.any():
+        launch(_dp.dp_batch, len(targets), values, lengths, targets, resolution, cells, masks, sums)
+        return masks, sums, status, resolution
+    short = np.flatnonzero(~long)
+    part_masks, part_sums = masks[short], sums[short]
+    part = (values[short], lengths[short], targets[short], resolution[short], cells[short])
+    launch(_dp.dp_batch, len(short), *part, part_masks, part_sums)
+    masks[short], sums[short] = part_masks, part_sums
+    for b in np.flatnonzero(long):
+        sums[b] = _dp.solve_long(
+            values[b], lengths[b], targets[b], resolution[b], cells[b], masks[b], DP_WORK
+        )
     return masks, sums, status, resolution
 
 
@@ -100,19 +128,35 @@ def _run_greedy(values, lengths, targets, tol, time_limit, seeds, options):
     return masks, sums, status, np.zeros(len(targets))
 
 
+RESTART_WORK = 1 << 14
+"""Local-search restarts per compiled call times the number of values: the search continues
+across calls from saved generator states (same answer as one call), so Ctrl-C is seen between
+calls even for one instance with many values or ``restarts=10**12``."""
+
+
 def _run_local(values, lengths, targets, tol, time_limit, seeds, options):
     masks, sums, status = _outputs(values)
-    launch(
-        _heuristics.local_batch,
-        len(targets),
-        values,
-        lengths,
-        targets,
-        seeds,
-        options["restarts"],
-        masks,
-        sums,
-    )
+    states = np.zeros(len(targets), np.int64)
+    remaining = options["restarts"]
+    per_call = max(1, RESTART_WORK // max(values.shape[1], 1))
+    start = True
+    while start or remaining:
+        step = min(remaining, per_call)
+        launch(
+            _heuristics.local_batch,
+            len(targets),
+            values,
+            lengths,
+            targets,
+            seeds,
+            states,
+            start,
+            step,
+            masks,
+            sums,
+        )
+        remaining -= step
+        start = False
     return masks, sums, status, np.zeros(len(targets))
 
 
@@ -122,13 +166,24 @@ def _run_cpsat(values, lengths, targets, tol, time_limit, seeds, options):
         resolution = np.full(len(targets), options["resolution"])
     else:
         resolution = _cpsat.default_resolution(values, lengths, targets, tol)
+    spans = [
+        _cpsat.grid_span(values[b, :n], targets[b], resolution[b]) for b, n in enumerate(lengths)
+    ]
+    worst = int(np.argmax(np.where(np.isnan(spans), np.inf, spans))) if spans else 0
+    if spans and not spans[worst] <= _cpsat.MAX_GRID_SPAN:
+        raise InvalidParameterError(
+            "`resolution` must keep 1 + sum of |round(v / resolution)| + |round(target / "
+            f"resolution)| at most 2**53 for method 'cpsat'; got resolution "
+            f"{resolution[worst]:g}, which gives {spans[worst]:.3g} (instance {worst})."
+        )
+    limit = _cpsat.DEFAULT_TIME_LIMIT if time_limit is None else time_limit
     for b, n in enumerate(lengths):
         sums[b], status[b] = _cpsat.cpsat_solve(
             values[b, :n],
             targets[b],
             resolution[b],
             tol,
-            time_limit,
+            limit,
             options["workers"],
             masks[b],
         )
@@ -138,8 +193,20 @@ def _run_cpsat(values, lengths, targets, tol, time_limit, seeds, options):
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
-        Method("mitm", _run_mitm, "exact meet in the middle (Horowitz-Sahni)", _mitm.MAX_N),
-        Method("bruteforce", _run_bruteforce, "all 2^n subsets (reference)", _bruteforce.MAX_N),
+        Method(
+            "mitm",
+            _run_mitm,
+            "exact meet in the middle (Horowitz-Sahni)",
+            _mitm.MAX_N,
+            sized=True,
+        ),
+        Method(
+            "bruteforce",
+            _run_bruteforce,
+            "all 2^n subsets (reference)",
+            _bruteforce.MAX_N,
+            sized=True,
+        ),
         Method(
             "dp",
             _run_dp,
@@ -161,7 +228,7 @@ METHODS: dict[str, Method] = {
             "OR-Tools CP-SAT integer program on a quantised grid",
             grid=True,
             time_limit=True,
-            options={"resolution": None, "workers": 0},
+            options={"resolution": None, "workers": _cpsat.DEFAULT_WORKERS},
         ),
     )
 }
@@ -183,8 +250,55 @@ def _check_options(method: Method, options: dict[str, Any]) -> dict[str, Any]:
     if "restarts" in options:
         merged["restarts"] = check_int("restarts", options["restarts"], low=0)
     if "workers" in options:
-        merged["workers"] = check_int("workers", options["workers"], low=0)
+        merged["workers"] = check_int("workers", options["workers"], low=1, high=_cpsat.MAX_WORKERS)
     return merged
+
+
+MAX_MAGNITUDE = 2.0**1023
+"""Largest ``sum |v_i| + |target|`` accepted per instance (about 8.99e307, half the largest
+float). Every subset sum ``s`` and its distance ``|s - target|`` is then at most this in exact
+arithmetic, and float sums of n terms exceed their exact value by a factor of at most
+``1 + n u`` (Higham, *Accuracy and Stability*, eq. 4.4), so no method ever forms an infinity,
+nor ``inf - inf = NaN``, which would stall the meet-in-the-middle scan."""
+
+
+def _check_magnitudes(values, targets, lengths, single):
+    """Refuse instances whose subset sums could overflow (see :data:`MAX_MAGNITUDE`)."""
+    with np.errstate(over="ignore"):
+        spans = np.sum(used_magnitudes(values, lengths), axis=1) + np.abs(targets)
+    bad = np.flatnonzero(~(spans <= MAX_MAGNITUDE))
+    if bad.size:
+        b = int(bad[0])
+        where = "" if single else f" for instance {b} ({bad.size} instance(s) exceed it)"
+        name = "target" if single else "targets"
+        raise InvalidParameterError(
+            f"`values` and `{name}` must keep every subset sum finite: sum(|values|) + |target| "
+            f"must be at most 2**1023 (about {MAX_MAGNITUDE:.3g}); got {spans[b]:.3g}{where}."
+        )
+
+
+def _check_sizes(size, lengths, spec, single):
+    """``size`` (None, an int, or one int per instance) as an int64 array, or None."""
+    if size is None:
+        return None
+    if not spec.sized:
+        takers = [m.name for m in METHODS.values() if m.sized]
+        raise InvalidParameterError(
+            f"`size` is supported by method(s) {takers}; got size={size!r} with method "
+            f"{spec.name!r}."
+        )
+    if single or np.ndim(size) == 0:
+        sizes = np.full(len(lengths), check_int("size", size), np.int64)
+    else:
+        sizes = check_array("size", size, shape=(len(lengths),), dtype=np.int64)
+    bad = np.flatnonzero((sizes < 0) | (sizes > lengths))
+    if bad.size:
+        b = int(bad[0])
+        where = "the number of values" if single else f"the length of instance {b}"
+        raise InvalidParameterError(
+            f"`size` must be in [0, {lengths[b]}] ({where}); got {sizes[b]}."
+        )
+    return sizes
 
 
 def _check_lengths(lengths, batch_size: int, n: int) -> np.ndarray:
@@ -199,7 +313,9 @@ def _check_lengths(lengths, batch_size: int, n: int) -> np.ndarray:
     return lengths
 
 
-def _solve_checked(values, targets, lengths, method, tol, time_limit, rng, options, single):
+def _solve_checked(
+    values, targets, lengths, method, tol, time_limit, rng, options, single, size=None
+):
     name = check_choice("method", method, METHODS)
     spec = METHODS[name]
     options = _check_options(spec, options)
@@ -213,6 +329,8 @@ def _solve_checked(values, targets, lengths, method, tol, time_limit, rng, optio
             f"`values` must be finite; got {int(np.sum(~np.isfinite(values) & used))} NaN or "
             "infinite entries among the values in use."
         )
+    _check_magnitudes(values, targets, lengths, single)
+    sizes = _check_sizes(size, lengths, spec, single)
     if tol is not None:
         tol = check_real("tol", tol, low=0.0)
     if time_limit is not None:
@@ -233,11 +351,14 @@ def _solve_checked(values, targets, lengths, method, tol, time_limit, rng, optio
     seeds = None
     if spec.randomized or rng is not None:  # validated for every method, used by randomized ones
         seeds = as_generator(rng).integers(0, 2**31 - 1, size=batch_size)
+    sized = {} if sizes is None else {"sizes": sizes}
     masks, solver_sums, status, resolution = spec.run(
-        values, lengths, targets, tol, time_limit, seeds, options
+        values, lengths, targets, tol, time_limit, seeds, options, **sized
     )
     sums, magnitudes = recompute_sums(values, masks, lengths, exact_single=single)
     check_sums(name, solver_sums, sums, magnitudes, lengths)
+    if sizes is not None:
+        check_sizes(name, masks, sizes)
     errors = np.abs(sums - targets)
     if tol is not None:
         reached = (status != Status.OPTIMAL) & (errors <= tol)
@@ -255,7 +376,9 @@ def _solve_checked(values, targets, lengths, method, tol, time_limit, rng, optio
     )
 
 
-def solve(values, target, *, method="mitm", tol=None, time_limit=None, rng=None, **options):
+def solve(
+    values, target, *, method="mitm", size=None, tol=None, time_limit=None, rng=None, **options
+):
     """Find the subset of ``values`` whose sum is closest to ``target``.
 
     Parameters
@@ -273,15 +396,20 @@ def solve(values, target, *, method="mitm", tol=None, time_limit=None, rng=None,
           ``max_cells``; default ``q = sum|v| / max_cells``, coarsened to ``tol / (2(n+1))``).
         - ``"greedy"``: largest magnitude first, keep what helps.
         - ``"local"``: greedy, then seeded local search (option ``restarts``, default 8).
-        - ``"cpsat"``: OR-Tools CP-SAT on the grid (options ``resolution``; ``workers``, default
-          0 = CP-SAT's portfolio on every core: with one worker, CP-SAT can stall on
-          coefficients near ``2^40`` without finding even the empty subset).
+        - ``"cpsat"``: OR-Tools CP-SAT on the grid (options ``resolution``, default
+          ``q = max(max|v|, |t|) 2^-40``; ``workers``, default 1, at most the core count).
+    size : int, optional
+        Choose exactly ``size`` values, ``0 <= size <= n`` (``mitm``: exact meet in the middle
+        by cardinality, same ``O(2^(n/2))`` cost; ``bruteforce``). Fixed-size subsets fix the
+        density of a ticket in advance (Natale et al. 2024, arXiv:2410.14754). Default: any
+        number.
     tol : float, optional
         Acceptable error. ``mitm`` may stop at the first subset within ``tol``; ``cpsat`` stops
         once within ``tol``; any answer within ``tol`` that is not proven optimal has status
         ``WITHIN_TOLERANCE``.
     time_limit : float, optional
-        Wall-clock seconds (``cpsat`` only); reaching it gives status ``TIME_LIMIT``.
+        Wall-clock seconds per instance (``cpsat`` only; default 10); reaching it gives status
+        ``TIME_LIMIT``.
     rng : None, int or numpy.random.Generator
         Seed of the randomised methods (``local``); the same seed gives the same answer.
     **options
@@ -295,17 +423,25 @@ def solve(values, target, *, method="mitm", tol=None, time_limit=None, rng=None,
     Raises
     ------
     InvalidParameterError
-        Non-finite or misshapen input, negative ``tol``, non-positive ``time_limit``, an unknown
-        method or option, or more values than the method's limit.
+        Non-finite or misshapen input, ``sum|v| + |target|`` above ``2^1023`` (about 8.99e307,
+        so that no subset sum overflows), negative ``tol``, non-positive ``time_limit``, an
+        unknown method or option, more values than the method's limit, or a grid too fine to
+        represent (``dp``: more than ``max_cells`` cells; ``cpsat``: grid integers beyond
+        ``2^53``), a ``size`` outside ``[0, n]`` or with a method that does not take one.
 
     Notes
     -----
     Grid methods (``dp``, ``cpsat``) round each value to ``k_i q`` and the target to ``T q``. For
     any subset S the grid sum and the true sum differ by at most ``|S| q / 2``, and the target by
     ``q / 2``, so a grid-optimal subset has true error at most ``OPT + (n + 1) q``: the
-    ``quantization_bound`` reported. Random SubsetSum instances of n values from a distribution
-    containing a uniform reach every target in [-1, 1] within ``2^(-Θ(n))`` (Lueker 1998), the
-    fact behind Pensia et al. (2020).
+    ``quantization_bound`` reported. Default steps are at least ``2^-1074``, the smallest
+    subnormal, of which every float is a multiple, so subnormal inputs are solved exactly.
+
+    Every method returns to Python between slices of a batch (and ``local`` between chunks of
+    restarts, ``cpsat`` at once), so Ctrl-C interrupts a long call.
+
+    Random SubsetSum instances of n values from a distribution containing a uniform reach every
+    target in [-1, 1] within ``2^(-Θ(n))`` (Lueker 1998), the fact behind Pensia et al. (2020).
 
     Examples
     --------
@@ -315,11 +451,13 @@ def solve(values, target, *, method="mitm", tol=None, time_limit=None, rng=None,
     array([False, False,  True,  True])
     >>> round(result.value, 12), result.status.name
     (0.41, 'OPTIMAL')
+    >>> solve([0.5, -0.25, 0.3, 0.11], 0.41, size=3).mask  # 0.5 - 0.25 + 0.11 = 0.36
+    array([ True,  True, False,  True])
     """
     values = check_array("values", values, ndim=1, finite=False)
     target = check_real("target", target)
     result = _solve_checked(
-        values[None, :], [target], None, method, tol, time_limit, rng, options, single=True
+        values[None, :], [target], None, method, tol, time_limit, rng, options, True, size
     )
     return result[0]
 
@@ -329,6 +467,7 @@ def solve_batch(
     targets,
     *,
     method="mitm",
+    size=None,
     tol=None,
     lengths=None,
     time_limit=None,
@@ -346,6 +485,8 @@ def solve_batch(
         One target per instance.
     lengths : array_like of int, shape (B,), optional
         Number of values in use per row, each in [0, n]. Default: all n.
+    size : int or array_like of int, shape (B,), optional
+        Subset size, for all instances or one per instance, each in ``[0, lengths[b]]``.
     method, tol, time_limit, rng, **options
         As in :func:`solve`; ``time_limit`` applies to each instance, and ``rng`` seeds one
         independent stream per instance.
@@ -370,7 +511,7 @@ def solve_batch(
     (True, True)
     """
     return _solve_checked(
-        values, targets, lengths, method, tol, time_limit, rng, options, single=False
+        values, targets, lengths, method, tol, time_limit, rng, options, False, size
     )
 
 
@@ -384,4 +525,6 @@ def warmup() -> None:
         if name != "cpsat":
             solve_batch(values, [0.2, 0.1], method=name, lengths=[3, 2], rng=0)
             solve([0.5, -0.25], 0.2, method=name, rng=0)
-        assert spec.name == name
+        if spec.sized:
+            solve_batch(values, [0.2, 0.1], method=name, lengths=[3, 2], size=[2, 1])
+            solve([0.5, -0.25], 0.2, method=name, size=1)
