@@ -87,7 +87,7 @@ def edge_popup(
     density: float,
     rng,
     steps: int = 1000,
-    lr: float = 0.01,
+    lr: float = 0.003,
     batch: int = 128,
     data=None,
     radius: float = 1.0,
@@ -114,7 +114,7 @@ def edge_popup(
         for bit (on the same BLAS).
     steps : int, default 1000
         Optimiser steps.
-    lr : float, default 0.01
+    lr : float, default 0.003
         Initial step size (cosine decay to 0 over ``steps``).
     batch : int, default 128
         Inputs per step.
