@@ -327,3 +327,19 @@ def test_bad_measured_error(searched):
         measured_error(TARGET, NETWORK)
     with pytest.raises(InvalidParameterError, match="`radius` must be in"):
         measured_error(TARGET, searched, radius=0)
+
+
+def test_bad_masked_network_calls(searched):
+    with pytest.raises(InvalidParameterError, match="`other` must be a MaskedNetwork with shapes"):
+        searched.overlap(plant(TARGET, (3, 9, 2), rng=0).ticket)
+    with pytest.raises(InvalidParameterError, match="`layer` must be in"):
+        searched.kept_weights(5)
+    with pytest.raises(InvalidParameterError, match="`max_bytes` must cover"):
+        searched.pruned_network(max_bytes=10)
+    with pytest.raises(InvalidParameterError, match="`input_bias` must be True or False"):
+        MaskedNetwork(NETWORK, searched.masks, input_bias="yes")
+    with pytest.raises(InvalidParameterError, match="`source` must be bias-free"):
+        MaskedNetwork(ReLUNetwork.random((3, 2), rng=0, bias=True), (np.zeros((0, 2), int),))
+    with pytest.raises(InvalidParameterError, match=r"`x` must have shape \(3,\)"):
+        searched.forward(np.ones(4))
+    assert searched.overlap(searched) == 1.0
