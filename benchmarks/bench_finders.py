@@ -1,0 +1,189 @@
+"""Constructed versus searched tickets on the same random network (issue 17).
+
+For each target (8-16-16-4: ``ReLUNetwork.random(widths, rng=0)``, the demo's; 64-32-10: trained
+on scikit-learn's digits by ``strong_lth.datasets.train_target``, biases, as in
+``bench_exact.py``) the random network is the one ``approximate(target, eps=0.01, rng=1)``
+prunes (``ticket.random_network()``). On it:
+
+- the constructed tickets: Pensia's (that ticket) and Malach's (``approximate(...,
+  values_per_input=<the same n>, construction="malach", rng=1)``: the same network);
+- edge-popup (``strong_lth.finders.edge_popup``, distillation on the unit ball) at Pensia's
+  density, and over a sweep of densities, the best of which is its own best density; for digits
+  also edge-popup on the labelled training data (cross-entropy) at Pensia's density;
+- the empty ticket (``G = 0``), whose error is ``sup ||F||``: a search that collapses to the
+  zero function (every unit of some layer dead, where no gradient flows) shows this error;
+- planted recovery: the target planted in a copy of the network (``plant``), and edge-popup at
+  the planted density on that copy.
+
+Every ticket gets the same figures: density (``strong_lth.ticket.density`` over the same network),
+the measured error (``strong_lth.finders.measured_error``: the worst-case search of ``certify``
+over the unit ball), the certified bound where the structure admits one (constructions only), an
+exact bracket on a small box for 8-16-16-4 (``exact_error``, time-limited), test accuracy and
+label agreement for digits, wall time. BLAS runs on one thread (faster for these small matrices
+on a shared machine).
+
+Usage: ``python benchmarks/bench_finders.py [--quick] [--only NAME ...]``; saves
+benchmarks/results/finders.json.
+"""
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from _common import markdown_table, save
+
+from strong_lth import ReLUNetwork, TheoryAssumptionWarning, approximate, exact_error
+from strong_lth.datasets import digits, evaluate, train_target
+from strong_lth.finders import MaskedNetwork, edge_popup, measured_error, plant
+from strong_lth.subset_sum import warmup
+
+EPS = 0.01
+EXACT_BOX, EXACT_LIMIT = 0.05, 30.0
+SWEEP = (0.003, 0.01, 0.03, 0.1, 0.3)
+
+
+def digits_target():
+    data = digits(8)
+    return train_target(data.x_train, data.y_train, (32,), bias=True, rng=0), data
+
+
+TARGETS = {  # name: (factory, edge-popup steps of the main runs, of the sweep, exact?)
+    "8-16-16-4": (lambda: (ReLUNetwork.random((8, 16, 16, 4), rng=0), None), 1000, 1000, True),
+    "64-32-10 digits": (digits_target, 1000, 400, False),
+}
+
+
+def figures(target, masked, data, *, exact, certified=None):
+    """The common figures of one ticket."""
+    row = {
+        "density": f"{masked.density:.4f}",
+        "kept": masked.n_kept,
+        "measured (ball)": f"{measured_error(target, masked, rng=0):.3e}",
+        "certified": "none" if certified is None else f"{certified:.3e}",
+    }
+    if exact:
+        result = exact_error(
+            target, masked.pruned_network(), box=EXACT_BOX, time_limit=EXACT_LIMIT, rng=0
+        )
+        row["exact (box 0.05)"] = f"[{result.value:.3e}, {result.upper_bound:.3e}]"
+        row["exact status / s"] = f"{result.status.name} / {result.seconds:.0f}"
+    if data is not None:
+        result = evaluate(target, masked.pruned_network(), data.x_test, data.y_test)
+        row["test accuracy (target)"] = (
+            f"{result.pruned_accuracy:.4f} ({result.target_accuracy:.4f})"
+        )
+        row["label agreement"] = f"{result.agreement:.4f}"
+    return row
+
+
+def run(name, quick):
+    factory, steps, sweep_steps, exact = TARGETS[name]
+    if quick:
+        steps, sweep_steps, exact = 100, 100, False
+    target, data = factory()
+    rows, curve = [], []
+
+    def add(kind, masked, seconds, **extra):
+        row = {"target": name, "ticket": kind, "wall (s)": f"{seconds:.1f}"}
+        row |= figures(target, masked, data, exact=exact, **extra)
+        rows.append(row)
+        print(row, flush=True)
+        return row
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TheoryAssumptionWarning)
+        start = time.perf_counter()
+        pensia = approximate(target, eps=EPS, rng=1)
+        pensia_seconds = time.perf_counter() - start
+        network = pensia.random_network()
+        start = time.perf_counter()
+        malach = approximate(
+            target, values_per_input=network.values_per_input, construction="malach", rng=1
+        )
+        malach_seconds = time.perf_counter() - start
+    print(f"{name}: random network n = {network.values_per_input}, {network.n_params} weights")
+    empty = MaskedNetwork(
+        network,
+        tuple(np.zeros((0, 2), int) for _ in network.shapes),
+        pensia.input_bias,
+        "edge-popup",
+    )
+    add("empty ticket (G = 0): the error of predicting 0", empty, 0.0)
+    for kind, ticket, seconds in (
+        ("pensia", pensia, pensia_seconds),
+        ("malach", malach, malach_seconds),
+    ):
+        masked = MaskedNetwork.from_ticket(ticket, network)
+        row = add(kind, masked, seconds, certified=ticket.report.certified)
+        curve.append(
+            {"method": kind, "density": masked.density, "measured": row["measured (ball)"]}
+        )
+
+    def search(density, steps, **kwargs):
+        start = time.perf_counter()
+        found = edge_popup(target, network, density=density, rng=0, steps=steps, **kwargs)
+        return found, time.perf_counter() - start
+
+    found, seconds = search(pensia.density, steps)
+    add("edge-popup at pensia's density", found, seconds)
+    if data is not None:
+        found, seconds = search(pensia.density, steps, data=(data.x_train, data.y_train))
+        add("edge-popup, cross-entropy on train, pensia's density", found, seconds)
+    sweep = []
+    for density in SWEEP:
+        found, seconds = search(density, sweep_steps)
+        value = measured_error(target, found, rng=0)
+        sweep.append((value, density, found, seconds))
+        curve.append({"method": "edge-popup", "density": density, "measured": f"{value:.3e}"})
+        print(f"  sweep density {density}: measured {value:.3e} ({seconds:.1f} s)", flush=True)
+    _, best_density, best, seconds = min(sweep, key=lambda item: item[0])
+    add(f"edge-popup at its best density ({best_density:g}, {sweep_steps} steps)", best, seconds)
+
+    start = time.perf_counter()
+    planted = plant(target, network, rng=0)
+    add("planted (exact embedding)", planted.ticket, time.perf_counter() - start)
+    start = time.perf_counter()
+    found = edge_popup(target, planted.network, density=planted.ticket.density, rng=0, steps=steps)
+    row = add("edge-popup on the planted network", found, time.perf_counter() - start)
+    row["ticket"] += f" (finds {found.overlap(planted.ticket):.1%} of the planted weights)"
+    return rows, curve
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100 steps, no exact error")
+    parser.add_argument("--only", nargs="+", choices=list(TARGETS), help="run these targets")
+    args = parser.parse_args()
+    warmup()
+    rows, curves = [], {}
+    load_before = os.getloadavg()[0]
+    for name in args.only or list(TARGETS):
+        target_rows, curves[name] = run(name, args.quick)
+        rows += target_rows
+    load_after = os.getloadavg()[0]
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    table = [{key: row.get(key, "") for key in columns} for row in rows]
+    print(markdown_table(table))
+    print(f"load average (1 min): {load_before:.1f} -> {load_after:.1f}")
+    path = save(
+        "finders",
+        {
+            "eps": EPS,
+            "quick": args.quick,
+            "rows": table,
+            "curves": curves,
+            "load": [load_before, load_after],
+        },
+    )
+    print("saved to", path)
+
+
+if __name__ == "__main__":
+    main()
