@@ -2,7 +2,10 @@
 
 1. Per-weight error: ``|A_i - W_i|`` and ``|B_i - W_i|`` against
    ``η_i = ε / (2 l sqrt(2 d_{i-1} d_i))``.
-2. Certified bound: with ``Δ_i = [A_i - W_i, W_i - B_i]``, ``τ_i = ||Δ_i||_2``, ``R_0 = r`` and
+2. Certified bound: with the one-sided error ``Δ_i = [A_i - W_i, (W_i - B_i)_S]``
+   (:func:`strong_lth.gadgets.error_matrix`: only the columns of inputs that can be negative carry
+   ``W_i - B_i``, so ``Δ_i = A_i - W_i`` for every pair after the first), ``τ_i = ||Δ_i||_2``,
+   ``R_0 = r`` and
    ``R_i = ||W_i||_2 R_{i-1}``: ``e_i = τ_i (R_{i-1} + e_{i-1}) + ||W_i||_2 e_{i-1}``, and
    ``sup_{||x|| <= r} ||F(x) - G(x)||_2 <= e_l``. Rigorous and constant-free.
 3. Measured worst case: random inputs on the sphere (in the ball when there are biases), the best
@@ -24,7 +27,7 @@ from . import bounds
 from ._validation import as_generator, check_int, check_real
 from .exact import ExactErrorResult, exact_error
 from .exceptions import CertificationError, InvalidParameterError
-from .gadgets import AGREEMENT, gadget_form, gadget_network
+from .gadgets import AGREEMENT, error_matrix, gadget_form, gadget_network, signed_inputs
 from .networks import ReLUNetwork
 from .worst_case import measure_worst_case, project
 
@@ -45,9 +48,10 @@ class Certificate:
     widths : tuple of int
         Bias-augmented target widths ``(d_0, ..., d_l)``.
     weight_norms, tau : ndarray, shape (l,)
-        ``||W_i||_2`` and ``τ_i = ||[A_i - W_i, W_i - B_i]||_2``.
+        ``||W_i||_2`` and ``τ_i = ||Δ_i||_2``, ``Δ_i = [A_i - W_i, (W_i - B_i)_S]`` the one-sided
+        error of :func:`~strong_lth.gadgets.error_matrix` (``S``: inputs that can be negative).
     max_weight_error, median_weight_error : ndarray, shape (l,)
-        Over the ``2 d_{i-1} d_i`` entries of ``Δ_i``.
+        Over the entries of ``Δ_i``.
     certified : float
         ``e_l``: proven ``sup ||F(x) - G(x)||_2`` bound over the ball.
     measured : float
@@ -94,9 +98,12 @@ def certified_error(taus, norms, input_radius: float) -> float:
     return error
 
 
-def _certified_bound(weights, pairs, input_radius):
-    """Returns ``(e_l, ||W_i||, τ_i, Δ_i list)`` of a gadget network."""
-    deltas = [np.hstack([a - w, w - b]) for w, (a, b) in zip(weights, pairs)]
+def _certified_bound(weights, pairs, input_radius, input_bias):
+    """Returns ``(e_l, ||W_i||, τ_i, Δ_i list)`` of a gadget network, ``Δ_i`` one-sided."""
+    deltas = [
+        error_matrix(w, a, b, signed_inputs(i, w.shape[1], input_bias))
+        for i, (w, (a, b)) in enumerate(zip(weights, pairs), start=1)
+    ]
     norms = np.array([np.linalg.norm(w, 2) for w in weights])
     taus = np.array([np.linalg.norm(delta, 2) for delta in deltas])
     return certified_error(taus, norms, input_radius), norms, taus, deltas
@@ -150,8 +157,13 @@ def certify(
 
     Notes
     -----
-    THEORY section 5. Since ``||σ(h)||² + ||σ(-h)||² = ||h||²``, pair i errs by at most
-    ``τ_i ||h||`` on input h; ReLU is 1-Lipschitz, which gives the recursion. With biases the
+    THEORY section 5. Pair i computes ``A_i σ(h) - B_i σ(-h)`` and the target ``W_i h = W_i σ(h)
+    - W_i σ(-h)``, so it errs by ``Δ_i [σ(h); σ(-h)_S]`` with ``S`` the inputs that can be
+    negative (``σ(-h_j) = 0`` for the others: the input of every pair after the first is a ReLU
+    output, and the constant input of a biased target is 1). Since ``σ(h)`` and ``σ(-h)`` have
+    disjoint supports, ``||[σ(h); σ(-h)_S]|| <= ||h||``, and pair i errs by at most ``τ_i ||h||``
+    (units that can never fire, kept by older tickets, add nothing: their columns are not in
+    ``Δ_i``). ReLU is 1-Lipschitz, which gives the recursion. With biases the
     bound runs on ``[x, 1]`` (THEORY section 1), of norm at most ``sqrt(radius² + 1)``. Without
     biases, ``F`` and ``G`` are positively homogeneous, so the worst case lies on the sphere.
     The measured error evaluates the gadget form ``[I; -I]``, ``[A, -B]``, the same function as
@@ -182,7 +194,9 @@ def certify(
     pairs = gadget_form(target, network)
     augmented = target.augmented()
     input_radius = float(np.hypot(radius, 1.0)) if target.has_bias else radius
-    certified, norms, taus, deltas = _certified_bound(augmented.weights, pairs, input_radius)
+    certified, norms, taus, deltas = _certified_bound(
+        augmented.weights, pairs, input_radius, target.has_bias
+    )
     gadget = gadget_network(pairs, target.has_bias)
     if isinstance(network, ReLUNetwork):
         _check_agreement(network, gadget, rng, radius)
