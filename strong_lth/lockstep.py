@@ -24,6 +24,7 @@ input box into sub-boxes.
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
 
@@ -85,28 +86,62 @@ def _relu_relaxation(lo, hi):
 
 
 def _difference_relaxation(z_lo, z_hi, y_lo, y_hi, d_lo, d_hi):
-    """Linear bounds of ``ρ = σ(z + δ) - σ(z)`` in ``δ`` (NeuroDiff).
+    """Linear bounds of ``ρ = σ(z + δ) - σ(z)`` in ``δ ∈ [dl, du]`` (NeuroDiff, Paulsen et al.
+    2020), given ``z ∈ [zl, zu]`` and ``y = z + δ ∈ [yl, yu]``.
 
-    ``ρ = δ`` when ``z`` and ``y = z + δ`` are both non-negative, ``ρ = 0`` when both are
-    non-positive; otherwise ``min(0, δ) <= ρ <= max(0, δ)`` (ReLU is monotone and 1-Lipschitz),
-    relaxed by the chords ``du (δ - dl) / (du - dl)`` above and ``dl (du - δ) / (du - dl)`` below
-    when ``dl < 0 < du``, by ``0 <= ρ <= δ`` when ``dl >= 0`` and ``δ <= ρ <= 0`` when
-    ``du <= 0``. Returns ``(lower slope, lower offset, upper slope, upper offset)``.
+    ``ρ`` lies between a concave ``L(δ)`` and a convex ``U(δ)``, each the min / max of two lines:
+
+    - ``z``, ``y`` both non-negative: ``ρ = δ``; both non-positive: ``ρ = 0``;
+    - ``z >= 0`` only: ``ρ = max(δ, -z)``, so ``δ <= ρ <= max(δ, -zl)``;
+    - ``z <= 0`` only: ``ρ = σ(z + δ)``, so ``0 <= ρ <= max(δ + zu, 0)``;
+    - ``y >= 0`` only: ``ρ = min(δ, y)``, so ``min(δ, yl) <= ρ <= δ``;
+    - ``y <= 0`` only: ``ρ = -σ(y - δ)``, so ``min(δ - yu, 0) <= ρ <= 0``;
+    - otherwise ``min(δ, 0) <= ρ <= max(δ, 0)`` (ReLU is monotone and 1-Lipschitz).
+
+    The chord of ``U`` over ``[dl, du]`` lies above ``U`` (convex) and the chord of ``L`` below
+    ``L`` (concave); for ``dl < 0 < du`` in the last case these are NeuroDiff's
+    ``du (δ - dl) / (du - dl)`` and ``dl (du - δ) / (du - dl)``. Returns ``(lower slope, lower
+    offset, upper slope, upper offset)``.
     """
+    zero, one = np.zeros_like(d_lo), np.ones_like(d_lo)
     same = (z_lo >= 0) & (y_lo >= 0)
     dead = (z_hi <= 0) & (y_hi <= 0)
-    positive, negative = d_lo >= 0, d_hi <= 0
-    mixed = ~(positive | negative)
-    width = np.where(mixed, d_hi - d_lo, 1.0)
-    upper_slope = np.where(positive, 1.0, np.where(mixed, d_hi / width, 0.0))
-    upper_offset = np.where(mixed, -d_hi * d_lo / width, 0.0)
-    lower_slope = np.where(negative, 1.0, np.where(mixed, -d_lo / width, 0.0))
-    lower_offset = np.where(mixed, d_lo * d_hi / width, 0.0)
-    upper_slope = np.where(same, 1.0, np.where(dead, 0.0, upper_slope))
-    lower_slope = np.where(same, 1.0, np.where(dead, 0.0, lower_slope))
-    upper_offset = np.where(same | dead, 0.0, upper_offset)
-    lower_offset = np.where(same | dead, 0.0, lower_offset)
+    z_on = ~same & ~dead & (z_lo >= 0)
+    z_off = ~same & ~dead & ~z_on & (z_hi <= 0)
+    y_on = ~same & ~dead & ~z_on & ~z_off & (y_lo >= 0)
+    y_off = ~same & ~dead & ~z_on & ~z_off & ~y_on & (y_hi <= 0)
+    cases = (same, dead, z_on, z_off, y_on, y_off)
+
+    def pick(*values):  # one value per case, the last for the unstable-unstable case
+        return np.select(cases, values[:-1], values[-1])
+
+    # U(δ) = max(ua δ + ub, uc δ + ud); L(δ) = min(la δ + lb, lc δ + ld)
+    upper = (
+        pick(one, zero, one, one, one, zero, one),
+        pick(zero, zero, zero, z_hi, zero, zero, zero),
+        pick(one, zero, zero, zero, one, zero, zero),
+        pick(zero, zero, -z_lo, zero, zero, zero, zero),
+    )
+    lower = (
+        pick(one, zero, one, zero, one, one, one),
+        pick(zero, zero, zero, zero, zero, -y_hi, zero),
+        pick(one, zero, one, zero, zero, zero, zero),
+        pick(zero, zero, zero, zero, y_lo, zero, zero),
+    )
+    upper_slope, upper_offset = _chord(d_lo, d_hi, *upper, np.maximum)
+    lower_slope, lower_offset = _chord(d_lo, d_hi, *lower, np.minimum)
     return lower_slope, lower_offset, upper_slope, upper_offset
+
+
+def _chord(lo, hi, a, b, c, d, combine):
+    """Slope and offset of the chord over ``[lo, hi]`` of ``combine(a v + b, c v + d)``; a
+    constant (the larger / smaller end value) where the interval is a point."""
+    at_lo, at_hi = combine(a * lo + b, c * lo + d), combine(a * hi + b, c * hi + d)
+    wide = hi > lo
+    width = np.where(wide, hi - lo, 1.0)
+    slope = np.where(wide, (at_hi - at_lo) / width, 0.0)
+    offset = np.where(wide, at_lo - slope * lo, combine(at_lo, at_hi))
+    return slope, offset
 
 
 def _through(rows, lower_slope, lower_offset, upper_slope, upper_offset):
@@ -447,3 +482,89 @@ def unit_bounds(
     pairs = _check_pairs(weights, pairs)
     lower, upper, radius = _check_domain(target.widths[0], lower, upper, radius)
     return _Pass(weights, pairs, target.has_bias, lower, upper, radius).run()
+
+
+def _final(layers, diff_norm, norm):
+    """``sup ||δ_l||`` over one domain from the last layer's intervals ``|δ_l,k| <= m_k``:
+    ``||m||_2`` (or ``max m_k`` for the ∞-norm), or the norm recursion ``N_l`` if smaller
+    (``||v||_inf <= ||v||_2``)."""
+    last = layers[-1]
+    m = np.maximum(-last.difference_lo, last.difference_hi)
+    value = float(np.linalg.norm(m)) if norm == 2 else float(m.max())
+    return min(value, diff_norm[-1])
+
+
+def _outside_ball(lower, upper, radius):
+    nearest = np.clip(0.0, lower, upper)
+    return radius is not None and float(nearest @ nearest) > radius * radius * (1 + ROUNDING)
+
+
+def error_bound(
+    target: ReLUNetwork,
+    pairs,
+    *,
+    lower,
+    upper,
+    radius: float | None = None,
+    norm: int | float = 2,
+    domains: int = 1,
+) -> float:
+    """A proven upper bound of ``sup ||F(x) - G(x)||`` over ``{lower <= x <= upper}`` (intersected
+    with ``||x||_2 <= radius``), followed in lockstep, optionally over sub-boxes.
+
+    Parameters
+    ----------
+    target, pairs, lower, upper, radius
+        As in :func:`unit_bounds`.
+    norm : 2 or inf, default 2
+        The output norm.
+    domains : int, default 1
+        Budget of sub-boxes: while there are fewer, the sub-box with the largest bound is
+        bisected along its widest coordinate (best first), so that more units become stable
+        and their relaxations exact. Deterministic (a count, not a time).
+
+    Returns
+    -------
+    float
+        The largest bound over the sub-boxes.
+
+    Notes
+    -----
+    Proof: on each sub-box, :func:`unit_bounds` proves ``|δ_l,k| <= m_k`` for every output k,
+    so ``||δ_l||_2 <= ||m||_2`` and ``||δ_l||_inf <= max m_k``; it also proves ``||δ_l||_2 <=
+    N_l`` (a norm recursion, which bounds the ∞-norm too); the smaller holds. The sub-boxes
+    cover the box (those that miss the ball are dropped: they hold no input of the domain), so
+    the supremum over the domain is at most the largest of their bounds.
+    """
+    if norm not in (2, np.inf):
+        raise InvalidParameterError(f"`norm` must be 2 or inf; got {norm!r}.")
+    if not isinstance(domains, (int, np.integer)) or domains < 1:
+        raise InvalidParameterError(f"`domains` must be a positive integer; got {domains!r}.")
+    weights = list(target.augmented().weights)
+    pairs = _check_pairs(weights, pairs)
+    lower, upper, radius = _check_domain(target.widths[0], lower, upper, radius)
+
+    def bound(lo, hi):
+        run = _Pass(weights, pairs, target.has_bias, lo, hi, radius)
+        return _final(run.run(), run.diff_norm, norm)
+
+    leaves = [(-bound(lower, upper), 0, lower, upper)]
+    count = 1
+    while len(leaves) < domains:
+        value, _, lo, hi = heapq.heappop(leaves)
+        axis = int(np.argmax(hi - lo))
+        if hi[axis] - lo[axis] <= 0:
+            heapq.heappush(leaves, (value, 0, lo, hi))
+            break
+        middle = 0.5 * (lo[axis] + hi[axis])
+        for new_lo, new_hi in ((lo, hi.copy()), (lo.copy(), hi)):
+            if new_hi is not hi:
+                new_hi[axis] = middle
+            else:
+                new_lo[axis] = middle
+            if not _outside_ball(new_lo, new_hi, radius):
+                count += 1
+                heapq.heappush(leaves, (-bound(new_lo, new_hi), count, new_lo, new_hi))
+        if not leaves:
+            return 0.0
+    return -leaves[0][0] if leaves else 0.0
