@@ -12,7 +12,9 @@
    networks in lockstep ("lockstep", and "split" over sub-boxes for small inputs);
    ``Certificate.certified`` is the tightest of the bounds computed.
 3. Measured worst case: random inputs on the sphere (in the ball when there are biases), the best
-   of them refined by projected gradient ascent on the error. A lower bound on the true worst case.
+   of them and the structured directions that excite the first pair's largest errors
+   (:func:`strong_lth.worst_case.structured_starts`) refined by projected gradient ascent on the
+   error. A lower bound on the true worst case.
 
 On request (``box=``) also the exact worst case ``max ||F(x) - G(x)||_inf`` over the box
 ``[-box, box]^d`` (:func:`strong_lth.exact.exact_error`, a MILP), beside the certified bound over
@@ -28,13 +30,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import bounds
-from ._validation import as_generator, check_int, check_real
+from ._validation import as_generator, check_inputs, check_int, check_real
 from .exact import ExactErrorResult, exact_error
 from .exceptions import CertificationError, InvalidParameterError
 from .gadgets import AGREEMENT, error_matrix, gadget_form, gadget_network, signed_inputs
 from .lockstep import error_bound
 from .networks import ReLUNetwork
-from .worst_case import measure_worst_case, project
+from .worst_case import measure_worst_case, project, structured_starts
 
 __all__ = [
     "AGREEMENT",
@@ -64,8 +66,9 @@ LOCKSTEP_BUDGET = 2e9
 (about a second of float64 arithmetic); "split" when :data:`SPLIT_DOMAINS` times it is."""
 
 MAX_REACH = 1e150
-"""Largest ``radius · Π_i max(||W_i||_2, ||[A_i, -B_i]||_2)`` certified: beyond it squared norms
-of the networks' values overflow float64 (about 1.8e308)."""
+"""Largest ``radius · Π_i max(||W_i||_F, ||A_i||_F + ||B_i||_F, 1)`` certified (Frobenius norms
+bound the spectral ones): beyond it squared norms of the networks' values could overflow float64
+(about 1.8e308)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,15 +147,16 @@ def certified_error(taus, norms, input_radius: float) -> float:
     return error
 
 
-def _certified_bound(weights, pairs, input_radius, input_bias):
-    """Returns ``(e_l, ||W_i||, τ_i, Δ_i list)`` of a gadget network, ``Δ_i`` one-sided."""
+def _spectral_parts(target, pairs):
+    """``(||W_i||_2, τ_i, Δ_i)`` of a gadget network, ``Δ_i`` one-sided (radius-free)."""
+    weights = target.augmented().weights
     deltas = [
-        error_matrix(w, a, b, signed_inputs(i, w.shape[1], input_bias))
+        error_matrix(w, a, b, signed_inputs(i, w.shape[1], target.has_bias))
         for i, (w, (a, b)) in enumerate(zip(weights, pairs), start=1)
     ]
     norms = np.array([np.linalg.norm(w, 2) for w in weights])
     taus = np.array([np.linalg.norm(delta, 2) for delta in deltas])
-    return certified_error(taus, norms, input_radius), norms, taus, deltas
+    return norms, taus, deltas
 
 
 def lockstep_cost(widths) -> float:
@@ -208,18 +212,17 @@ def _methods(target, method):
     return methods
 
 
-def _bounds(target, pairs, methods, *, radius=None, box=None):
+def _bounds(target, pairs, methods, *, radius=None, box=None, spectral=None):
     """Every requested bound, over the ball of ``radius`` (ℓ2 norm) or the box ``[-box, box]^d``
-    (∞-norm; "spectral" then runs over the ball of radius ``box sqrt(d)`` containing it)."""
+    (∞-norm; "spectral" then runs over the ball of radius ``box sqrt(d)`` containing it).
+    ``spectral``: the ``(norms, taus)`` of :func:`_spectral_parts`, when already computed."""
     d = target.widths[0]
     out = {}
     for method in methods:
         if method == "spectral":
             ball = radius if box is None else box * math.sqrt(d)
-            augmented = math.hypot(ball, 1.0) if target.has_bias else ball
-            value, *_ = _certified_bound(
-                target.augmented().weights, pairs, augmented, target.has_bias
-            )
+            norms, taus = spectral or _spectral_parts(target, pairs)[:2]
+            value = certified_error(taus, norms, math.hypot(ball, 1.0) if target.has_bias else ball)
         else:
             half = radius if box is None else box
             value = error_bound(
@@ -282,6 +285,7 @@ def certify(
     box: float | None = None,
     exact_time_limit: float | None = None,
     method=None,
+    start=None,
 ) -> Certificate:
     """Per-weight, certified and measured error of a pruned network against its target.
 
@@ -307,6 +311,10 @@ def certify(
         The rigorous bounds to compute (:data:`METHODS`); default: every method cheap at the
         target's size (:func:`cheap_methods`: "spectral" always, "lockstep" below
         :data:`LOCKSTEP_BUDGET`, "split" for at most :data:`SPLIT_INPUTS` inputs).
+    start : array_like, optional
+        Inputs (shape ``(d,)`` or ``(k, d)``) the worst-case ascent also starts from, e.g. an
+        earlier certificate's ``measured_input``; it always starts from the structured
+        directions of :func:`~strong_lth.worst_case.structured_starts` too.
 
     Returns
     -------
@@ -373,13 +381,15 @@ def certify(
     _check_reach(
         augmented, pairs, radius if box is None else max(radius, box * math.sqrt(target.widths[0]))
     )
-    input_radius = float(np.hypot(radius, 1.0)) if target.has_bias else radius
-    _, norms, taus, deltas = _certified_bound(
-        augmented.weights, pairs, input_radius, target.has_bias
-    )
+    norms, taus, deltas = _spectral_parts(target, pairs)
     gadget = gadget_network(pairs, target.has_bias)
     _check_agreement(network, gadget, _agreement_inputs(target.widths[0], radius, rng))
-    bounds = _bounds(target, pairs, methods, radius=radius)
+    bounds = _bounds(target, pairs, methods, radius=radius, spectral=(norms, taus))
+    extra = structured_starts(augmented.weights, pairs, target.has_bias, radius)
+    if start is not None:
+        extra = np.vstack(
+            [extra, check_inputs("start", start, target.widths[0]).reshape(-1, extra.shape[1])]
+        )
     measured, where = measure_worst_case(
         target,
         gadget,
@@ -389,15 +399,18 @@ def certify(
         samples=samples,
         starts=starts,
         ascent_steps=ascent_steps,
+        extra_starts=extra,
     )
     _check_agreement(network, gadget, where[None, :])
     _check_chain(measured, bounds, "the measured error", "over the ball", where)
     exact = box_bounds = None
     if box is not None:
         exact = exact_error(target, network, box=box, time_limit=exact_time_limit, rng=rng)
-        box_bounds = _bounds(target, pairs, methods, box=box)
+        box_bounds = _bounds(target, pairs, methods, box=box, spectral=(norms, taus))
         if "spectral" not in box_bounds:  # the figure the chain has always been checked against
-            box_bounds.update(_bounds(target, pairs, ("spectral",), box=box))
+            box_bounds.update(
+                _bounds(target, pairs, ("spectral",), box=box, spectral=(norms, taus))
+            )
         _check_chain(
             exact.value, box_bounds, "the exact error on the box", "over the box", exact.maximizer
         )
@@ -450,7 +463,7 @@ def _check_first_bias(target, network):
 def _check_reach(augmented, pairs, radius):
     reach = radius
     for w, (a, b) in zip(augmented.weights, pairs):
-        reach *= max(float(np.linalg.norm(w, 2)), float(np.linalg.norm(np.hstack([a, b]), 2)), 1.0)
+        reach *= max(float(np.linalg.norm(w)), float(np.linalg.norm(a) + np.linalg.norm(b)), 1.0)
     if not reach <= MAX_REACH:
         raise InvalidParameterError(
             f"`radius` must keep the networks' values representable: radius times the product "

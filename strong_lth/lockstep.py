@@ -161,7 +161,7 @@ def _interval_sup(rows, lo, hi):
 class _Pass:
     """Bounds of every layer over one domain, computed layer by layer (:func:`unit_bounds`)."""
 
-    def __init__(self, weights, pairs, input_bias, lower, upper, radius):
+    def __init__(self, weights, pairs, input_bias, lower, upper, radius, norms=None):
         self.weights = weights
         self.a = [a for a, _ in pairs]
         self.input_bias = input_bias
@@ -187,7 +187,10 @@ class _Pass:
         if radius is not None:
             self.input_norm = min(self.input_norm, radius)
         self.scale = [np.concatenate([magnitude, np.ones(int(input_bias))])]
-        self.tau1 = float(np.linalg.norm(error_matrix(w1, a1, b1, signed), 2))
+        self.norms = {} if norms is None else norms  # spectral norms, shared between domains
+        if "tau1" not in self.norms:
+            self.norms["tau1"] = _norm(error_matrix(w1, a1, b1, signed))
+        self.tau1 = self.norms["tau1"]
         self.layers: list[LayerBounds] = []
         self.diff_norm: list[float] = []  # N_i >= sup ||δ_i||_2
         self.ticket_norm: list[float] = []  # G_i >= sup ||g_i||_2
@@ -361,15 +364,27 @@ class _Pass:
             live = ~((previous.target_hi <= 0) & (previous.ticket_hi <= 0))
             fires = previous.ticket_hi > 0
             recursion = (
-                _norm(self.weights[layer - 1][:, live]) * self.diff_norm[-1]
-                + _norm(self.errors[layer - 1][:, fires]) * self.ticket_norm[-1]
+                self._column_norm("weight", layer, live) * self.diff_norm[-1]
+                + self._column_norm("error", layer, fires) * self.ticket_norm[-1]
             )
-            h = min(h, _norm(self.weights[layer - 1]) * self.target_norm[-1])
+            whole = np.ones(len(live), dtype=bool)
+            h = min(h, self._column_norm("weight", layer, whole) * self.target_norm[-1])
         recursion *= 1 + ROUNDING
         diff = min(interval, recursion)
         self.diff_norm.append(diff)
         self.target_norm.append(h)
         self.ticket_norm.append(min(g, h + diff))
+
+    def _column_norm(self, kind, layer, columns):
+        """``||W_i[:, columns]||_2`` or ``||E_i[:, columns]||_2``, cached when every column is
+        kept (the common case, shared by every domain)."""
+        matrix = (self.weights if kind == "weight" else self.errors)[layer - 1]
+        if not columns.all():
+            return _norm(matrix[:, columns])
+        key = (kind, layer)
+        if key not in self.norms:
+            self.norms[key] = _norm(matrix)
+        return self.norms[key]
 
 
 def _norm(matrix):
@@ -544,8 +559,10 @@ def error_bound(
     pairs = _check_pairs(weights, pairs)
     lower, upper, radius = _check_domain(target.widths[0], lower, upper, radius)
 
+    norms = {}
+
     def bound(lo, hi):
-        run = _Pass(weights, pairs, target.has_bias, lo, hi, radius)
+        run = _Pass(weights, pairs, target.has_bias, lo, hi, radius, norms)
         return _final(run.run(), run.diff_norm, norm)
 
     leaves = [(-bound(lower, upper), 0, lower, upper)]

@@ -18,8 +18,9 @@ from strong_lth.certify import (
     rigorous_bounds,
 )
 from strong_lth.exceptions import CertificationError, InvalidParameterError
-from strong_lth.gadgets import error_matrix, gadget_form, signed_inputs
+from strong_lth.gadgets import error_matrix, gadget_form, gadget_network, signed_inputs
 from strong_lth.testing.strategies import relu_networks, seeds
+from strong_lth.worst_case import measure_worst_case, structured_starts
 
 certify_module = importlib.import_module(
     "strong_lth.certify"
@@ -191,3 +192,22 @@ def test_invalid_radius_and_bias_are_parameter_errors():
         certify(target, ticket, method="magic")
     with pytest.raises(InvalidParameterError, match=r"`radius` must be in \(0, inf\)"):
         rigorous_bounds(target, gadget_form(target, ticket), radius=0.0)
+
+
+def test_structured_starts_reach_an_error_random_points_miss():
+    # one column of the first pair errs: only inputs near +e_j excite it, which random points of
+    # a 300-dimensional sphere never are
+    target = ReLUNetwork.random((300, 20, 2), rng=0)
+    pairs = [(w.copy(), w.copy()) for w in target.weights]
+    pairs[0][0][:, 17] += 0.3
+    gadget = gadget_network(pairs, False)
+    starts = structured_starts(target.weights, pairs, False, 1.0)
+    assert np.any(np.all(np.isclose(starts, np.eye(300)[17]), axis=1))
+    kwargs = dict(radius=1.0, sphere=True, samples=512, starts=4, ascent_steps=0)
+    plain, _ = measure_worst_case(target, gadget, rng=np.random.default_rng(0), **kwargs)
+    found, where = measure_worst_case(
+        target, gadget, rng=np.random.default_rng(0), extra_starts=starts, **kwargs
+    )
+    at_axis = np.linalg.norm(target.forward(np.eye(300)[17]) - gadget.forward(np.eye(300)[17]))
+    assert found >= at_axis > 2 * plain
+    assert np.linalg.norm(where) == pytest.approx(1.0)
