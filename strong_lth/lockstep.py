@@ -268,28 +268,57 @@ class _Pass:
         return np.minimum(value, offset + self._sup_network(through, layer, "ticket"))
 
     def _sup_difference(self, rows, layer):
-        """Upper bound of ``rows · δ_layer``, the difference followed in lockstep.
+        """Upper bound of ``rows · δ_layer``, the difference followed in lockstep: the smaller,
+        per row, of the chord back-substitution and the centred one (:meth:`_sup_lockstep`)."""
+        chord = self._sup_lockstep(rows, layer, centred=False)
+        return np.minimum(chord, self._sup_lockstep(rows, layer, centred=True))
+
+    def _sup_lockstep(self, rows, layer, centred):
+        """Upper bound of ``rows · δ_layer`` by one back-substitution.
 
         For ``j >= 2``, ``δ_j = W_j ρ_{j-1} + E_j g_{j-1}`` with ``ρ = σ(z + δ) - σ(z)`` and
         ``E_j = A_j - W_j`` (the pair's input ``g_{j-1}`` is never negative, so only ``A_j``
-        acts). The error term is bounded on its own (:meth:`_sup_error_term`); ``ρ`` is replaced
-        by its relaxation in ``δ_{j-1}`` (:func:`_difference_relaxation`) and the recursion goes
-        on, down to ``δ_1 = Δ_1 [σ(x̃); σ(-x̃)_S]``, concretised exactly. At every layer below the
-        top, two cut-offs are alternatives kept per row when smaller: the interval bound of the
-        current rows, and ``||rows||_2 N_j`` with ``N_j >= sup ||δ_j||_2``."""
+        acts). The error term is bounded on its own (:meth:`_sup_error_term`). ``ρ`` is replaced
+        either (``centred=False``) by its chord relaxation in ``δ_{j-1}``
+        (:func:`_difference_relaxation`), or (``centred=True``) through ``ρ_u = s_u δ_u`` with
+        ``s_u ∈ [0, 1]`` (ReLU is monotone and 1-Lipschitz; ``s_u = 1`` when ``z_u`` and ``y_u``
+        are both non-negative, ``0`` when both are non-positive): for a row ``b`` on ``ρ``,
+        ``b·ρ = ½ b_U·δ_U + Σ_{u∈U} b_u (s_u - ½) δ_u + b_A·δ_A`` over the undecided units ``U``
+        and the active ones ``A``, and the middle sum is at most
+        ``½ ||b_U||_2 ||δ_U||_2 <= ½ ||b_U||_2 min(N, ||m_U||_2)`` (``|δ_u| <= m_u``,
+        ``||δ|| <= N``). In high dimension the chords' offsets add up like an ℓ1 norm, the
+        centred form's like an ℓ2 norm, and the linear part ``½ b_U·δ_U`` keeps the correlation
+        of the errors of different units. The recursion goes on down to
+        ``δ_1 = Δ_1 [σ(x̃); σ(-x̃)_S]``, concretised exactly. At every layer below the top, two
+        cut-offs are alternatives kept per row when smaller: the interval bound of the current
+        rows, and ``||rows||_2 N_j`` with ``N_j >= sup ||δ_j||_2``."""
         const = np.zeros(len(rows))
         best = np.full(len(rows), np.inf)
         for j in range(layer, 1, -1):
             if j < layer:
                 best = np.minimum(best, const + self._difference_cutoff(rows, j))
             const += self._sup_error_term(rows @ self.errors[j - 1], j - 1)
-            rows, offset = _through(
-                rows @ self.weights[j - 1], *self._relaxation("difference", j - 1)
-            )
+            if centred:
+                rows, offset = self._centred(rows @ self.weights[j - 1], j - 1)
+            else:
+                rows, offset = _through(
+                    rows @ self.weights[j - 1], *self._relaxation("difference", j - 1)
+                )
             const += offset
         if layer > 1:
             best = np.minimum(best, const + self._difference_cutoff(rows, 1))
         return np.minimum(best, const + self._first_sup(rows, "difference"))
+
+    def _centred(self, rows, layer):
+        """Rows on ``ρ_layer`` to rows on ``δ_layer`` plus a per-row constant (the centred form of
+        :meth:`_sup_lockstep`)."""
+        b = self.layers[layer - 1]
+        active = (b.target_lo >= 0) & (b.ticket_lo >= 0)
+        free = ~active & ~((b.target_hi <= 0) & (b.ticket_hi <= 0))
+        magnitude = np.maximum(np.abs(b.difference_lo), np.abs(b.difference_hi))[free]
+        norm = min(self.diff_norm[layer - 1], float(np.linalg.norm(magnitude)))
+        offset = 0.5 * np.linalg.norm(rows[:, free], axis=1) * norm
+        return rows * np.where(active, 1.0, np.where(free, 0.5, 0.0)), offset
 
     def _difference_cutoff(self, rows, layer):
         interval = _interval_sup(rows, *self._interval("difference", layer))
