@@ -195,6 +195,7 @@ class _Pass:
         self.diff_norm: list[float] = []  # N_i >= sup ||δ_i||_2
         self.ticket_norm: list[float] = []  # G_i >= sup ||g_i||_2
         self.target_norm: list[float] = []  # H_i >= sup ||h_i||_2
+        self.pre_norm: list[float] = []  # Y_i >= sup ||y_i||_2
 
     # concretisation over the domain ----------------------------------------------------------
     def _domain_sup(self, p, q, const):
@@ -259,13 +260,34 @@ class _Pass:
 
     def _sup_error_term(self, rows, layer):
         """Upper bound of ``rows · g_{layer}`` with ``g = σ(y) >= 0``: the least of the interval
-        bound, ``||rows_+||_2 G_layer`` and the ticket's own back-substitution."""
+        bound, ``||rows_+||_2 G_layer``, the ticket's own back-substitution and its centred form
+        (:meth:`_sup_ticket_centred`)."""
         bounds = self.layers[layer - 1]
         positive = np.maximum(rows, 0.0)
         value = positive @ np.maximum(bounds.ticket_hi, 0.0)
         value = np.minimum(value, np.linalg.norm(positive, axis=1) * self.ticket_norm[layer - 1])
+        value = np.minimum(value, self._sup_ticket_centred(rows, layer))
         through, offset = _through(rows, *self._relaxation("ticket", layer))
         return np.minimum(value, offset + self._sup_network(through, layer, "ticket"))
+
+    def _sup_ticket_centred(self, rows, layer):
+        """Upper bound of ``rows · g_layer`` through ``σ(y_u) = s_u y_u``, ``s_u ∈ [0, 1]``
+        (``1`` when ``y_u >= 0``, ``0`` when ``y_u <= 0``): for undecided units ``U``,
+        ``e·σ(y) = ½ e_U·y_U + e_A·y_A + Σ_{u∈U} e_u (s_u - ½) y_u``, the sum at most
+        ``½ ||e_U||_2 ||y_U||_2 <= ½ ||e_U||_2 Y_layer``; the linear part goes down the ticket
+        (``y_j = A_j g_{j-1}``) the same way, to the first pair, concretised exactly."""
+        const = np.zeros(len(rows))
+        for j in range(layer, 0, -1):
+            b = self.layers[j - 1]
+            active, dead = b.ticket_lo >= 0, b.ticket_hi <= 0
+            free = ~(active | dead)
+            magnitude = np.maximum(np.abs(b.ticket_lo), np.abs(b.ticket_hi))[free]
+            norm = min(self.pre_norm[j - 1], float(np.linalg.norm(magnitude)))
+            const += 0.5 * np.linalg.norm(rows[:, free], axis=1) * norm
+            rows = rows * np.where(active, 1.0, np.where(free, 0.5, 0.0))
+            if j > 1:
+                rows = rows @ self.a[j - 1]
+        return const + self._first_sup(rows, "ticket")
 
     def _sup_difference(self, rows, layer):
         """Upper bound of ``rows · δ_layer``, the difference followed in lockstep: the smaller,
@@ -376,10 +398,12 @@ class _Pass:
         self._add_norms(layer, bounds)
 
     def _add_norms(self, layer, bounds):
-        """``H_i``, ``G_i``, ``N_i``: bounds on ``||h_i||``, ``||g_i||``, ``||δ_i||`` from the
-        intervals and from norm recursions (``||δ_1|| <= τ_1 ||x̃||``; for ``i >= 2``,
-        ``||δ_i|| <= ||W_i[:, L]|| N_{i-1} + ||E_i[:, P]|| G_{i-1}`` with ``L`` the units whose
-        ``ρ`` can be non-zero and ``P`` those whose ``g`` can be positive)."""
+        """``H_i``, ``G_i``, ``N_i``, ``Y_i``: bounds on ``||h_i||``, ``||g_i||``, ``||δ_i||``,
+        ``||y_i||`` from the intervals and from norm recursions (``||z_i|| <= ||W_i|| H_{i-1}``,
+        ``H_0 = ||x̃||``; ``||δ_1|| <= τ_1 ||x̃||``; for ``i >= 2``, ``||δ_i|| <= ||W_i[:, L]||
+        N_{i-1} + ||E_i[:, P]|| G_{i-1}`` with ``L`` the units whose ``ρ`` can be non-zero and
+        ``P`` those whose ``g`` can be positive; ``||h_i|| <= ||z_i||``, ``||g_i|| <= ||h_i|| +
+        ||δ_i||``, ``||y_i|| <= ||z_i|| + ||δ_i||``)."""
         magnitude = np.maximum(np.abs(bounds.difference_lo), np.abs(bounds.difference_hi))
         interval = float(np.linalg.norm(magnitude))
         h = float(np.linalg.norm(np.maximum(bounds.target_hi, 0.0)))
@@ -387,7 +411,7 @@ class _Pass:
         if layer == 1:
             augmented = math.hypot(self.input_norm, 1.0) if self.input_bias else self.input_norm
             recursion = self.tau1 * augmented
-            h = min(h, float(np.linalg.norm(self.weights[0], 2)) * augmented)
+            z = self._column_norm("weight", 1, np.ones(self.weights[0].shape[1], bool)) * augmented
         else:
             previous = self.layers[-2]
             live = ~((previous.target_hi <= 0) & (previous.ticket_hi <= 0))
@@ -396,13 +420,16 @@ class _Pass:
                 self._column_norm("weight", layer, live) * self.diff_norm[-1]
                 + self._column_norm("error", layer, fires) * self.ticket_norm[-1]
             )
-            whole = np.ones(len(live), dtype=bool)
-            h = min(h, self._column_norm("weight", layer, whole) * self.target_norm[-1])
+            columns = np.ones(self.weights[layer - 1].shape[1], dtype=bool)
+            z = self._column_norm("weight", layer, columns) * self.target_norm[-1]
         recursion *= 1 + ROUNDING
         diff = min(interval, recursion)
+        h = min(h, z)
+        y = np.maximum(np.abs(bounds.ticket_lo), np.abs(bounds.ticket_hi))
         self.diff_norm.append(diff)
         self.target_norm.append(h)
         self.ticket_norm.append(min(g, h + diff))
+        self.pre_norm.append(min(float(np.linalg.norm(y)), (z + diff) * (1 + ROUNDING)))
 
     def _column_norm(self, kind, layer, columns):
         """``||W_i[:, columns]||_2`` or ``||E_i[:, columns]||_2``, cached when every column is
