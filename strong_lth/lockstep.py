@@ -591,8 +591,10 @@ def error_bound(
         The output norm.
     domains : int, default 1
         Budget of sub-boxes: while there are fewer, the sub-box with the largest bound is
-        bisected along its widest coordinate (best first), so that more units become stable
-        and their relaxations exact. Deterministic (a count, not a time).
+        bisected (best first) along the coordinate of largest smear, its width times the summed
+        ``|W_1| + |A_1| + |B_1|`` weights it sends to first-layer units still unstable there
+        (Wang et al., ReluVal, USENIX Security 2018), so that more units become stable and their
+        relaxations exact. Deterministic (a count, not a time).
 
     Returns
     -------
@@ -617,17 +619,26 @@ def error_bound(
 
     norms = {}
 
+    d = len(lower)
+    influence = np.abs(weights[0][:, :d]) + np.abs(pairs[0][0][:, :d]) + np.abs(pairs[0][1][:, :d])
+
     def bound(lo, hi):
         run = _Pass(weights, pairs, target.has_bias, lo, hi, radius, norms)
-        return _final(run.run(), run.diff_norm, norm)
+        layers = run.run()
+        first = layers[0]
+        unstable = ((first.target_lo < 0) & (first.target_hi > 0)) | (
+            (first.ticket_lo < 0) & (first.ticket_hi > 0)
+        )
+        score = (hi - lo) * (unstable @ influence + 1e-300)
+        return _final(layers, run.diff_norm, norm), int(np.argmax(score))
 
-    leaves = [(-bound(lower, upper), 0, lower, upper)]
+    value, axis = bound(lower, upper)
+    leaves = [(-value, 0, lower, upper, axis)]
     count = 1
     while len(leaves) < domains:
-        value, _, lo, hi = heapq.heappop(leaves)
-        axis = int(np.argmax(hi - lo))
+        value, _, lo, hi, axis = heapq.heappop(leaves)
         if hi[axis] - lo[axis] <= 0:
-            heapq.heappush(leaves, (value, 0, lo, hi))
+            heapq.heappush(leaves, (value, 0, lo, hi, axis))
             break
         middle = 0.5 * (lo[axis] + hi[axis])
         for new_lo, new_hi in ((lo, hi.copy()), (lo.copy(), hi)):
@@ -637,7 +648,8 @@ def error_bound(
                 new_lo[axis] = middle
             if not _outside_ball(new_lo, new_hi, radius):
                 count += 1
-                heapq.heappush(leaves, (-bound(new_lo, new_hi), count, new_lo, new_hi))
+                value, next_axis = bound(new_lo, new_hi)
+                heapq.heappush(leaves, (-value, count, new_lo, new_hi, next_axis))
         if not leaves:
             return 0.0
     return -leaves[0][0] if leaves else 0.0
