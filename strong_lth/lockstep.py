@@ -32,10 +32,14 @@ import numpy as np
 
 from ._validation import check_real
 from .exceptions import InvalidParameterError
-from .gadgets import error_matrix, signed_inputs
+from .gadgets import error_matrix, gadget_network, signed_inputs
 from .networks import ReLUNetwork
 
-__all__ = ["ROUNDING", "LayerBounds", "unit_bounds"]
+__all__ = ["ROUNDING", "SPLIT_TOLERANCE", "LayerBounds", "error_bound", "unit_bounds"]
+
+SPLIT_TOLERANCE = 1e-3
+""":func:`error_bound` stops splitting once its bound is within this relative distance of the
+error attained at a sub-box centre (the truth lies in between)."""
 
 ROUNDING = 1e-8
 """Outward rounding margin. Every bound is computed in float64 and then moved outward by
@@ -594,7 +598,9 @@ def error_bound(
         bisected (best first) along the coordinate of largest smear, its width times the summed
         ``|W_1| + |A_1| + |B_1|`` weights it sends to first-layer units still unstable there
         (Wang et al., ReluVal, USENIX Security 2018), so that more units become stable and their
-        relaxations exact. Deterministic (a count, not a time).
+        relaxations exact. Splitting stops early once the bound is within
+        :data:`SPLIT_TOLERANCE` of the largest error attained at a sub-box centre.
+        Deterministic (a count, not a time).
 
     Returns
     -------
@@ -622,7 +628,15 @@ def error_bound(
     d = len(lower)
     influence = np.abs(weights[0][:, :d]) + np.abs(pairs[0][0][:, :d]) + np.abs(pairs[0][1][:, :d])
 
+    gadget = gadget_network(pairs, target.has_bias)
+    attained = 0.0  # the largest error at a sub-box centre: the truth is at least this
+
     def bound(lo, hi):
+        nonlocal attained
+        centre = 0.5 * (lo + hi)
+        if radius is None or centre @ centre <= radius * radius:
+            gap = target.forward(centre) - gadget.forward(centre)
+            attained = max(attained, float(np.linalg.norm(gap, ord=norm)))
         run = _Pass(weights, pairs, target.has_bias, lo, hi, radius, norms)
         layers = run.run()
         first = layers[0]
@@ -635,7 +649,7 @@ def error_bound(
     value, axis = bound(lower, upper)
     leaves = [(-value, 0, lower, upper, axis)]
     count = 1
-    while len(leaves) < domains:
+    while len(leaves) < domains and -leaves[0][0] > attained * (1 + SPLIT_TOLERANCE):
         value, _, lo, hi, axis = heapq.heappop(leaves)
         if hi[axis] - lo[axis] <= 0:
             heapq.heappush(leaves, (value, 0, lo, hi, axis))
