@@ -54,11 +54,12 @@ METHODS = ("spectral", "lockstep", "split")
 (:func:`strong_lth.lockstep.error_bound`) over the whole domain, and the same over sub-boxes
 (:data:`SPLIT_DOMAINS` of the ball, :data:`BOX_SPLIT_DOMAINS` of a box)."""
 
-SPLIT_INPUTS, BOX_SPLIT_INPUTS = 8, 16
-"""Largest input dimension split into sub-boxes, for the ball and for a box. Splitting pays only
+SPLIT_INPUTS, BOX_SPLIT_INPUTS = 8, 64
+"""Largest input dimension split into sub-boxes, for the ball and for a box. Splitting pays most
 in low dimension: a sub-box halves one coordinate, and in d dimensions it takes about d
-bisections to shrink every coordinate once (the ball, wider than its box in every coordinate,
-gains less)."""
+bisections to shrink every coordinate once. The ball, wider than its box in every coordinate,
+gains little beyond 8 inputs; a small box still gains at 64 (the digits ticket: 2.01x to 1.90x
+its exact error with 1024 sub-boxes)."""
 
 SPLIT_DOMAINS, BOX_SPLIT_DOMAINS = 64, 4096
 """Sub-boxes of the "split" bound over the ball, and over a box (computed only beside the exact
