@@ -294,7 +294,8 @@ def test_the_ball_for_two_unrelated_networks():
 
 
 @pytest.mark.parametrize(
-    ("widths", "bias", "seed"), [((3, 4, 1), False, 0), ((3, 3, 3, 1), True, 1)]
+    ("widths", "bias", "seed"),
+    [((3, 4, 1), False, 0), pytest.param((3, 3, 3, 1), True, 1, marks=pytest.mark.slow)],
 )
 def test_the_ball_lies_between_measured_and_certified(widths, bias, seed):
     """One output, so the ∞-norm of the exact error is the 2-norm of the certificate: measured
@@ -317,10 +318,10 @@ def test_the_ball_lies_between_measured_and_certified(widths, bias, seed):
     ("widths", "bias", "seed", "domain"),
     [
         ((2, 4, 3), True, 21, {"box": 1.0}),
-        ((3, 4, 4, 2), False, 22, {"box": 0.6}),
-        ((2, 3, 4, 3, 1), True, 23, {"box": 1.0}),
+        pytest.param((3, 4, 4, 2), False, 22, {"box": 0.6}, marks=pytest.mark.slow),
+        pytest.param((2, 3, 4, 3, 1), True, 23, {"box": 1.0}, marks=pytest.mark.slow),
         ((2, 4, 3), False, 24, {"ball": 1.0}),
-        ((3, 4, 4, 2), True, 25, {"ball": 0.9}),
+        pytest.param((3, 4, 4, 2), True, 25, {"ball": 0.9}, marks=pytest.mark.slow),
     ],
 )
 def test_tightened_bounds_never_cut_off_the_maximum(widths, bias, seed, domain):
