@@ -350,10 +350,10 @@ def exact_error(
     ('OPTIMAL', True)
     """
     start = time.perf_counter()
+    check_choice("solver", solver, SOLVERS)
     box, ball = _domain(box, ball, solver)
     if time_limit is not None:
         time_limit = check_real("time_limit", time_limit, low=0.0, low_open=True)
-    check_choice("solver", solver, SOLVERS)
     if not isinstance(tighten, bool | np.bool_):
         raise InvalidParameterError(f"`tighten` must be True or False; got {tighten!r}.")
     rng = as_generator(rng)
