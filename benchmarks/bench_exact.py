@@ -16,8 +16,14 @@ exact / measured, solve time and the load average around it (the machine is shar
 before printing: measured <= exact value <= proven upper bound, exact value <= certified, and
 two references in the same run: 10^6 random points of the box (plus corners) never beat the
 upper bound, and on the smallest target a second solver (HiGHS) finds the same maximum.
-The full run also solves 4-8-2 without LP bound tightening (``tighten=False``) and gives
+The full run also solves 4-8-2 without bound tightening (``tighten=False``) and gives
 8-16-16-4 a 300 s limit.
+
+Over the unit ball, the theorems' domain: on the small targets (4-8-2, 8-16-16-4; also with
+``--quick``) ``exact_error(target, ticket, ball=1)`` gives the ticket's true ε in the output's
+∞-norm, beside ``certify(target, ticket, rng=0)``'s measured (ascent on the ball) and certified
+figures in the 2-norm (which bound the ∞-norm); checked: exact <= certified and no point of
+10^6 random ones of the ball above the proven upper bound.
 
 Usage: ``python benchmarks/bench_exact.py [--quick] [--only NAME ...]`` (``--quick``: 4-8-2 and
 8-16-16-4 with a 20 s limit; ``--only``: these targets, no extra rows); saves
@@ -63,23 +69,35 @@ TARGETS = {  # name: (target factory, time limit in seconds or None for no limit
 }
 
 
-def sampled_maximum(target, ticket, box, rng):
+def sampled_maximum(target, ticket, box, rng, ball=None):
     """The largest ``||F(x) - G(x)||_inf`` over random points of the box and its corners (up to
-    2^16 of them)."""
+    2^16 of them), or, with ``ball``, over random points of the ball (a quarter of them on its
+    sphere)."""
     d = target.widths[0]
     best = 0.0
     for _ in range(REFERENCE_POINTS // 100_000):
-        x = rng.uniform(-box, box, (100_000, d))
+        if ball is None:
+            x = rng.uniform(-box, box, (100_000, d))
+        else:
+            x = rng.standard_normal((100_000, d))
+            x *= ball / np.linalg.norm(x, axis=1, keepdims=True)
+            x[25_000:] *= rng.random((75_000, 1)) ** (1.0 / d)
         best = max(best, float(np.abs(target.forward(x) - ticket.forward(x)).max()))
+    if ball is not None:
+        return best
     corners = list(itertools.islice(itertools.product((-box, box), repeat=d), 2**16))
     x = np.array(corners)
     return max(best, float(np.abs(target.forward(x) - ticket.forward(x)).max()))
 
 
-def run(name, target, time_limit, *, tighten=True, label=""):
+def make_ticket(target):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TheoryAssumptionWarning)  # trained layers: norms > 1
-        ticket = approximate(target, eps=EPS, rng=1)
+        return approximate(target, eps=EPS, rng=1)
+
+
+def run(name, target, time_limit, *, tighten=True, label=""):
+    ticket = make_ticket(target)
     d = target.widths[0]
     box = 1.0 / math.sqrt(d)
     load_before = os.getloadavg()[0]
@@ -101,7 +119,7 @@ def run(name, target, time_limit, *, tighten=True, label=""):
         "target": name + label + ("" if tighten else " (no LP tightening)"),
         "n per layer": "/".join(map(str, ticket.values_per_input)),
         "binaries": exact.binaries,
-        "box": f"{box:.4g}",
+        "domain": f"box {box:.4g}",
         "measured": f"{exact.measured:.4e}",
         "exact": f"{exact.value:.4e}",
         "proven upper": f"{exact.upper_bound:.4e}",
@@ -117,6 +135,39 @@ def run(name, target, time_limit, *, tighten=True, label=""):
         "load avg (1 min)": f"{load_before:.2f} -> {load_after:.2f}",
     }
     return row, target, ticket, box, exact
+
+
+def run_ball(name, target, time_limit):
+    """The exact error over the unit ball beside ``certify``'s figures there."""
+    ticket = make_ticket(target)
+    load_before = os.getloadavg()[0]
+    exact = exact_error(target, ticket, ball=1.0, time_limit=time_limit)
+    load_after = os.getloadavg()[0]
+    cert = certify(target, ticket, rng=0)
+    if not exact.measured <= exact.value <= exact.upper_bound or exact.value > cert.certified:
+        raise AssertionError(f"{name}: chain exact <= certified broken on the ball")
+    sampled = sampled_maximum(target, ticket, None, np.random.default_rng(0), ball=1.0)
+    if sampled > exact.upper_bound:
+        raise AssertionError(f"{name}: a sampled point of the ball beats the proven upper bound")
+    return {
+        "target": name + " (unit ball)",
+        "n per layer": "/".join(map(str, ticket.values_per_input)),
+        "binaries": exact.binaries,
+        "domain": "ball 1",
+        "measured": f"{exact.measured:.4e}",
+        "exact": f"{exact.value:.4e}",
+        "proven upper": f"{exact.upper_bound:.4e}",
+        "upper / exact": f"{exact.ratio:.4f}",
+        "status": exact.status.name,
+        "certified": f"{cert.certified:.4e}",
+        "certified / exact": f"{cert.certified / exact.value:.2f}",
+        "exact / measured": f"{exact.value / exact.measured:.3f}",
+        "exact / 10^6 samples": f"{exact.value / sampled:.3f}",
+        "limit (s)": "none" if time_limit is None else f"{time_limit:g}",
+        "exact time (s)": f"{exact.seconds:.1f}",
+        "certify + exact (s)": "-",
+        "load avg (1 min)": f"{load_before:.2f} -> {load_after:.2f}",
+    }
 
 
 def second_solver(target, ticket, box, exact):
@@ -147,6 +198,11 @@ def main():
         if name == "4-8-2":  # the reference: a second solver on the smallest target
             reference = second_solver(target, ticket, box, exact)
             print("second solver:", reference, flush=True)
+    if not args.only:
+        for name in ["4-8-2", "8-16-16-4"]:
+            factory, limit = TARGETS[name]
+            rows.append(run_ball(name, factory(), 20.0 if args.quick and limit else limit))
+            print(rows[-1], flush=True)
     if not args.quick and not args.only:
         extra = [("4-8-2", None, False, ""), ("8-16-16-4", 300.0, True, " (300 s)")]
         for name, limit, tighten, label in extra:

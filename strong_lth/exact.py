@@ -1,10 +1,11 @@
-"""Exact worst-case error of a pruned network over an input box: a mixed-integer linear program.
+"""Exact worst-case error of a pruned network over an input box or ball: a mixed-integer program.
 
 The certified bound (THEORY section 5) is rigorous but loose, and the measured worst case only
 bounds the truth from below. Both networks are piecewise linear, so the largest output difference
 over a box, ``max_{x in [-box, box]^d} ||F(x) - G(x)||_inf``, is the optimum of a mixed-integer
 linear program (MILP): the exact method of neural-network verification [TXT], here applied to the
-difference of two networks as in equivalence checking [KB].
+difference of two networks as in equivalence checking [KB]. Over the ℓ2 ball of the theorems the
+program gains one convex quadratic constraint, ``||x||_2² <= r²``.
 
 References
 ----------
@@ -28,10 +29,11 @@ import numpy as np
 from ._validation import as_generator, check_choice, check_real
 from .exceptions import CertificationError, InvalidParameterError, SolverError
 from .gadgets import AGREEMENT, gadget_form, gadget_network
+from .lockstep import _cross_tighten, unit_bounds
 from .networks import ReLUNetwork
 from .subset_sum import Status
 from .ticket import Ticket
-from .worst_case import measure_box
+from .worst_case import adaptive_ascent, inf_error_and_gradient, measure_box, project
 
 __all__ = ["SOLVER_TOLERANCE", "ExactErrorResult", "exact_error"]
 
@@ -47,6 +49,10 @@ at most about ``n u`` times the sum of the magnitudes; 64 u covers every network
 SOLVERS = {"scip": "GSCIP", "highs": "HIGHS"}
 """``solver=`` names and their OR-Tools MathOpt solver types."""
 
+BALL_SAMPLES, BALL_STARTS, BALL_STEPS = 65536, 64, 200
+"""The first lower bound over a ball: random points of the ball, the best of them climbing the
+error by projected gradient steps (:func:`_measure_ball`)."""
+
 
 @dataclass(frozen=True, eq=False)
 class ExactErrorResult:
@@ -61,17 +67,19 @@ class ExactErrorResult:
         Proven: ``max_x ||F(x) - G(x)||_inf <= upper_bound`` (the solver's dual bound plus
         ``margin``).
     maximizer : ndarray, shape (d,)
-        ``x*``, inside the box.
+        ``x*``, inside the domain (the box or the ball).
     output : int
         The output ``k`` with the largest ``|F_k(x*) - G_k(x*)|``.
     status : Status
         ``OPTIMAL`` when every output and sign was solved or ruled out, so that the bracket is as
         narrow as the solvers' tolerances allow, ``upper_bound - value <= margin + tolerance``
         (the solver's own gap is set to 0); ``TIME_LIMIT`` otherwise.
-    box : float
-        Inputs range over ``[-box, box]^d``.
+    box : float or None
+        Inputs range over ``[-box, box]^d`` (None when the domain is a ball).
+    ball : float or None
+        Inputs range over ``||x||_2 <= ball`` (None when the domain is a box).
     measured : float
-        The largest error that sampling and sign-gradient ascent found before the MILP (a lower
+        The largest error that sampling and gradient ascent found before the MILP (a lower
         bound, the solver's first incumbent).
     margin : float
         Added to the solver's dual bound in ``upper_bound`` (:func:`exact_error`, Notes).
@@ -81,7 +89,7 @@ class ExactErrorResult:
     solver : str
         ``"scip"`` or ``"highs"``.
     binaries : int
-        Binary variables of the program (one per ReLU whose sign the box does not fix).
+        Binary variables of the program (one per ReLU whose sign the domain does not fix).
     seconds : float
         Wall time of the whole computation.
     message : str
@@ -93,7 +101,8 @@ class ExactErrorResult:
     maximizer: np.ndarray
     output: int
     status: Status
-    box: float
+    box: float | None
+    ball: float | None
     measured: float
     margin: float
     tolerance: float
@@ -126,10 +135,10 @@ def _as_function(name, obj):
 
 
 def _gadget_pair(target, network):
-    """Both networks in gadget form when ``network`` is a gadget network (or ticket) of
-    ``target``, else None. The target's gadget form takes ``A = B = W``, since
-    ``W σ(h) - W σ(-h) = W h`` (THEORY section 3): then both have the same widths and pair unit
-    by unit."""
+    """``(target in gadget form, network in gadget form, pairs)`` when ``network`` is a gadget
+    network (or ticket) of ``target``, else None. The target's gadget form takes ``A = B = W``,
+    since ``W σ(h) - W σ(-h) = W h`` (THEORY section 3): then both have the same widths and pair
+    unit by unit."""
     if not isinstance(target, ReLUNetwork):
         return None
     if isinstance(network, ReLUNetwork) and network.depth != 2 * target.depth:
@@ -142,19 +151,42 @@ def _gadget_pair(target, network):
     return (
         gadget_network([(w, w) for w in weights], target.has_bias),
         gadget_network(pairs, target.has_bias),
+        pairs,
     )
 
 
-def _model_networks(target, network):
-    """The two ReLUNetworks the program encodes: the same functions as ``target`` and
-    ``network``, aligned unit by unit when one is a gadget network of the other."""
+def _model_networks(target, network, bound, ball):
+    """The two ReLUNetworks the program encodes (the same functions as ``target`` and
+    ``network``, aligned unit by unit when one is a gadget network of the other) and, when they
+    are, the proven bounds of every pair layer (:func:`_lockstep`), else None."""
     pair = _gadget_pair(target, network)
-    if pair is None:
-        swapped = _gadget_pair(network, target)
-        pair = None if swapped is None else swapped[::-1]
-    if pair is None:
-        pair = (_as_function("target", target)[1], _as_function("network", network)[1])
-    return pair
+    if pair is not None:
+        return pair[0], pair[1], _lockstep(target, pair[2], bound, ball, swapped=False)
+    pair = _gadget_pair(network, target)
+    if pair is not None:
+        return pair[1], pair[0], _lockstep(network, pair[2], bound, ball, swapped=True)
+    return _as_function("target", target)[1], _as_function("network", network)[1], None
+
+
+def _lockstep(target, pairs, bound, ball, swapped):
+    """Per-unit bounds from :func:`strong_lth.lockstep.unit_bounds` over the domain, keyed by the
+    gadget network's layer index ``2i - 1`` of pair i: ``(first's, second's pre-activation,
+    second - first)``, each a list of ``(lo, hi)``."""
+    d = target.widths[0]
+    lower, upper = np.full(d, -bound), np.full(d, bound)
+    layers = unit_bounds(target, pairs, lower=lower, upper=upper, radius=ball)
+
+    def intervals(lo, hi):
+        return list(zip(lo.tolist(), hi.tolist()))
+
+    known = {}
+    for i, b in enumerate(layers):
+        z, y = intervals(b.target_lo, b.target_hi), intervals(b.ticket_lo, b.ticket_hi)
+        if swapped:
+            known[2 * i + 1] = (y, z, intervals(-b.difference_hi, -b.difference_lo))
+        else:
+            known[2 * i + 1] = (z, y, intervals(b.difference_lo, b.difference_hi))
+    return known
 
 
 def _layers(network):
@@ -166,13 +198,20 @@ def exact_error(
     target,
     network,
     *,
-    box: float = 1.0,
+    box: float | None = None,
+    ball: float | None = None,
     time_limit: float | None = None,
     solver: str = "scip",
     tighten: bool = True,
     rng=0,
 ) -> ExactErrorResult:
-    """The exact ``max ||F(x) - G(x)||_inf`` over the box ``[-box, box]^d``, or a proven bracket.
+    """The exact ``max ||F(x) - G(x)||_inf`` over a box or an ℓ2 ball, or a proven bracket.
+
+    The error is measured in the ∞-norm of the output, the largest ``|F_k(x) - G_k(x)|`` over
+    the outputs k. Over the ball (``ball=r``) this is the true ``ε = sup_{||x||_2 <= r}
+    ||F(x) - G(x)||_inf`` of a ticket; for a network with one output it is the ``ε`` of the
+    strong lottery ticket theorems, which bound ``||F(x) - G(x)||_2`` (Pensia et al. 2020,
+    arXiv:2006.07990), and with ``m`` outputs it lies within a factor ``sqrt(m)`` below it.
 
     Parameters
     ----------
@@ -181,15 +220,21 @@ def exact_error(
     network : ReLUNetwork or Ticket
         ``G``, with the input and output dimensions of ``target``: a ticket of it, its pruned
         network, another ticket, any ReLU network.
-    box : float, default 1.0
-        Inputs range over ``[-box, box]^d``.
+    box : float, optional
+        Inputs range over ``[-box, box]^d``. The default domain when neither ``box`` nor
+        ``ball`` is given: ``box=1.0``.
+    ball : float, optional
+        Inputs range over the ℓ2 ball ``||x||_2 <= ball`` (SCIP only: a convex quadratic
+        constraint). At most one of ``box`` and ``ball``.
     time_limit : float, optional
         Seconds for the whole computation; when it runs out the result is a bracket with status
         ``TIME_LIMIT``. None: solve to optimality.
     solver : {"scip", "highs"}
         The MILP solver (OR-Tools MathOpt); GLOP solves the bound-tightening LPs.
     tighten : bool, default True
-        Tighten the pre-activation bounds with one LP per bound before the MILP.
+        Tighten the pre-activation bounds beyond interval arithmetic before the MILP: by the
+        lockstep bounds of :func:`strong_lth.lockstep.unit_bounds` (a ticket or gadget network
+        of the target) and by one LP per open bound.
     rng : None, int or numpy.random.Generator, default 0
         Seeds the sampling that finds the first lower bound (the default is fixed, so the result
         is the same on every call).
@@ -201,8 +246,9 @@ def exact_error(
     Raises
     ------
     InvalidParameterError
-        If either network is not a ReLUNetwork or a Ticket, their dimensions differ,
-        ``box <= 0``, ``time_limit <= 0``, ``solver`` is unknown or ``tighten`` not a bool.
+        If either network is not a ReLUNetwork or a Ticket, their dimensions differ, both
+        ``box`` and ``ball`` are given, ``box <= 0``, ``ball <= 0``, ``ball`` with
+        ``solver="highs"``, ``time_limit <= 0``, ``solver`` is unknown or ``tighten`` not a bool.
     CertificationError
         If the maximiser does not reproduce the solver's value (beyond ``tolerance``), or
         the networks' ``forward`` and the encoded networks disagree there by more than
@@ -217,8 +263,18 @@ def exact_error(
     binary ``δ``: ``h >= 0``, ``h >= z``, ``h <= z - l (1 - δ)``, ``h <= u δ`` [TXT]. Units with
     the same pre-activation share a variable, and ``σ(-z) = σ(z) - z`` makes a unit whose
     pre-activation is another's negation linear (a gadget network's ``[I; -I]`` layer costs one
-    binary per input). Bounds come from interval arithmetic, then (``tighten``) from one LP per
-    open bound over the relaxation of the earlier layers.
+    binary per input). Bounds come from interval arithmetic, then (``tighten``) from the
+    lockstep bounds of :func:`strong_lth.lockstep.unit_bounds` when one network is a ticket or
+    gadget network of the other, then from one LP per open bound over the relaxation of the
+    earlier layers.
+
+    *The domain.* A box is the inputs' variable bounds. A ball of radius r is ``x·x <= r²``, a
+    convex quadratic constraint that OR-Tools MathOpt passes to SCIP (SCIP then separates it by
+    tangent cuts, so its dual bounds remain bounds over a polytope containing the ball); the
+    inputs also keep the bounds ``[-r, r]``, and every pre-activation bound is proven over the
+    ball (the lockstep bounds concretise over ``||x||_2 <= r`` by Cauchy-Schwarz) or over the
+    box ``[-r, r]^d``, which contains it. The bound-tightening LPs (GLOP) see the box only, with
+    the lockstep bounds as rows.
 
     *A target and its ticket* are encoded side by side: the target in gadget form ``A = B = W``
     (``W σ(h) - W σ(-h) = W h``, THEORY section 3) has the ticket's widths, so unit j of one
@@ -228,8 +284,11 @@ def exact_error(
     of that range and, with the binaries, ``e <= d - dl⁻ (1 - δ')``, ``e >= d - du⁺ (1 - δ)``,
     ``e <= du⁺ δ'``, ``e >= dl⁻ δ``. These cuts change no integer solution; they keep the LP
     relaxation from treating two nearly equal networks as unrelated, which is what makes the
-    difference of a target and its ticket expensive to bound. Any two networks of equal widths
-    are paired the same way; others are encoded independently.
+    difference of a target and its ticket expensive to bound. Where a proven bound (lockstep)
+    on ``z``, ``z'`` or ``d`` is tighter than interval arithmetic over the program's variables,
+    it also becomes a row ``lo <= d <= hi`` (or on ``z``, ``z'``); over the ball these rows carry
+    what the box relaxation cannot see. Any two networks of equal widths are paired the same way;
+    others are encoded independently.
 
     *The ∞-norm.* One MILP per output k and sign s maximises ``s (F_k - G_k)`` under the
     constraint ``s (F_k - G_k) >= best``, the best value found so far (first by sampling and
@@ -241,7 +300,11 @@ def exact_error(
     bounds; with one, the time goes where the bracket's upper end is (``_Search.run``). SCIP
     searches best-first without plunging: with the cut-off row in place of an incumbent, a
     depth-first dive leaves the dual bound where it was (on the digits ticket of the benchmark,
-    unchanged after 30 s instead of 5% lower).
+    unchanged after 30 s instead of 5% lower). It branches by full strong branching and
+    separates cuts at the root only: on the benchmark's 8-16-16-4 ticket (the output sign with
+    the largest bound, root LP 8.8e-4) the dual bound after 1500 nodes was 3.5e-4 with full
+    strong branching against 7.2e-4 with SCIP's default reliability branching, and cuts at
+    every node cost three times the time for the same bound.
 
     *Cost.* The LP relaxation of the difference of two nearly equal networks stays a few times
     the maximum (at the root, 2.7 times the best value known on the benchmark's 8-16-16-4
@@ -250,7 +313,11 @@ def exact_error(
     of the target lets the relaxation add its slack times a weight error, the very size of the
     answer. So the branch and bound must settle most activation patterns near the maximum and its
     cost grows exponentially with the open ReLUs: seconds for a few dozen, a bracket within a time
-    limit beyond (``BENCHMARKS.md``).
+    limit beyond (``BENCHMARKS.md``). Tighter per-unit bounds do not change this: on the 8-16-16-4
+    ticket the lockstep bounds are no tighter than the LP ones, and splitting the input box into
+    its 8 orthants in three coordinates lowered the root LP bound by 12% only, while the maximum
+    found in every orthant stayed within 15% of the whole box's (so no sub-box could be
+    dropped).
 
     *Tolerances.* The solvers run with tolerance ``τ =`` :data:`SOLVER_TOLERANCE`, and the result
     never rests on their arithmetic alone. The lower end ``value`` is recomputed with both
@@ -262,8 +329,11 @@ def exact_error(
     maximum. They do move a solver's objective away from the true error at its solution, by at
     most ``tolerance = margin + δ_τ``, where ``δ_τ`` propagates a violation of every row by ``τ``
     times its size through ``|W_i|`` (ReLU is 1-Lipschitz); this is checked for every solution.
-    Interval bounds are computed in float64 without directed rounding; their error, about 1e-16
-    of their size, is far inside ``margin``. The bracket is thus rigorous up to the
+    Over a ball the maximiser is scaled into the ball before it is evaluated (the quadratic
+    constraint too holds only to ``τ``), and ``δ_τ`` starts from how far that can move it
+    (:func:`_primal_tolerance`). Interval bounds are computed in float64 without directed
+    rounding; their error, about 1e-16 of their size, is far inside ``margin``; the lockstep
+    bounds are rounded outward. The bracket is thus rigorous up to the
     floating-point solution of LPs, which a solver in exact rational arithmetic would remove.
 
     Examples
@@ -275,12 +345,15 @@ def exact_error(
     >>> width = result.upper_bound - result.value
     >>> result.status.name, bool(width <= result.margin + result.tolerance)
     ('OPTIMAL', True)
+    >>> on_ball = exact_error(target, ticket, ball=1.0)  # the disc inside that box
+    >>> on_ball.status.name, bool(on_ball.value <= result.upper_bound)
+    ('OPTIMAL', True)
     """
     start = time.perf_counter()
-    box = check_real("box", box, low=0.0, low_open=True)
+    check_choice("solver", solver, SOLVERS)
+    box, ball = _domain(box, ball, solver)
     if time_limit is not None:
         time_limit = check_real("time_limit", time_limit, low=0.0, low_open=True)
-    check_choice("solver", solver, SOLVERS)
     if not isinstance(tighten, bool | np.bool_):
         raise InvalidParameterError(f"`tighten` must be True or False; got {tighten!r}.")
     rng = as_generator(rng)
@@ -292,18 +365,22 @@ def exact_error(
             f"{d_out}); got {d2_in} and {d2_out}."
         )
     deadline = math.inf if time_limit is None else time.monotonic() + time_limit
-    first, second = _model_networks(target, network)
+    bound = box if ball is None else ball  # every coordinate of x lies in [-bound, bound]
+    first, second, known = _model_networks(target, network, bound, ball)
     check = _Evaluator(first_forward, second_forward, first, second)
 
-    _, x_best = measure_box(first, second, box, rng)
+    if ball is None:
+        _, x_best = measure_box(first, second, box, rng)
+    else:
+        x_best = _measure_ball(first, second, ball, rng)
     measured = check.value(x_best)
 
-    encoder = _Encoder(first, second, box, tighten, deadline)
+    encoder = _Encoder(first, second, bound, tighten, deadline, known if tighten else None)
     outputs, bounds = encoder.run()
     program = encoder.program
     margin = _dual_error(program)
-    tolerance = margin + _primal_tolerance((first, second), box, bounds)
-    search = _Search(program, encoder.inputs, outputs, solver, tolerance, box, check)
+    tolerance = margin + _primal_tolerance((first, second), bound, ball, bounds)
+    search = _Search(program, encoder.inputs, outputs, solver, tolerance, (bound, ball), check)
     value, x_best, uppers, open_pairs = search.run(bounds, measured, x_best, deadline)
     upper = max(value, *uppers) + margin
     status = Status.TIME_LIMIT if open_pairs else Status.OPTIMAL
@@ -322,6 +399,7 @@ def exact_error(
         output=int(np.argmax(error)),
         status=status,
         box=box,
+        ball=ball,
         measured=float(measured),
         margin=float(margin),
         tolerance=float(tolerance),
@@ -330,6 +408,52 @@ def exact_error(
         seconds=time.perf_counter() - start,
         message=message,
     )
+
+
+def _domain(box, ball, solver):
+    """``(box, ball)``, one of them None: the unit box when neither is given."""
+    if box is not None and ball is not None:
+        raise InvalidParameterError(
+            f"give one domain, `box` or `ball`, not both; got box={box!r} and ball={ball!r}."
+        )
+    if ball is None:
+        return check_real("box", 1.0 if box is None else box, low=0.0, low_open=True), None
+    ball = check_real("ball", ball, low=0.0, low_open=True)
+    if solver != "scip":
+        raise InvalidParameterError(
+            f"`solver` must be 'scip' with `ball` (the ball is a quadratic constraint, which "
+            f"HiGHS does not take); got {solver!r}."
+        )
+    return None, ball
+
+
+def _into_ball(x, radius):
+    """``x`` scaled into the ball ``||x||_2 <= radius`` when outside it (and shrunk by rounding
+    errors until its float64 norm is at most ``radius``)."""
+    x = project(np.atleast_2d(x), radius, sphere=False)[0]
+    while np.linalg.norm(x) > radius:
+        x = x * (1 - 2 * np.finfo(np.float64).eps)
+    return x
+
+
+def _measure_ball(first, second, radius, rng):
+    """The input of the largest ``||F(x) - G(x)||_inf`` found in the ball: :data:`BALL_SAMPLES`
+    uniform points, the best :data:`BALL_STARTS` climbing by normalised gradient steps projected
+    onto the ball (:func:`strong_lth.worst_case.adaptive_ascent`)."""
+    d = first.widths[0]
+    x = project(rng.standard_normal((BALL_SAMPLES, d)), radius, sphere=True)
+    x *= rng.random((BALL_SAMPLES, 1)) ** (1.0 / d)
+    error, _ = inf_error_and_gradient(first, second, x)
+    x = x[np.argsort(error)[-BALL_STARTS:]]
+
+    def move(x, step, grad):
+        norms = np.maximum(np.linalg.norm(grad, axis=1, keepdims=True), 1e-300)
+        return project(x + step[:, None] * grad / norms, radius, sphere=False)
+
+    def evaluate(x):
+        return inf_error_and_gradient(first, second, x)
+
+    return adaptive_ascent(x, evaluate, move, step=0.1 * radius, steps=BALL_STEPS)[1]
 
 
 class _Evaluator:
@@ -360,14 +484,17 @@ class _Evaluator:
 class _Search:
     """The MILPs, one per output and sign, sharing one model."""
 
-    def __init__(self, program, inputs, outputs, solver, tolerance, box, check):
+    def __init__(self, program, inputs, outputs, solver, tolerance, domain, check):
         from ortools.math_opt.python import mathopt
 
         self.mathopt = mathopt
         self.model, self.variables = program.to_mathopt(relax=False)
         self.inputs = [self.variables[v] for v in inputs]
         self.outputs, self.solver, self.tolerance = outputs, solver, tolerance
-        self.box, self.check = box, check
+        (self.bound, self.ball), self.check = domain, check
+        if self.ball is not None:  # ||x||_2 <= ball, a convex quadratic constraint (SCIP)
+            squares = mathopt.QuadraticSum(x * x for x in self.inputs)
+            self.model.add_quadratic_constraint(expr=squares, ub=self.ball**2)
         self.cut = None
         self.upper, self.unsolved = {}, set()
 
@@ -391,6 +518,10 @@ class _Search:
             # cut-off row stands in for an incumbent (a depth-first dive leaves it unchanged)
             params.gscip.int_params["nodeselection/bfs/stdpriority"] = 1_000_000
             params.gscip.int_params["nodeselection/bfs/maxplungedepth"] = 0
+            # full strong branching, cuts at the root only: each node's LP is cheap, and the
+            # dual bound falls with the number of nodes many times faster (module docstring)
+            params.gscip.int_params["branching/fullstrong/priority"] = 1_000_000
+            params.gscip.int_params["separating/maxrounds"] = 0
         else:
             for name in (
                 "mip_feasibility_tolerance",
@@ -471,7 +602,9 @@ class _Search:
                 f"{result.termination.detail}"
             )
         if result.has_primal_feasible_solution():
-            x = np.clip([result.variable_values(v) for v in self.inputs], -self.box, self.box)
+            x = np.clip([result.variable_values(v) for v in self.inputs], -self.bound, self.bound)
+            if self.ball is not None:  # the quadratic row holds to the tolerance only
+                x = _into_ball(x, self.ball)
             claimed, recomputed = result.objective_value(), self.check.signed(x, k, sign)
             if abs(recomputed - claimed) > self.tolerance:
                 raise CertificationError(
@@ -485,15 +618,18 @@ class _Search:
         return best, x_best
 
 
-def _primal_tolerance(networks, box, bounds):
+def _primal_tolerance(networks, box, ball, bounds):
     """``δ_τ``: how far a solver's objective can be from the true error at its solution when every
     row holds only to ``τ (1 + |b| + |l| + |u|)`` (doubled for safety; ``l, u`` interval bounds of
     the unit), propagated layer by layer through ``|W_i|`` for both networks, plus ``τ`` relative
-    to the objective's size."""
+    to the objective's size. Inputs start ``τ max(1, box)`` off; with a ball of radius ``r``,
+    ``τ max(1, r, max(1, r²) / r)``: a solution with ``||x||² <= r² + τ max(1, r²)`` (SCIP's
+    relative feasibility) lies within ``τ max(1, r²) / (2r)`` of its projection onto the ball."""
     tau = SOLVER_TOLERANCE
+    start = max(1.0, box) if ball is None else max(1.0, ball, max(1.0, ball**2) / ball)
     total = 0.0
     for network in networks:
-        dev = np.full(network.widths[0], tau * max(1.0, box))
+        dev = np.full(network.widths[0], tau * start)
         lo, hi = np.full_like(dev, -box), np.full_like(dev, box)
         for w, b in _layers(network):
             z_lo = np.maximum(w, 0) @ lo + np.minimum(w, 0) @ hi + b
@@ -551,15 +687,16 @@ def _scaled(c, interval):
     return (lo, hi) if lo <= hi else (hi, lo)
 
 
-def _cross_tighten(z, diff):
-    """``z' = z + d``: each of the three intervals tightens the others."""
-    zf, zg, out = list(z[0]), list(z[1]), list(diff)
-    for j, ((lf, uf), (lg, ug), (dl, du)) in enumerate(zip(zf, zg, out)):
-        lg, ug = max(lg, lf + dl), min(ug, uf + du)
-        lf, uf = max(lf, lg - du), min(uf, ug - dl)
-        dl, du = max(dl, lg - uf), min(du, ug - lf)
-        zf[j], zg[j], out[j] = (lf, uf), (lg, ug), (dl, du)
-    return [zf, zg], out
+def _cross(z, diff):
+    """``z' = z + d``: each of the three interval lists tightened by the other two
+    (:func:`strong_lth.lockstep._cross_tighten`)."""
+    arrays = [tuple(np.array(bounds, dtype=float).reshape(-1, 2).T) for bounds in (*z, diff)]
+    first, second, diff = _cross_tighten(*arrays)
+    return [_pairs(first), _pairs(second)], _pairs(diff)
+
+
+def _pairs(interval):
+    return list(zip(interval[0].tolist(), interval[1].tolist()))
 
 
 def _dual_error(program):
@@ -572,14 +709,16 @@ def _dual_error(program):
 class _Encoder:
     """Encodes two networks, layer by layer, into one :class:`_Program`.
 
-    A unit's value is ``(variable, 0.0)``, or ``(None, constant)`` when the box fixes it (0 for a
-    unit that never fires). For aligned networks (equal widths) ``pairs`` maps each variable of a
-    paired hidden unit to ``(partner, lo, hi)`` with ``lo <= partner - variable <= hi`` [RD].
+    A unit's value is ``(variable, 0.0)``, or ``(None, constant)`` when the domain fixes it (0
+    for a unit that never fires). For aligned networks (equal widths) ``pairs`` maps each variable
+    of a paired hidden unit to ``(partner, lo, hi)`` with ``lo <= partner - variable <= hi`` [RD].
+    ``known`` maps a layer index to proven bounds of both networks' pre-activations and of their
+    difference there (:func:`_lockstep`), or is None.
     """
 
-    def __init__(self, first, second, box, tighten, deadline):
+    def __init__(self, first, second, box, tighten, deadline, known=None):
         self.program = _Program()
-        self.tighten, self.deadline = tighten, deadline
+        self.tighten, self.deadline, self.known = tighten, deadline, known or {}
         self.nets = (_layers(first), _layers(second))
         self.aligned = first.widths == second.widths
         self.inputs = [self.program.add_var(-box, box) for _ in range(first.widths[0])]
@@ -626,7 +765,9 @@ class _Encoder:
             z = [[self.interval(e) for e in net] for net in exprs]
             diffs = [_difference(f, g) for f, g in zip(*exprs)]
             diff = [self.interval(e, pairs) for e in diffs]
-            z, diff = _cross_tighten(z, diff)
+            if i in self.known:
+                *z, diff = self.impose([*exprs, diffs], [*z, diff], self.known[i])
+            z, diff = _cross(z, diff)
             if self.tighten and i > 0:
                 if not last:
                     z = [
@@ -637,7 +778,7 @@ class _Encoder:
                     for j in range(len(diff))
                 ]
                 diff = self.lp_bounds(diffs, diff, wanted=wanted)
-                z, diff = _cross_tighten(z, diff)
+                z, diff = _cross(z, diff)
             if last:
                 return exprs, diff
             values = [
@@ -649,6 +790,24 @@ class _Encoder:
 
     def bounds(self, v):
         return self.program.lower[v], self.program.upper[v]
+
+    def impose(self, groups, current, proven):
+        """Intersect the bounds of each group of expressions with ``proven`` ones; where a proven
+        bound is the tighter, it also becomes a row ``lo <= expr <= hi``, which couples the two
+        networks in the LP relaxation when the group is their difference."""
+        out = []
+        for exprs, mine, theirs in zip(groups, current, proven):
+            tight = []
+            for (terms, constant), (lo, hi), (p_lo, p_hi) in zip(exprs, mine, theirs):
+                if max(lo, p_lo) > min(hi, p_hi):  # rounding at a fixed value: keep ours
+                    p_lo, p_hi = lo, hi
+                if terms and (p_lo > lo or p_hi < hi):
+                    row_lo = p_lo - constant if p_lo > lo else -math.inf
+                    row_hi = p_hi - constant if p_hi < hi else math.inf
+                    self.program.add_row(row_lo, row_hi, terms)
+                tight.append((max(lo, p_lo), min(hi, p_hi)))
+            out.append(tight)
+        return out
 
     def interval(self, expr, pairs=None):
         """Bounds of ``expr`` from the variables' bounds; a paired term ``c v + c' w`` (``w`` the

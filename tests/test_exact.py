@@ -235,6 +235,108 @@ def test_a_maximiser_that_does_not_reproduce_is_an_error():
         exact_error(target, wrong)
 
 
+def disc_oracle(target, network, radius, keep=8):
+    """``max ||F(x) - G(x)||_inf`` over the disc ``||x||_2 <= radius`` (d = 2) by a dense polar
+    grid (the circle itself included), refined by zooming in on the best ``keep`` points with
+    local grids projected onto the disc: returns (grid value, refined value)."""
+    radii = np.linspace(0.0, radius, 201)
+    angles = np.linspace(0.0, 2 * np.pi, 1201)
+    r, t = np.meshgrid(radii, angles)
+    points = np.stack([(r * np.cos(t)).ravel(), (r * np.sin(t)).ravel()], axis=1)
+    errors = _error(target, network, points)
+    grid_value = float(errors.max())
+    refined = grid_value
+    for center in points[np.argsort(errors)[-keep:]]:
+        cell = radius / 100
+        for _ in range(ZOOMS):
+            local = np.linspace(-cell, cell, ZOOM_POINTS)
+            around = center + np.array(list(itertools.product(local, repeat=2)))
+            norms = np.linalg.norm(around, axis=1, keepdims=True)
+            around = around * np.minimum(1.0, radius / np.maximum(norms, 1e-300))
+            errors = _error(target, network, around)
+            center = around[np.argmax(errors)]
+            refined = max(refined, float(errors.max()))
+            cell *= 2 / (ZOOM_POINTS - 1)
+    return grid_value, refined
+
+
+BALL_CASES = [  # (widths, bias, values per input, seed, radius)
+    ((2, 4, 2), False, 24, 1, 1.0),
+    ((2, 3, 3, 1), True, 24, 2, 0.7),
+    ((2, 4, 4, 2), True, 24, 5, 1.5),
+]
+
+
+@pytest.mark.parametrize(("widths", "bias", "n", "seed", "radius"), BALL_CASES)
+def test_exact_on_the_ball_matches_a_polar_grid(widths, bias, n, seed, radius):
+    target = ReLUNetwork.random(widths, rng=seed, bias=bias)
+    ticket = _ticket(target, n, seed)
+    result = exact_error(target, ticket, ball=radius)
+    grid_value, refined = disc_oracle(target, ticket, radius)
+    assert result.status == Status.OPTIMAL
+    assert (result.ball, result.box) == (radius, None)
+    assert grid_value <= result.upper_bound
+    _check_bracket(result, refined)
+    assert refined <= result.value * (1 + ORACLE_RTOL)
+    x = result.maximizer
+    assert np.linalg.norm(x) <= radius
+    assert result.value == float(np.abs(target.forward(x) - ticket.forward(x)).max())
+    assert result.measured <= result.value
+
+
+def test_the_ball_for_two_unrelated_networks():
+    first = ReLUNetwork.random((2, 4, 2), rng=5, bias=True)
+    second = ReLUNetwork.random((2, 3, 3, 2), rng=105, bias=True)
+    result = exact_error(first, second, ball=1.2)
+    _, refined = disc_oracle(first, second, 1.2)
+    assert result.status == Status.OPTIMAL
+    _check_bracket(result, refined)
+
+
+@pytest.mark.parametrize(
+    ("widths", "bias", "seed"),
+    [((3, 4, 1), False, 0), pytest.param((3, 3, 3, 1), True, 1, marks=pytest.mark.slow)],
+)
+def test_the_ball_lies_between_measured_and_certified(widths, bias, seed):
+    """One output, so the ∞-norm of the exact error is the 2-norm of the certificate: measured
+    (ascent on the ball) <= exact <= certified; and the ball lies between two boxes."""
+    target = ReLUNetwork.random(widths, rng=seed, bias=bias)
+    ticket = _ticket(target, 12, seed)
+    radius = 0.8
+    cert = certify(target, ticket, radius=radius, rng=seed)
+    exact = exact_error(target, ticket, ball=radius)
+    assert exact.status == Status.OPTIMAL
+    assert cert.measured <= exact.upper_bound * (1 + AGREEMENT)
+    assert exact.value <= cert.certified * (1 + AGREEMENT)
+    d = widths[0]
+    inner = exact_error(target, ticket, box=radius / np.sqrt(d))  # inside the ball
+    outer = exact_error(target, ticket, box=radius)  # around it
+    assert inner.value <= exact.upper_bound and exact.value <= outer.upper_bound
+
+
+@pytest.mark.parametrize(
+    ("widths", "bias", "seed", "domain"),
+    [
+        ((2, 4, 3), True, 21, {"box": 1.0}),
+        pytest.param((3, 4, 4, 2), False, 22, {"box": 0.6}, marks=pytest.mark.slow),
+        pytest.param((2, 3, 4, 3, 1), True, 23, {"box": 1.0}, marks=pytest.mark.slow),
+        ((2, 4, 3), False, 24, {"ball": 1.0}),
+        pytest.param((3, 4, 4, 2), True, 25, {"ball": 0.9}, marks=pytest.mark.slow),
+    ],
+)
+def test_tightened_bounds_never_cut_off_the_maximum(widths, bias, seed, domain):
+    """With the lockstep and LP bounds (stable units fixed, difference rows) and without them
+    (interval arithmetic only): the same optimum, and no more binaries."""
+    target = ReLUNetwork.random(widths, rng=seed, bias=bias)
+    ticket = _ticket(target, 10, seed)
+    tight = exact_error(target, ticket, **domain)
+    loose = exact_error(target, ticket, tighten=False, **domain)
+    assert tight.status == loose.status == Status.OPTIMAL
+    _check_bracket(tight, loose.value)
+    _check_bracket(loose, tight.value)
+    assert tight.binaries <= loose.binaries
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -250,6 +352,16 @@ def test_a_maximiser_that_does_not_reproduce_is_an_error():
         ),
         (lambda t, g: exact_error(t, g, box=0), r"`box` must be in \(0, inf\); got 0.0"),
         (lambda t, g: exact_error(t, g, box=-1.5), r"`box` must be in \(0, inf\); got -1.5"),
+        (lambda t, g: exact_error(t, g, ball=0), r"`ball` must be in \(0, inf\); got 0.0"),
+        (
+            lambda t, g: exact_error(t, g, box=1, ball=1),
+            r"give one domain, `box` or `ball`, not both; got box=1 and ball=1",
+        ),
+        (
+            lambda t, g: exact_error(t, g, ball=1, solver="highs"),
+            r"`solver` must be 'scip' with `ball` \(the ball is a quadratic constraint, which "
+            r"HiGHS does not take\); got 'highs'",
+        ),
         (lambda t, g: exact_error(t, g, time_limit=0), r"`time_limit` must be in \(0, inf\)"),
         (lambda t, g: exact_error(t, g, solver="cbc"), r"`solver` must be one of 'scip', 'highs'"),
         (lambda t, g: exact_error(t, g, tighten=1), r"`tighten` must be True or False; got 1"),
