@@ -222,8 +222,8 @@ def test_report_totals_and_text():
     [
         (lambda t: approximate(t), r"exactly one of `eps` .* and `values_per_input`"),
         (lambda t: approximate(t, eps=0.1, values_per_input=3), r"exactly one of `eps`"),
-        (lambda t: approximate(t, eps=0.0), r"`eps` must be in \(0, inf\); got 0.0"),
-        (lambda t: approximate(t, eps=-1), r"`eps` must be in \(0, inf\)"),
+        (lambda t: approximate(t, eps=0.0), r"`eps` must be in \[1.*e-12, inf\) .*; got 0.0"),
+        (lambda t: approximate(t, eps=-1), r"`eps` must be in \[1.*e-12, inf\) for this target"),
         (lambda t: approximate(t, values_per_input=0), r"`values_per_input` must be in \[1, "),
         (lambda t: approximate(t, values_per_input=[2]), r"one integer per layer \(2\)"),
         (lambda t: approximate(t, values_per_input=2, radius=0), r"`radius` must be in \(0, "),
@@ -233,7 +233,7 @@ def test_report_totals_and_text():
         (lambda t: approximate(np.eye(2), eps=0.1), r"`target` must be a ReLUNetwork"),
         (
             lambda t: approximate(t, eps=1e-9, max_values_per_input=10),
-            r"`max_values_per_input` must allow the estimated n = \d+ for layer 1",
+            r"`max_values_per_input` must be (at least \d+|larger than \d+) to reach eps = 1e-09",
         ),
         (
             lambda t: approximate(t, values_per_input=2).pruned_network(max_bytes=100),
