@@ -613,9 +613,9 @@ def _refuse_unreachable(layer, goal, eps, cap, look, max_bytes):
             f"tries, {wanted}, to reach eps = {eps:g} ({missed}); got {_size(max_bytes)}."
         )
     raise InvalidParameterError(
-        f"`max_values_per_input` must be larger than {tried} to reach eps = {eps:g}, and no "
-        f"reliable estimate of how much larger exists: {missed}, and the search looks at most "
-        f"{LOOK_PAST_CAP}x past the cap; got {cap}."
+        f"`max_values_per_input` must be raised to reach eps = {eps:g}, by how much cannot be "
+        f"estimated reliably: the search tried n up to {tried} ({LOOK_PAST_CAP}x the cap at "
+        f"most) and {missed}; got {cap}."
     )
 
 

@@ -233,7 +233,7 @@ def test_report_totals_and_text():
         (lambda t: approximate(np.eye(2), eps=0.1), r"`target` must be a ReLUNetwork"),
         (
             lambda t: approximate(t, eps=1e-9, max_values_per_input=10),
-            r"`max_values_per_input` must be (at least \d+|larger than \d+) to reach eps = 1e-09",
+            r"`max_values_per_input` must be (at least \d+|raised) to reach eps = 1e-09",
         ),
         (
             lambda t: approximate(t, values_per_input=2).pruned_network(max_bytes=100),
