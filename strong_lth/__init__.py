@@ -11,6 +11,7 @@ from .distributions import Distribution, Gaussian, Uniform
 from .exact import ExactErrorResult, exact_error
 from .exceptions import (
     CertificationError,
+    FileFormatError,
     InvalidParameterError,
     NotFittedError,
     SolverError,
@@ -30,6 +31,7 @@ __all__ = [
     "CertificationError",
     "Distribution",
     "ExactErrorResult",
+    "FileFormatError",
     "Gaussian",
     "InvalidParameterError",
     "LayerReport",

@@ -6,6 +6,7 @@ catch the toolkit's errors without catching unrelated ones.
 
 __all__ = [
     "CertificationError",
+    "FileFormatError",
     "InvalidParameterError",
     "NotFittedError",
     "SolverError",
@@ -24,6 +25,17 @@ class InvalidParameterError(StrongLTHError, ValueError, TypeError):
     The message names the parameter, what was expected and what was given, e.g.
     "`eps` must be in (0, 1); got 1.5.". It subclasses both ValueError and TypeError so that
     code written against NumPy/scikit-learn conventions catches it either way.
+    """
+
+
+class FileFormatError(InvalidParameterError):
+    """A file handed to a loader is missing, unreadable or not in the format the loader reads.
+
+    Raised by :meth:`~strong_lth.ticket.Ticket.load` and
+    :meth:`~strong_lth.networks.ReLUNetwork.from_npz` for every malformed file (not a zip, a
+    truncated or corrupt entry, missing or unexpected keys, a header that is not the expected
+    JSON, arrays of the wrong dtype), instead of whatever NumPy, :mod:`zipfile` or :mod:`json`
+    would raise. It is an :class:`InvalidParameterError`: the bad parameter is the path.
     """
 
 

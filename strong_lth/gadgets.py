@@ -88,18 +88,33 @@ def gadget_form(target: ReLUNetwork, network) -> list[tuple[np.ndarray, np.ndarr
         unit, ``σ(u h_j) = u σ(h_j)`` for ``u > 0`` and ``-u σ(-h_j)`` for ``u < 0``, so the pair
         computes exactly ``A σ(h) - B σ(-h)``.
     """
-    if hasattr(network, "gadgets"):
-        pairs = network.gadgets()
-    else:
-        pairs = _network_gadgets(target, network)
     expected = [w.shape for w in target.augmented().weights]
-    for i, ((a, _), shape) in enumerate(zip(pairs, expected), start=1):
-        if a.shape != shape:
+    if hasattr(network, "gadgets"):
+        if network.input_bias != target.has_bias:
             raise InvalidParameterError(
-                f"`network` layer pair {i} must map {shape[1]} inputs to {shape[0]} outputs, as "
-                f"the (bias-augmented) target's layer {i} does; got {a.shape[1]} to {a.shape[0]}."
+                f"`network` must read the target's inputs: a ticket with input_bias="
+                f"{network.input_bias} reads its last input as the constant 1 exactly when the "
+                f"target has biases; got a target with biases {target.has_bias}."
             )
+        _check_pair_shapes(list(zip(network.widths[1:], network.widths[:-1])), expected)
+        return network.gadgets()  # checked first: a ticket may declare any widths
+    pairs = _network_gadgets(target, network)
+    _check_pair_shapes([a.shape for a, _ in pairs], expected)
     return pairs
+
+
+def _check_pair_shapes(shapes, expected):
+    if len(shapes) != len(expected):
+        raise InvalidParameterError(
+            f"`network` must have one layer pair per target layer ({len(expected)}); got "
+            f"{len(shapes)}."
+        )
+    for i, (shape, want) in enumerate(zip(shapes, expected), start=1):
+        if tuple(shape) != want:
+            raise InvalidParameterError(
+                f"`network` layer pair {i} must map {want[1]} inputs to {want[0]} outputs, as "
+                f"the (bias-augmented) target's layer {i} does; got {shape[1]} to {shape[0]}."
+            )
 
 
 def _network_gadgets(target, network):

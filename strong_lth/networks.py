@@ -10,17 +10,20 @@ random sampling; the constructions build on it.
 from __future__ import annotations
 
 import importlib
+import math
 import os
-from collections.abc import Iterable
+import zipfile
+import zlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ._validation import _fmt, as_generator, check_array, check_inputs, check_int, check_real
-from .exceptions import InvalidParameterError
+from .exceptions import FileFormatError, InvalidParameterError, StrongLTHError
 
-__all__ = ["NORM_RTOL", "ReLUNetwork"]
+__all__ = ["NORM_RTOL", "ReLUNetwork", "read_npz", "write_npz"]
 
 NORM_RTOL = 1e-9
 """Relative slack of the spectral-norm assumption ``‖W_i‖_2 <= 1``.
@@ -71,6 +74,165 @@ def _check_list(name: str, value: Any, what: str) -> tuple[Any, ...]:
             f"`{name}` must be a non-empty sequence of {what}; got {_fmt(value)}."
         )
     return tuple(value)
+
+
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+"""Date stamped on every entry :func:`write_npz` writes (the earliest a zip can hold), so that
+the same arrays always give the same bytes; :func:`numpy.savez` stamps the current time."""
+
+_NPZ_READ_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    TypeError,
+    SyntaxError,
+    KeyError,
+    RuntimeError,
+    NotImplementedError,
+    OverflowError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+"""What :mod:`zipfile`, :mod:`zlib` and :mod:`numpy.lib.format` raise on a damaged file
+(truncated, corrupt, encrypted, an unknown compression, a malformed ``.npy`` header)."""
+
+_NPY_HEADERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+def _check_path(name: str, path: Any) -> str:
+    """``path`` as a ``str`` after checking it is a string or path-like object."""
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidParameterError(f"`{name}` must be a file path; got {_fmt(path)}.")
+    text = os.fspath(path)
+    return text if isinstance(text, str) else os.fsdecode(text)
+
+
+def write_npz(path: Any, arrays: Mapping[str, np.ndarray], *, compress: bool = False) -> None:
+    """Write ``arrays`` to an ``.npz`` file that :func:`numpy.load` reads, byte for byte
+    reproducibly.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write, exactly as given: it must end in ``.npz`` (nothing is appended, unlike
+        :func:`numpy.savez`) and must not be a directory. An existing file is replaced.
+    arrays : mapping of str to ndarray
+        Entry ``key`` is stored as ``key.npy``, in the mapping's order.
+    compress : bool, default False
+        Deflate the entries (as :func:`numpy.savez_compressed`).
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``path`` is not a path, is a directory or does not end in ``.npz``.
+    OSError
+        If the file cannot be written (missing folder, permissions).
+
+    Notes
+    -----
+    The layout is :func:`numpy.savez`'s, with two differences that make the bytes a function of
+    the arrays alone: every entry carries the fixed date :data:`_ZIP_EPOCH` instead of the
+    current time, and no object arrays are written (``allow_pickle=False``).
+    """
+    text = _check_path("path", path)
+    if os.path.isdir(text):
+        raise InvalidParameterError(f"`path` must name a file, not a directory; got {text!r}.")
+    if not text.endswith(".npz"):
+        raise InvalidParameterError(
+            f"`path` must end in .npz (nothing is appended to it); got {text!r}."
+        )
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(text, mode="w", compression=method) as archive:
+        for key, array in arrays.items():
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=_ZIP_EPOCH)
+            info.compress_type = method
+            info.external_attr = 0o644 << 16
+            with archive.open(info, mode="w", force_zip64=True) as entry:
+                np.lib.format.write_array(entry, np.asanyarray(array), allow_pickle=False)
+
+
+def read_npz(path: Any, *, max_bytes: int = 2**30) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` file, read without pickles, or a clear refusal.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An existing ``.npz`` file (a zip of ``.npy`` entries).
+    max_bytes : int, default 2**30
+        Refuse files whose arrays, as their ``.npy`` headers declare them, would take more
+        memory than this (a compressed entry can declare far more than the file's size).
+
+    Returns
+    -------
+    dict of str to ndarray
+        Keyed by entry name without ``.npy``, in the archive's order.
+
+    Raises
+    ------
+    FileFormatError
+        If ``path`` is missing, a directory, not a zip, truncated or corrupt, holds an entry
+        that is not a ``.npy`` array, two entries of one name, or an object (pickled) array.
+    InvalidParameterError
+        If ``path`` is not a path, or the arrays would take more than ``max_bytes``.
+    """
+    text = _check_path("path", path)
+    max_bytes = check_int("max_bytes", max_bytes, low=0)
+    if os.path.isdir(text):
+        raise FileFormatError(f"`path` must be an .npz file; {text!r} is a directory.")
+    if not os.path.isfile(text):
+        raise FileFormatError(f"`path` must be an existing file; got {text!r}.")
+    try:
+        with zipfile.ZipFile(text) as archive:
+            infos = archive.infolist()
+            need = 0
+            for info in infos:
+                with archive.open(info) as entry:
+                    need += _npy_bytes(text, info.filename, entry)
+            if need > max_bytes:
+                raise InvalidParameterError(
+                    f"`max_bytes` must be at least {need} to read {text!r} (the sizes its arrays "
+                    f"declare); got {max_bytes}."
+                )
+            arrays = {}
+            for info in infos:
+                with archive.open(info) as entry:
+                    arrays[info.filename[: -len(".npy")]] = np.lib.format.read_array(
+                        entry, allow_pickle=False
+                    )
+    except StrongLTHError:
+        raise
+    except _NPZ_READ_ERRORS as error:
+        raise FileFormatError(
+            f"`path` must be a readable .npz file; {text!r} is not ({type(error).__name__}: "
+            f"{error})."
+        ) from error
+    if len(arrays) != len(infos):
+        raise FileFormatError(f"`path` must hold each array once; {text!r} repeats an entry.")
+    return arrays
+
+
+def _npy_bytes(text: str, filename: str, entry) -> int:
+    """Bytes the ``.npy`` entry ``filename`` declares, after checking it is a plain array."""
+    if not filename.endswith(".npy"):
+        raise FileFormatError(
+            f"`path` must hold only .npy arrays; {text!r} has an entry {filename!r}."
+        )
+    version = np.lib.format.read_magic(entry)
+    if version not in _NPY_HEADERS:
+        raise FileFormatError(
+            f"`path` must hold .npy arrays of format 1.0 or 2.0; {text!r} entry {filename!r} "
+            f"has format {version}."
+        )
+    shape, _fortran, dtype = _NPY_HEADERS[version](entry)
+    if dtype.hasobject:
+        raise FileFormatError(
+            f"`path` must hold arrays without Python objects; {text!r} entry {filename!r} has "
+            f"dtype {dtype}."
+        )
+    return math.prod(shape) * dtype.itemsize
 
 
 def _read_only(arr: np.ndarray) -> np.ndarray:
@@ -407,30 +569,39 @@ class ReLUNetwork:
         return ReLUNetwork(tuple(weights), tuple(biases) if biases else None)
 
     def to_npz(self, path: str | os.PathLike[str]) -> None:
-        """Save the network with :func:`numpy.savez` (keys ``W0, W1, ...`` and ``b0, b1, ...``).
+        """Save the network as an ``.npz`` (keys ``W0, W1, ...`` and ``b0, b1, ...``).
 
         Parameters
         ----------
         path : str or os.PathLike
-            Destination; NumPy appends ``.npz`` if the name lacks it.
+            Destination, used exactly as given: it must end in ``.npz`` and must not be a
+            directory (:func:`write_npz`).
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``path`` is a directory or does not end in ``.npz``.
 
         Notes
         -----
         ``W{i}`` holds ``W_{i+1}`` (0-based keys); bias keys ``b{i}`` are written only when the
-        network has biases. :meth:`from_npz` reads the file back bit for bit.
+        network has biases. :meth:`from_npz` reads the file back bit for bit, and the same
+        network always gives the same bytes.
         """
         arrays = {f"W{i}": w for i, w in enumerate(self.weights)}
         arrays |= {f"b{i}": b for i, b in enumerate(self.biases or ())}
-        np.savez(path, **arrays)
+        write_npz(path, arrays)
 
     @classmethod
-    def from_npz(cls, path: str | os.PathLike[str]) -> ReLUNetwork:
-        """Load a network written by :meth:`to_npz` (``allow_pickle=False``).
+    def from_npz(cls, path: str | os.PathLike[str], *, max_bytes: int = 2**30) -> ReLUNetwork:
+        """Load a network written by :meth:`to_npz` (never unpickles).
 
         Parameters
         ----------
         path : str or os.PathLike
             An ``.npz`` file with keys ``W0..W{l-1}`` and optionally ``b0..b{l-1}``, nothing else.
+        max_bytes : int, default 2**30
+            Refuse a file whose arrays would take more memory than this (:func:`read_npz`).
 
         Returns
         -------
@@ -438,8 +609,11 @@ class ReLUNetwork:
 
         Raises
         ------
+        FileFormatError
+            If the file is missing, not a readable ``.npz``, its keys are missing or unexpected,
+            or an array is not real (complex, text, bool).
         InvalidParameterError
-            If the keys are missing or unexpected, or the arrays do not form a valid network.
+            If the arrays do not form a valid network, or exceed ``max_bytes``.
 
         Examples
         --------
@@ -452,19 +626,25 @@ class ReLUNetwork:
         ...                                          back.weights + back.biases))
         True
         """
-        with np.load(path, allow_pickle=False) as data:
-            keys = set(data.files)
-            depth = sum(key.startswith("W") for key in keys)
-            weight_keys = [f"W{i}" for i in range(depth)]
-            has_bias = any(key.startswith("b") for key in keys)
-            bias_keys = [f"b{i}" for i in range(depth)] if has_bias else []
-            if depth == 0 or keys != set(weight_keys + bias_keys):
-                raise InvalidParameterError(
-                    "`path` must name an .npz file with keys W0..W{l-1} and optionally "
-                    f"b0..b{{l-1}}; got keys {sorted(keys)} in {os.fspath(path)!r}."
+        arrays = read_npz(path, max_bytes=max_bytes)
+        keys = set(arrays)
+        depth = sum(key.startswith("W") for key in keys)
+        weight_keys = [f"W{i}" for i in range(depth)]
+        has_bias = any(key.startswith("b") for key in keys)
+        bias_keys = [f"b{i}" for i in range(depth)] if has_bias else []
+        if depth == 0 or keys != set(weight_keys + bias_keys):
+            raise FileFormatError(
+                "`path` must name an .npz file with keys W0..W{l-1} and optionally "
+                f"b0..b{{l-1}}; got keys {sorted(keys)} in {os.fspath(path)!r}."
+            )
+        for key in weight_keys + bias_keys:
+            if arrays[key].dtype.kind not in "iuf":
+                raise FileFormatError(
+                    f"`path` array {key} must hold real numbers (float or integer); got dtype "
+                    f"{arrays[key].dtype} in {os.fspath(path)!r}."
                 )
-            weights = tuple(data[k] for k in weight_keys)
-            biases = tuple(data[k] for k in bias_keys) or None
+        weights = tuple(arrays[k] for k in weight_keys)
+        biases = tuple(arrays[k] for k in bias_keys) or None
         return cls(weights, biases)
 
     @classmethod

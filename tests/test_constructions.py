@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from strong_lth import RandomNetwork
+from strong_lth import InvalidParameterError, RandomNetwork, ReLUNetwork, Ticket
 from strong_lth.constructions import CONSTRUCTIONS, pensia
 from strong_lth.constructions._pools import sign_pools
+from strong_lth.gadgets import gadget_masks, signed_inputs
 from strong_lth.subset_sum import solve_batch
 
 
@@ -98,3 +99,106 @@ def test_a_warm_start_carries_over_only_what_still_exists_and_fits(before, after
         keep == earlier[:, :, :after] if before >= after else keep[:, :, :before] == earlier, axis=2
     )
     assert np.all(same[exists & fits]) and (exists & fits).mean() > 0.2
+
+
+# --- dead units: inputs that are never negative -------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(CONSTRUCTIONS))
+def test_unsigned_inputs_keep_no_unit_that_cannot_fire(name):
+    weights, network = gadget(14, seed=3)
+    signed = np.array([True, False, True, False, False])
+    keep, sums, status = CONSTRUCTIONS[name](weights, network, 1, signed=signed)
+    both, both_sums, _ = CONSTRUCTIONS[name](weights, network, 1, signed=np.ones(5, bool))
+    u = network.gadget_weights(1)[0]
+    dead = (u < 0) & ~signed[:, None]  # (d_in, n): units with u < 0 on an unsigned input
+    assert dead.any() and not keep[:, dead].any()
+    assert np.all(sums[1][:, ~signed] == 0) and np.all(status[1][:, ~signed] == 0)
+    check_sums(network, keep, sums)
+    # everything that can fire is chosen exactly as when every input is signed
+    assert np.array_equal(keep[:, ~dead], both[:, ~dead])
+    assert np.array_equal(sums[0], both_sums[0])
+    assert np.array_equal(sums[1][:, signed], both_sums[1][:, signed])
+    assert keep.sum() < both.sum()
+
+
+@pytest.mark.parametrize("name", list(CONSTRUCTIONS))
+def test_the_default_signs_follow_the_layer(name):
+    """Pair 1 reads the signed input x; every later pair reads a ReLU output."""
+    weights = np.random.default_rng(0).uniform(-0.5, 0.5, (3, 4))
+    network = RandomNetwork(1, (5, 4, 3), 12)
+    u2 = network.gadget_weights(2)[0]
+    keep, sums, _ = CONSTRUCTIONS[name](weights, network, 2)
+    assert not keep[:, u2 < 0].any() and np.all(sums[1] == 0)
+    explicit, _, _ = CONSTRUCTIONS[name](weights, network, 2, signed=np.zeros(4, bool))
+    assert np.array_equal(keep, explicit)
+    first = np.random.default_rng(1).uniform(-0.5, 0.5, (4, 5))
+    keep1, _, _ = CONSTRUCTIONS[name](first, network, 1)
+    all_signed, _, _ = CONSTRUCTIONS[name](first, network, 1, signed=np.ones(5, bool))
+    assert np.array_equal(keep1, all_signed) and keep1[:, network.gadget_weights(1)[0] < 0].any()
+
+
+def test_a_layer_whose_pools_are_all_empty_keeps_nothing():
+    """n = 1 and every unit's u < 0 on unsigned inputs: no instance has a value to choose."""
+    network = next(
+        g
+        for g in (RandomNetwork(seed, (2, 2), 1) for seed in range(100))
+        if np.all(g.gadget_weights(1)[0] < 0)
+    )
+    for name in CONSTRUCTIONS:
+        keep, sums, status = CONSTRUCTIONS[name](
+            np.full((2, 2), 0.25), network, 1, signed=np.zeros(2, bool)
+        )
+        assert not keep.any() and np.all(sums == 0) and np.all(status == 0)
+
+
+@pytest.mark.parametrize(
+    "signed", [np.ones(4, bool), np.ones(5), [1, 0, 1, 0, 1], np.ones((5, 1), bool)]
+)
+def test_bad_signed_is_refused(signed):
+    weights, network = gadget(4)
+    with pytest.raises(InvalidParameterError, match=r"`signed` must be a bool array of shape"):
+        pensia.choose(weights, network, 1, signed=signed)
+
+
+def ticket_from_constructions(target, n, seed, construction="pensia", *, dead_units=False):
+    """The ticket the construction gives at ``n`` values per input, every pair solved with the
+    inputs' true signs, or, with ``dead_units``, with every input signed (the tickets built
+    before dead units were dropped)."""
+    augmented = target.augmented()
+    network = RandomNetwork(seed, augmented.widths, n)
+    masks = []
+    for i, w in enumerate(augmented.weights, start=1):
+        d_in = w.shape[1]
+        signed = np.ones(d_in, bool) if dead_units else signed_inputs(i, d_in, target.has_bias)
+        keep, _, _ = CONSTRUCTIONS[construction](w, network, i, signed=signed)
+        masks += gadget_masks(keep)
+    return Ticket(
+        seed,
+        network.distribution,
+        augmented.widths,
+        network.values_per_input,
+        construction,
+        tuple(masks),
+        input_bias=target.has_bias,
+    )
+
+
+@pytest.mark.parametrize("name", list(CONSTRUCTIONS))
+@pytest.mark.parametrize("bias", [False, True])
+def test_dropping_dead_units_changes_no_output_and_keeps_fewer(name, bias):
+    target = ReLUNetwork.random((3, 5, 4, 2), rng=1, bias=bias)
+    old = ticket_from_constructions(target, 10, 2, name, dead_units=True)
+    new = ticket_from_constructions(target, 10, 2, name)
+    x = np.random.default_rng(0).standard_normal((2000, 3)) * 3
+    assert np.allclose(new.forward(x), old.forward(x), rtol=0, atol=1e-12)
+    assert new.n_kept < old.n_kept
+    # no kept unit of the new ticket has u < 0 on an input that is never negative
+    for i, (_, b) in enumerate(new.gadgets(), start=1):
+        unsigned = ~signed_inputs(i, b.shape[1], bias)
+        assert np.all(b[:, unsigned] == 0)
+        first = new.masks[2 * i - 2]
+        u = new.kept_weights(2 * i - 1)
+        assert np.all(u[unsigned[first[:, 1]]] > 0)
+        old_u = old.kept_weights(2 * i - 1)
+        assert np.any(old_u[unsigned[old.masks[2 * i - 2][:, 1]]] < 0) or not unsigned.any()

@@ -4,11 +4,19 @@ Unit ``(j, k)`` of layer pair i computes ``σ(u_jk h_j)``. For ``h_j > 0`` only 
 ``u_jk > 0`` fire, for ``h_j < 0`` only those with ``u_jk < 0``, so each target weight ``W[r, j]``
 is approximated twice: by a subset of the *positive pool* ``{v_rjk u_jk : u_jk > 0}`` (giving
 ``A[r, j]``) and of the *negative pool* ``{v_rjk u_jk : u_jk < 0}`` (giving ``B[r, j]``).
+
+An input that is never negative (every input of a pair after the first, which reads a ReLU
+output, and the constant 1 that carries biases) never fires a unit with ``u_jk < 0``: its
+negative pool is empty (:func:`check_signed`), and ``B[:, j]`` stays 0.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from .._validation import _fmt
+from ..exceptions import InvalidParameterError
+from ..gadgets import signed_inputs
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,15 +76,38 @@ class Pools:
         return chosen, (chosen.sum(axis=3) == wanted) & ~lost[None]
 
 
-def sign_pools(u, v, max_values=None):
+def check_signed(signed, layer: int, d_in: int) -> np.ndarray:
+    """Which inputs of layer pair ``layer`` can be negative, as a bool array of shape ``(d_in,)``.
+
+    ``None`` gives the default of :func:`~strong_lth.gadgets.signed_inputs` without a constant
+    input: every input of the first pair is signed, none of a later pair (a ReLU output). The
+    caller that knows the target has biases passes ``signed_inputs(1, d_in, True)``, whose last
+    input (the constant 1) is unsigned.
+    """
+    if signed is None:
+        return signed_inputs(layer, d_in, input_bias=False)
+    arr = np.asarray(signed)
+    if arr.dtype != bool or arr.shape != (d_in,):
+        raise InvalidParameterError(
+            f"`signed` must be a bool array of shape ({d_in},), one entry per input of layer "
+            f"pair {layer}; got {_fmt(signed)} of dtype {arr.dtype} and shape {arr.shape}."
+        )
+    return arr
+
+
+def sign_pools(u, v, max_values=None, signed=None):
     """Gather both sign pools of every ``(r, j)`` from the gadget weights ``u`` (d_in, n) and
     ``v`` (d_out, d_in, n); a pool larger than ``max_values`` keeps its first ``max_values``
-    values (a sub-pool: any subset of it is still a valid subset of the whole pool).
+    values (a sub-pool: any subset of it is still a valid subset of the whole pool). Inputs
+    with ``signed[j]`` False (default: none) get an empty negative pool: their units with
+    ``u < 0`` never fire.
 
     Called as ``sign_pools(*network.gadget_weights(i))``, ``v`` is freed on return: the pools
     replace it, so a wide layer never holds both at once."""
     d_in = u.shape[0]
     signs = np.stack([u > 0, u < 0])  # (2, d_in, n); u == 0 units never help
+    if signed is not None:
+        signs[1] &= signed[:, None]
     lengths = signs.sum(axis=2)
     if max_values is not None:
         lengths = np.minimum(lengths, max_values)

@@ -7,15 +7,15 @@ All You Need.* ICML 2020, arXiv:2002.00585.
 import numpy as np
 
 from ..subset_sum import Status
-from ._pools import sign_pools
+from ._pools import check_signed, sign_pools
 
 
-def choose(weights, network, layer, *, solver=None, tol=None, start=None):
+def choose(weights, network, layer, *, signed=None, solver=None, tol=None, start=None):
     """Keep, for every target weight and sign pool, the one product closest to the weight.
 
-    Same gadget and return values as :func:`strong_lth.constructions.pensia.choose`, but each
-    subset has exactly one element (none when the pool is empty), so ``solver``, ``tol`` and
-    ``start`` are unused.
+    Same gadget, ``signed`` and return values as :func:`strong_lth.constructions.pensia.choose`,
+    but each subset has exactly one element (none when the pool is empty, as the negative pool
+    of an unsigned input is), so ``solver``, ``tol`` and ``start`` are unused.
 
     Notes
     -----
@@ -23,7 +23,8 @@ def choose(weights, network, layer, *, solver=None, tol=None, start=None):
     about ``2^(-m)`` for the best subset, which is why [M] needs polynomial width where [P] needs
     logarithmic width. The status is OPTIMAL: the argmin over the pool is exact.
     """
-    pools = sign_pools(*network.gadget_weights(layer))
+    signed = check_signed(signed, layer, weights.shape[1])
+    pools = sign_pools(*network.gadget_weights(layer), signed=signed)
     distance = np.abs(pools.values - weights[None, :, :, None])
     width = distance.shape[-1]
     empty = pools.lengths[:, None, :, None] <= np.arange(width)

@@ -7,7 +7,7 @@ Logarithmic Over-Parameterization is Sufficient.* NeurIPS 2020, arXiv:2006.07990
 import numpy as np
 
 from ..subset_sum import METHODS, Status, solve_batch
-from ._pools import sign_pools
+from ._pools import check_signed, sign_pools
 
 FIRST_PASS_VALUES = 16
 """With a tolerance, instances are first solved on the first 16 values of their pool, then only
@@ -15,7 +15,7 @@ those still above the tolerance on 8 more at a time: most instances of a wide la
 cheaply, and the exponential cost of large pools is paid only by the few that need them."""
 
 
-def choose(weights, network, layer, *, solver="mitm", tol=None, start=None):
+def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, start=None):
     """Choose, for every target weight, the subsets of its two sign pools closest to it.
 
     Parameters
@@ -27,6 +27,12 @@ def choose(weights, network, layer, *, solver="mitm", tol=None, start=None):
         (:meth:`~strong_lth.random_network.RandomNetwork.gadget_weights`).
     layer : int
         Target layer ``i`` (1-based): the pair ``M_{2i-1}``, ``M_{2i}`` is pruned.
+    signed : ndarray of bool, shape (d_in,), optional
+        Which inputs of the pair can be negative (:func:`strong_lth.gadgets.signed_inputs`).
+        The negative pool of an unsigned input is never solved: its units never fire, none is
+        kept, and ``B[:, j]`` is 0. Default: every input of pair 1, none of a later pair (pass
+        ``signed_inputs(1, d_in, True)`` for a target with biases, whose constant input is
+        unsigned).
     solver : str
         A :data:`~strong_lth.subset_sum.METHODS` name; the ``2 d_out d_in`` instances of the
         layer go to :func:`~strong_lth.subset_sum.solve_batch` together.
@@ -45,9 +51,12 @@ def choose(weights, network, layer, *, solver="mitm", tol=None, start=None):
     keep : ndarray of bool, shape (d_out, d_in, n)
         ``keep[r, j, k]``: the weight from unit ``(j, k)`` to output ``r`` is kept.
     sums : ndarray, shape (2, d_out, d_in)
-        The chosen subsets' sums, ``A`` then ``B`` (as the solver reported them).
+        The chosen subsets' sums, ``A`` then ``B`` (as the solver reported them); 0 for the
+        negative pools of unsigned inputs.
     status : ndarray of int8, shape (2, d_out, d_in)
-        Solver status per instance (positive pool first), about the values it was given.
+        Solver status per instance (positive pool first), about the values it was given;
+        OPTIMAL for the unsolved negative pools of unsigned inputs (the empty pool's only
+        subset).
 
     Notes
     -----
@@ -55,27 +64,34 @@ def choose(weights, network, layer, *, solver="mitm", tol=None, start=None):
     likewise for the negative pool, the pruned pair computes ``h -> A σ(h) - B σ(-h)``, which is
     ``W h`` up to ``Δ = [A - W, W - B]``. Each pool holds about ``n / 2`` products of two
     Uniform[-1, 1] weights; [P] Theorem 1 needs ``n = O(log(d_in d_out l / min(ε, δ)))``.
-    Pools above the solver's size limit use their first values only (a sub-pool).
+    Pools above the solver's size limit use their first values only (a sub-pool). On an input
+    ``h_j >= 0``, ``σ(-h_j) = 0``, so ``B[:, j]`` never contributes: only the ``d_out d_in``
+    positive-pool instances of such an input are solved, half those of a signed one.
     """
-    pools = sign_pools(*network.gadget_weights(layer), METHODS[solver].max_n)
     d_out, d_in = weights.shape
+    signed = check_signed(signed, layer, d_in)
+    pools = sign_pools(*network.gadget_weights(layer), METHODS[solver].max_n, signed)
     width = pools.values.shape[-1]
-    values = pools.values.reshape(-1, width)
+    values = pools.values.reshape(2 * d_out * d_in, width)
     targets = np.broadcast_to(weights, (2, d_out, d_in)).reshape(-1)
     lengths = np.broadcast_to(pools.lengths[:, None, :], (2, d_out, d_in)).reshape(-1)
     chosen = np.zeros(values.shape, dtype=bool)
     sums = np.zeros(len(targets))
     status = np.full(len(targets), Status.WITHIN_TOLERANCE, dtype=np.int8)
-    todo = np.arange(len(targets))
+    # an empty pool (no unit of that sign, or an unsigned input's negative pool, whose units
+    # cannot fire) has one subset, the empty one: optimal, never sent to the solver
+    live = lengths > 0
+    status[~live] = Status.OPTIMAL
+    todo = np.flatnonzero(live)
     if start is not None and tol is not None:
         earlier, carried = pools.from_keep(start)
         earlier = earlier.reshape(values.shape)
         earlier_sums = np.zeros(len(targets))
         for m in range(width):  # column by column: no temporary of the size of ``values``
             earlier_sums += np.where(earlier[:, m], values[:, m], 0.0)
-        done = carried.reshape(-1) & (np.abs(earlier_sums - targets) <= tol)
+        done = live & carried.reshape(-1) & (np.abs(earlier_sums - targets) <= tol)
         chosen[done], sums[done] = earlier[done], earlier_sums[done]
-        todo = np.flatnonzero(~done)
+        todo = np.flatnonzero(live & ~done)
     prefix = width if tol is None else min(FIRST_PASS_VALUES, width)
     while todo.size:
         used = np.minimum(lengths[todo], prefix)
