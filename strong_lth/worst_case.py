@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["adaptive_ascent", "measure_box", "measure_worst_case"]
+from .gadgets import error_matrix, signed_inputs
+
+__all__ = ["adaptive_ascent", "measure_box", "measure_worst_case", "structured_starts"]
+
+STRUCTURED_COLUMNS, STRUCTURED_SINGULAR = 8, 4
+"""Structured starts of the ball search (:func:`structured_starts`): the inputs behind the
+columns of the first pair's error holding its largest entries, and its top right singular
+vectors."""
 
 BOX_SAMPLES, BOX_STARTS, BOX_STEPS = 65536, 64, 200
 """The box search: random points of the box (half of them corners), the best of them climbing the
@@ -54,13 +61,54 @@ def project(x, radius, sphere):
     return x * (radius / norms) if sphere else x * np.minimum(1.0, radius / norms)
 
 
-def measure_worst_case(target, network, *, radius, sphere, rng, samples, starts, ascent_steps):
+def structured_starts(weights, pairs, input_bias: bool, radius: float) -> np.ndarray:
+    """Inputs of norm ``radius`` that excite the largest errors of the first gadget pair.
+
+    With ``Δ_1 = [A_1 - W_1, (W_1 - B_1)_S]`` (:func:`~strong_lth.gadgets.error_matrix`) the
+    first pair errs by ``Δ_1 [σ(x̃); σ(-x̃)_S]``. Random points of a high-dimensional sphere
+    almost never come near the few directions that excite its largest entries, so the search
+    also starts from them: ``+radius e_j`` for a column of ``A_1 - W_1`` (read when
+    ``x_j > 0``) and ``-radius e_j`` for one of ``W_1 - B_1`` (read when ``x_j < 0``), for the
+    :data:`STRUCTURED_COLUMNS` columns holding the largest entries, and ``±(p - q)`` for the top
+    :data:`STRUCTURED_SINGULAR` right singular vectors ``v = [p; q]`` of ``Δ_1`` (``q`` mapped
+    back to the coordinates it reads), normalised to ``radius``. The constant input of a biased
+    target is not a direction of ``x`` and is left out.
+
+    Returns
+    -------
+    ndarray, shape (k, d)
+    """
+    w, (a, b) = weights[0], pairs[0]
+    d_in = w.shape[1]
+    d = d_in - int(input_bias)
+    signed = signed_inputs(1, d_in, input_bias)
+    delta = error_matrix(w, a, b, signed)
+    coordinate = np.concatenate([np.arange(d_in), np.flatnonzero(signed)])
+    sign = np.concatenate([np.ones(d_in), -np.ones(int(signed.sum()))])
+    real = coordinate < d
+    columns = np.flatnonzero(real)
+    largest = columns[np.argsort(-np.abs(delta[:, columns]).max(axis=0))[:STRUCTURED_COLUMNS]]
+    rows = [sign[k] * radius * np.eye(d)[coordinate[k]] for k in largest]
+    _, _, vt = np.linalg.svd(delta, full_matrices=False)
+    for v in vt[:STRUCTURED_SINGULAR]:
+        x = np.zeros(d)
+        np.add.at(x, coordinate[real], sign[real] * v[real])
+        norm = np.linalg.norm(x)
+        if norm > 0:
+            rows += [radius * x / norm, -radius * x / norm]
+    return np.array(rows).reshape(-1, d)
+
+
+def measure_worst_case(
+    target, network, *, radius, sphere, rng, samples, starts, ascent_steps, extra_starts=None
+):
     """Largest ``||F(x) - G(x)||_2`` found by sampling plus projected gradient ascent.
 
     ``samples`` random inputs (uniform on the sphere, or in the ball), then the best ``starts``
-    of them climb the error for ``ascent_steps`` normalised gradient steps, each projected back
-    onto the domain; a step that does not improve is halved, one that does grows by 1.2.
-    Returns ``(value, input)``.
+    of them, and every row of ``extra_starts`` (projected onto the domain: e.g.
+    :func:`structured_starts`, or a maximiser found earlier), climb the error for
+    ``ascent_steps`` normalised gradient steps, each projected back onto the domain; a step
+    that does not improve is halved, one that does grows by 1.2. Returns ``(value, input)``.
     """
     d = target.widths[0]
     x = rng.standard_normal((samples, d))
@@ -69,6 +117,9 @@ def measure_worst_case(target, network, *, radius, sphere, rng, samples, starts,
         x *= rng.random((samples, 1)) ** (1.0 / d)
     error, _ = error_and_gradient(target, network, x)
     x = x[np.argsort(error)[-starts:]]
+    if extra_starts is not None and len(extra_starts):
+        extra = project(np.asarray(extra_starts, dtype=float).reshape(-1, d), radius, sphere)
+        x = np.vstack([x, extra])
 
     def move(x, step, grad):
         norms = np.maximum(np.linalg.norm(grad, axis=1, keepdims=True), 1e-300)
