@@ -15,11 +15,12 @@ from tqdm import tqdm
 
 from . import bounds
 from ._validation import check_choice, check_int, check_real, resolve_seed
-from .certify import certified_error, certify
+from .certify import METHODS as CERTIFICATES
+from .certify import certified_error, certify, cheap_methods, rigorous_bounds
 from .constructions import CONSTRUCTIONS
 from .distributions import get_distribution
-from .exceptions import InvalidParameterError, TheoryAssumptionWarning
-from .gadgets import error_matrix, gadget_masks
+from .exceptions import CertificationError, InvalidParameterError, TheoryAssumptionWarning
+from .gadgets import error_matrix, gadget_masks, signed_inputs
 from .networks import ReLUNetwork
 from .random_network import RandomNetwork
 from .report import LayerReport, Report
@@ -77,6 +78,12 @@ weights (8), both sign pools (about 9) and their copy handed to the solver, the 
 the masks of the kept weights, with warm-start arrays and margin (40 to 46 measured by
 ``tracemalloc`` on a 300-200-10 target at n = 16 and 40, every construction)."""
 
+SEARCH_SKIPS = ("split",)
+"""Bounds that certify a ticket by default but that the search does not evaluate unless asked
+(``approximate(certificate=...)``): "split" costs one lockstep pass per sub-box, and the search
+evaluates its bound about ``l log2(n)`` times (on the demo target 8-16-16-4 at eps = 0.01 it
+chose the same widths as "lockstep" at six times the time)."""
+
 MAX_BYTES = 2**32
 """Default of ``approximate(max_bytes=)``: 4 GiB."""
 
@@ -96,6 +103,7 @@ class _Layer:
     seconds: float = 0.0
     cache: dict = field(default_factory=dict)
     wanted: int = 0  # the n a search wanted past its limit when it gave up
+    pairs: dict | None = None  # (A, B) per n, kept when a certificate beyond "spectral" needs them
 
     def __call__(self, n: int):
         """``(τ, max|Δ|, packed keep)`` of this layer's ticket at ``n`` values per input."""
@@ -107,6 +115,7 @@ class _Layer:
                 self.weights,
                 self.network.with_values_per_input(values),
                 self.index,
+                signed=self.signed,
                 solver=self.solver,
                 tol=self.tol,
                 start=self._start(n),
@@ -114,6 +123,8 @@ class _Layer:
             delta = error_matrix(self.weights, a, b, self.signed)
             tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max(initial=0.0))
             self.cache[n] = (tau, worst, np.packbits(keep, axis=2))
+            if self.pairs is not None:
+                self.pairs[n] = (a, b)
             self.seconds += time.perf_counter() - begin
             self.bar.set_postfix_str(f"layer {self.index}: n = {n}, τ = {tau:.2e}", refresh=False)
             self.bar.update()
@@ -241,6 +252,7 @@ def approximate(
     distribution="uniform",
     max_values_per_input: int = 512,
     max_bytes: int = MAX_BYTES,
+    certificate=None,
     measure: bool = True,
     progress: bool = False,
 ) -> Ticket:
@@ -280,6 +292,13 @@ def approximate(
         (:func:`solve_bytes`: 64 bytes per target weight and value per input). Fixed mode
         checks every layer up front; automatic mode checks a lower estimate of the n each layer
         needs up front, then every n before the search tries it.
+    certificate : str or sequence of str, optional
+        The rigorous bounds that certify the ticket (:data:`strong_lth.certify.METHODS`), both in
+        the search and in the report; default: those cheap at the target's size
+        (:func:`strong_lth.certify.cheap_methods`: the spectral recursion always, the lockstep
+        bound when one pass takes about a second at most, sub-box splitting for few inputs), of
+        which the search itself skips :data:`SEARCH_SKIPS`. "spectral", on which the search
+        builds its goals, is always among them. The ticket is certified by the least of them.
     measure : bool, default True
         Search for the measured worst case (``report.measured``). False skips it (``None`` in
         the report): it is most of the time of a small call, and the certificate does not use
@@ -307,8 +326,12 @@ def approximate(
     -----
     Random networks of one seed are nested (the network with n values per input is a sub-network
     of the one with n + 1), so the automatic search moves along one random draw instead of
-    re-drawing: it splits ``eps`` into per-layer goals for ``τ_i`` and bisects n per layer,
-    then lowers any n whose layer has slack. ``τ_i`` is the one-sided error
+    re-drawing: it splits ``eps`` into per-layer goals for ``τ_i`` by the spectral recursion and
+    bisects n per layer, then lowers any n whose layer has slack: one step at a time while the
+    spectral bound stays within ``eps``, then, when ``certificate`` holds a tighter bound, by
+    bisection per layer (widest first) while the least bound of the whole ticket
+    (:func:`strong_lth.certify.rigorous_bounds`) stays within ``eps``. ``τ_i`` is the one-sided
+    error
     (:func:`~strong_lth.gadgets.error_matrix`): a pair whose input is never negative is not
     charged for ``B_i``. [P] Theorem 1 (Pensia et al. 2020, arXiv:2006.07990) predicts
     ``n_i = O(log(d_{i-1} d_i l / min(ε, δ)))``; the per-weight budget ``η_i`` of its proof
@@ -337,13 +360,14 @@ def approximate(
     for name, flag in (("measure", measure), ("progress", progress)):
         if not isinstance(flag, bool):
             raise InvalidParameterError(f"`{name}` must be True or False; got {flag!r}.")
+    methods, searched = _certificate_methods(certificate, target.widths)
     distribution = get_distribution(distribution)
     seed = resolve_seed(rng)
     augmented = target.augmented()
     depth = augmented.depth
     network = RandomNetwork(seed, augmented.widths, 1, distribution)
     layers = [
-        _Layer(i, w, _charged(i, w.shape[1], target.has_bias), network, construction, solver)
+        _Layer(i, w, signed_inputs(i, w.shape[1], target.has_bias), network, construction, solver)
         for i, w in enumerate(augmented.weights, start=1)
     ]
     etas = [None] * depth
@@ -383,7 +407,8 @@ def approximate(
             layer.bar = bar
         start = time.perf_counter()
         if eps is not None:
-            chosen = _search(layers, goals, norms, input_radius, eps, cap, max_bytes)
+            bound = _TicketBound(target, layers, norms, input_radius, radius, searched)
+            chosen = _search(layers, goals, bound, eps, cap, max_bytes)
         masks = []
         for layer, n in zip(layers, chosen):
             masks += gadget_masks(layer.keep(n))
@@ -406,8 +431,13 @@ def approximate(
         bar.set_description_str("approximate: certifying", refresh=False)
         start = time.perf_counter()
         skip = {} if measure else {"samples": 1, "starts": 1, "ascent_steps": 0}
-        certificate = certify(target, ticket, radius=radius, rng=seed, **skip)
+        found = certify(target, ticket, radius=radius, rng=seed, method=methods, **skip)
         certify_seconds = time.perf_counter() - start
+    if eps is not None and found.certified > eps:
+        raise CertificationError(
+            f"the ticket's certificate {found.certified!r} ({found.method}) exceeds eps = {eps!r}, "
+            "which the search had met on the same masks: this is a bug."
+        )
     rows = tuple(
         LayerReport(
             d_in=int(layer.weights.shape[1]),
@@ -415,9 +445,9 @@ def approximate(
             values_per_input=int(n),
             hidden_width=int(layer.weights.shape[1] * n),
             instances=int(2 * layer.weights.size),
-            max_weight_error=float(certificate.max_weight_error[k]),
-            median_weight_error=float(certificate.median_weight_error[k]),
-            tau=float(certificate.tau[k]),
+            max_weight_error=float(found.max_weight_error[k]),
+            median_weight_error=float(found.median_weight_error[k]),
+            tau=float(found.tau[k]),
             eta=None if etas[k] is None else float(etas[k]),
             budget_values_per_input=budget[k][0],
             budget_exact=budget[k][1],
@@ -436,8 +466,10 @@ def approximate(
         random_params=ticket.random_network().n_params,
         kept_params=ticket.n_kept,
         target_params=target.n_params,
-        certified=certificate.certified,
-        measured=certificate.measured if measure else None,
+        certified=found.certified,
+        measured=found.measured if measure else None,
+        certificate_method=found.method,
+        bounds=dict(found.bounds),
         seconds={
             "solve": sum(layer.seconds for layer in layers),
             "search + masks": search_seconds,
@@ -452,12 +484,6 @@ LOWER_ESTIMATE = (
     "at n = {n}, a lower estimate of what its share of `eps` needs (a pool of n / 2 values "
     "has 2^(n/2) subsets, so its best error is rarely below min(max|W_i|, 1) 2^(-n/2))"
 )
-
-
-def _charged(layer: int, d_in: int, input_bias: bool) -> np.ndarray:
-    """Inputs of layer pair ``layer`` whose ``W - B`` column the search charges: those the
-    certificate (:func:`~strong_lth.certify.certify`) charges, all of them today."""
-    return np.ones(d_in, dtype=bool)
 
 
 def _norm_floor(w) -> float:
@@ -565,8 +591,9 @@ def _progress_bar(progress: bool) -> tqdm:
     )
 
 
-def _search(layers, goals, norms, input_radius, eps, cap, max_bytes):
-    """Automatic mode: bisection per layer to its τ goal, then remove leftover slack.
+def _search(layers, goals, bound, eps, cap, max_bytes):
+    """Automatic mode: bisection per layer to its τ goal, then remove leftover slack
+    (:func:`_ticket_bound`).
 
     The n tried depend neither on the cap nor on ``max_bytes`` (as long as it allows them), so
     when the ticket found needs more than the cap, a cap of its largest n finds the same ticket.
@@ -581,13 +608,20 @@ def _search(layers, goals, norms, input_radius, eps, cap, max_bytes):
             _refuse_unreachable(layer, goal, eps, cap, look, max_bytes)
         chosen.append(found)
     order = np.argsort([-layer.weights.size for layer in layers])  # widest layer first
-    for k in order:
+    for k in order:  # the spectral recursion alone: cheap, one step at a time
         while chosen[k] > 1:
             trial = [*chosen[:k], chosen[k] - 1, *chosen[k + 1 :]]
-            taus = [layer(n)[0] for layer, n in zip(layers, trial)]
-            if certified_error(taus, norms, input_radius) > aim:
+            if bound(trial, spectral_only=True) > aim:
                 break
             chosen = trial
+    if bound.tighter:
+        for k in order:  # the tighter bounds, by bisection between 0 (failing) and chosen[k]
+            failing, passing = 0, chosen[k]
+            while passing - failing > 1:
+                middle = (failing + passing) // 2
+                trial = [*chosen[:k], middle, *chosen[k + 1 :]]
+                failing, passing = (failing, middle) if bound(trial) <= aim else (middle, passing)
+            chosen[k] = passing
     if max(chosen) > cap:
         raise InvalidParameterError(
             f"`max_values_per_input` must be at least {max(chosen)} to reach eps = {eps:g} "
@@ -595,6 +629,50 @@ def _search(layers, goals, norms, input_radius, eps, cap, max_bytes):
             f"{'/'.join(map(str, chosen))} per layer); got {cap}."
         )
     return chosen
+
+
+def _certificate_methods(certificate, widths):
+    """``(certify, search)``: the bounds that certify the ticket, "spectral" (the goals' own
+    recursion) and ``certificate``, by default every method cheap at this size; and those the
+    search evaluates, the same but by default without "split" (:data:`SEARCH_SKIPS`)."""
+    if certificate is None:
+        methods = tuple(dict.fromkeys(("spectral", *cheap_methods(widths))))
+        return methods, tuple(m for m in methods if m not in SEARCH_SKIPS)
+    methods = (certificate,) if isinstance(certificate, str) else certificate
+    if (
+        not isinstance(methods, (list, tuple))
+        or not methods
+        or any(m not in CERTIFICATES for m in methods)
+    ):
+        raise InvalidParameterError(
+            f"`certificate` must be one of {CERTIFICATES} or a non-empty sequence of them; "
+            f"got {certificate!r}."
+        )
+    methods = tuple(dict.fromkeys(("spectral", *methods)))
+    return methods, methods
+
+
+class _TicketBound:
+    """The least rigorous bound of the ticket with ``n`` values per input per layer, from each
+    layer's cached ``(τ, A, B)``: the spectral recursion, and the tighter ``methods``
+    (:func:`strong_lth.certify.rigorous_bounds`) when it is not enough."""
+
+    def __init__(self, target, layers, norms, input_radius, radius, methods):
+        self.target, self.layers, self.norms = target, layers, norms
+        self.input_radius, self.radius = input_radius, radius
+        self.others = tuple(m for m in methods if m != "spectral")
+        self.tighter = bool(self.others)
+        for layer in layers:
+            layer.pairs = {} if self.tighter else None
+
+    def __call__(self, chosen, *, spectral_only=False) -> float:
+        taus = [layer(n)[0] for layer, n in zip(self.layers, chosen)]
+        value = certified_error(taus, self.norms, self.input_radius)
+        if spectral_only or not self.tighter:
+            return value
+        pairs = [layer.pairs[n] for layer, n in zip(self.layers, chosen)]
+        found = rigorous_bounds(self.target, pairs, radius=self.radius, methods=self.others)
+        return min(value, *found.values())
 
 
 def _refuse_unreachable(layer, goal, eps, cap, look, max_bytes):

@@ -61,6 +61,8 @@ class Report:
     Parameter counts are weights (and biases) of the random network, of the ticket, and of the
     target; their ratios are the over-parameterisation Pensia et al. report (21x, 9.39x).
     ``measured`` is None when the worst-case search was skipped (``approximate(measure=False)``).
+    ``certified`` is the least of ``bounds`` (each rigorous bound computed, by method name:
+    :data:`strong_lth.certify.METHODS`), given by ``certificate_method``.
     """
 
     construction: str
@@ -77,6 +79,8 @@ class Report:
     seconds: dict
     assumptions: tuple[str, ...] = ()
     exact: ExactSummary | None = None
+    certificate_method: str = "spectral"
+    bounds: dict = dataclasses.field(default_factory=dict)
 
     @property
     def random_multiple(self) -> float:
@@ -153,8 +157,10 @@ class Report:
             f"random parameters {self.random_params:,} ({self.random_multiple:.2f}x target), "
             f"kept {self.kept_params:,} ({self.kept_multiple:.2f}x target, density "
             f"{self.density:.2%} of the random network)",
-            f"error sup_x ||F(x) - G(x)||_2: certified <= {self.certified:.4e}, "
+            f"error sup_x ||F(x) - G(x)||_2: certified <= {self.certified:.4e} "
+            f"({self.certificate_method}), "
             + ("not measured" if self.measured is None else f"measured {self.measured:.4e}"),
+            *self._bound_lines(),
             *self._exact_lines(),
             "time: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items()),
         ]
@@ -163,6 +169,11 @@ class Report:
         if any(r.budget_beyond is not None for r in self.layers):
             lines.append("n budget > cap: not reached within max_values_per_input")
         return "\n".join(lines)
+
+    def _bound_lines(self) -> list[str]:
+        if len(self.bounds) < 2:
+            return []
+        return ["rigorous bounds: " + ", ".join(f"{k} {v:.4e}" for k, v in self.bounds.items())]
 
     def _exact_lines(self) -> list[str]:
         e = self.exact

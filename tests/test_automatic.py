@@ -25,9 +25,11 @@ from strong_lth.gadgets import AGREEMENT
 from .strategies import relu_networks
 
 
-def certified_from_masks(target, ticket, radius=1.0):
+def certified_from_masks(target, ticket, radius=1.0, method=None):
     """The certificate recomputed from the ticket's masks and random weights alone."""
-    return certify(target, ticket, radius=radius, rng=0, samples=64, starts=1, ascent_steps=0)
+    return certify(
+        target, ticket, radius=radius, rng=0, samples=64, starts=1, ascent_steps=0, method=method
+    )
 
 
 def test_a_ticket_found_is_returned_when_the_budget_is_past_the_cap():
@@ -207,7 +209,7 @@ def test_the_brief_sizes_are_refused_at_once_with_the_default_limit():
         assert "`max_bytes` must cover the estimated" in message and "GiB" in message
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=5, deadline=None)
 @given(
     target=relu_networks(max_width=4, max_depth=3),
     eps=st.floats(min_value=1e-2, max_value=2.0),
@@ -225,3 +227,33 @@ def test_automatic_mode_meets_eps_whenever_it_returns(target, eps, seed):
     assert recomputed.certified <= eps
     assert recomputed.certified == pytest.approx(ticket.report.certified, rel=1e-12)
     assert max(ticket.values_per_input) <= 48
+
+
+def test_the_search_uses_the_tighter_certificate_and_the_report_names_it():
+    target = ReLUNetwork.random((4, 8, 2), rng=1)
+    spectral = approximate(target, eps=0.01, rng=1, certificate="spectral", measure=False)
+    lockstep = approximate(target, eps=0.01, rng=1, certificate="lockstep", measure=False)
+    assert spectral.report.certificate_method == "spectral"
+    assert set(spectral.report.bounds) == {"spectral"}
+    assert set(lockstep.report.bounds) == {"spectral", "lockstep"}
+    assert lockstep.report.certified == min(lockstep.report.bounds.values())
+    assert lockstep.report.certificate_method == min(
+        lockstep.report.bounds, key=lockstep.report.bounds.get
+    )
+    assert sum(lockstep.values_per_input) < sum(spectral.values_per_input)
+    for ticket, method in ((spectral, "spectral"), (lockstep, ["spectral", "lockstep"])):
+        recomputed = certified_from_masks(target, ticket, method=method)
+        assert recomputed.certified <= 0.01
+        assert recomputed.bounds == pytest.approx(ticket.report.bounds, rel=1e-12)
+    text = str(lockstep.report)
+    assert f"({lockstep.report.certificate_method})" in text and "rigorous bounds: " in text
+
+
+def test_a_certificate_that_is_not_a_method_is_refused():
+    target = ReLUNetwork.random((4, 8, 2), rng=1)
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"`certificate` must be one of \('spectral', 'lockstep', 'split'\) or a non-empty "
+        r"sequence of them; got 'milp'",
+    ):
+        approximate(target, eps=0.01, rng=1, certificate="milp")
