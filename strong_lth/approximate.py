@@ -444,7 +444,7 @@ def approximate(
             d_out=int(layer.weights.shape[0]),
             values_per_input=int(n),
             hidden_width=int(layer.weights.shape[1] * n),
-            instances=int(2 * layer.weights.size),
+            instances=int(layer.weights.shape[0] * (layer.weights.shape[1] + layer.signed.sum())),
             max_weight_error=float(found.max_weight_error[k]),
             median_weight_error=float(found.median_weight_error[k]),
             tau=float(found.tau[k]),
@@ -702,7 +702,7 @@ def _budget(layer, n, eta, cap, max_bytes):
     ``η``, by search (with an instance tolerance below ``η``) on small layers, else
     extrapolated; ``(None, True, cap)`` when the search reaches the cap without it."""
     if 2 * layer.weights.size <= EXACT_BUDGET_INSTANCES:
-        exact = dataclasses.replace(layer, tol=eta / TOL_FACTOR, seconds=0.0, cache={})
+        exact = dataclasses.replace(layer, tol=eta / TOL_FACTOR, seconds=0.0, cache={}, pairs=None)
         limit = min(cap, layer.largest_fitting(max_bytes))
         found = exact.smallest(1, eta, n, limit, clamp=True)
         layer.seconds += exact.seconds
