@@ -328,8 +328,9 @@ def approximate(
     of the one with n + 1), so the automatic search moves along one random draw instead of
     re-drawing: it splits ``eps`` into per-layer goals for ``τ_i`` by the spectral recursion and
     bisects n per layer, then lowers any n whose layer has slack: one step at a time while the
-    spectral bound stays within ``eps``, then, when ``certificate`` holds a tighter bound, by
-    bisection per layer (widest first) while the least bound of the whole ticket
+    spectral bound stays within ``eps``, then, when ``certificate`` holds a bound that is
+    tighter on the ticket found so far, by bisection per layer (widest first) while the least
+    bound of the whole ticket
     (:func:`strong_lth.certify.rigorous_bounds`) stays within ``eps``. ``τ_i`` is the one-sided
     error
     (:func:`~strong_lth.gadgets.error_matrix`): a pair whose input is never negative is not
@@ -614,7 +615,7 @@ def _search(layers, goals, bound, eps, cap, max_bytes):
             if bound(trial, spectral_only=True) > aim:
                 break
             chosen = trial
-    if bound.tighter:
+    if bound.tighter and bound(chosen) < bound(chosen, spectral_only=True):
         for k in order:  # the tighter bounds, by bisection between 0 (failing) and chosen[k]
             failing, passing = 0, chosen[k]
             while passing - failing > 1:
