@@ -301,8 +301,9 @@ def approximate(
         builds its goals, is always among them. The ticket is certified by the least of them.
     measure : bool, default True
         Search for the measured worst case (``report.measured``). False skips it (``None`` in
-        the report): it is most of the time of a small call, and the certificate does not use
-        it.
+        the report); the certificate does not use it. On a small target it is about a third of
+        a call with ``certificate="spectral"`` (0.12 s against 0.08 s on 4-8-2 at n = 10), far
+        less beside the default bounds, whose "split" pass dominates there (0.57 s).
     progress : bool
         Show a progress bar on stderr (tqdm): one step per layer solved at one n, with the
         latest n and τ. Silent when stderr is not a terminal, and for calls shorter than
