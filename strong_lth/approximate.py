@@ -264,7 +264,7 @@ def approximate(
         The network ``F`` to approximate (depth l, biases allowed: THEORY section 1).
     eps : float, optional
         Automatic mode: the smallest n per layer whose ticket's *certified* error
-        ``sup_{||x|| <= radius} ||F(x) - G(x)||_2`` is at most ``eps``. Any ``eps`` from
+        ``sup_{||x|| <= radius} ||F(x) - G(x)||_2`` is at most ``eps``. Any finite ``eps`` from
         :data:`RESOLUTION` times the target's output scale ``r prod_i ||W_i||_F`` up (``r`` is
         ``sqrt(radius^2 + 1)`` with biases); an ``eps`` the untrained ticket already meets gives
         n = 1 everywhere.
@@ -525,19 +525,17 @@ def _output_scale(norms, input_radius, radius) -> float:
 
 
 def _check_eps(eps, scale) -> float:
-    """``eps`` as a float in ``[RESOLUTION scale, inf)`` (``(0, inf)`` for a zero target)."""
+    """``eps`` as a float in ``(0, inf)``, and at least ``RESOLUTION scale`` (the least error
+    float64 sums can certify on this target), both checked here, before any search."""
+    value = check_real("eps", eps, low=0.0, low_open=True)
     floor = RESOLUTION * scale
-    if isinstance(eps, numbers.Real) and not isinstance(eps, bool):
-        value = float(eps)
-        if math.isfinite(value) and value > 0 and value >= floor:
-            return value
-    if floor > 0:
+    if value < floor:
         raise InvalidParameterError(
-            f"`eps` must be in [{floor:.3g}, inf) for this target and radius ({RESOLUTION:g} "
-            f"times its output scale r prod_i ||W_i||_F = {scale:.3g}: float64 sums cannot "
-            f"certify less); got {eps!r}."
+            f"`eps` must be at least {floor:.3g} for this target and radius ({RESOLUTION:g} times "
+            f"its output scale r prod_i ||W_i||_F = {scale:.3g}: float64 sums cannot certify "
+            f"less); got {eps!r}."
         )
-    raise InvalidParameterError(f"`eps` must be in (0, inf); got {eps!r}.")
+    return value
 
 
 def _fewest_values(layer, goal) -> int:
