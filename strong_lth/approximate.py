@@ -692,8 +692,8 @@ def _refuse_unreachable(layer, goal, eps, cap, look, max_bytes):
         )
     raise InvalidParameterError(
         f"`max_values_per_input` must be raised to reach eps = {eps:g}, by how much cannot be "
-        f"estimated reliably: the search tried n up to {tried} ({LOOK_PAST_CAP}x the cap at "
-        f"most) and {missed}; got {cap}."
+        f"estimated reliably: the search tried n up to {tried} (it looks up to n = {look}, "
+        f"{LOOK_PAST_CAP}x the cap and at least {START}) and {missed}; got {cap}."
     )
 
 

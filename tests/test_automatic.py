@@ -77,7 +77,8 @@ def test_a_cap_far_too_small_says_no_estimate_exists():
         InvalidParameterError,
         match=(
             r"`max_values_per_input` must be raised to reach eps = 0.0001, by how much cannot "
-            r"be estimated reliably: the search tried n up to 40 \(2x the cap at most\) and "
+            r"be estimated reliably: the search tried n up to 40 \(it looks up to n = 40, 2x "
+            r"the cap and at least 8\) and "
             r"layer 1 still errs by .* above its share .* of eps; got 20\."
         ),
     ):
