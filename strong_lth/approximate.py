@@ -15,11 +15,12 @@ from tqdm import tqdm
 
 from . import bounds
 from ._validation import check_choice, check_int, check_real, resolve_seed
-from .certify import certified_error, certify
+from .certify import METHODS as CERTIFICATES
+from .certify import certified_error, certify, cheap_methods, rigorous_bounds
 from .constructions import CONSTRUCTIONS
 from .distributions import get_distribution
-from .exceptions import InvalidParameterError, TheoryAssumptionWarning
-from .gadgets import gadget_masks
+from .exceptions import CertificationError, InvalidParameterError, TheoryAssumptionWarning
+from .gadgets import error_matrix, gadget_masks, signed_inputs
 from .networks import ReLUNetwork
 from .random_network import RandomNetwork
 from .report import LayerReport, Report
@@ -53,6 +54,39 @@ EXACT_BUDGET_INSTANCES = 20_000
 """Layers with at most this many instances get the per-weight budget n by search; larger ones
 by extrapolation (the search would solve instances far larger than the ticket needs)."""
 
+START = 8
+"""Automatic mode tries n = 8 first for every layer, whatever the cap: the path of the search,
+and so the ticket it returns, does not depend on ``max_values_per_input``."""
+
+LOOK_PAST_CAP = 2
+"""When a layer needs more than ``max_values_per_input``, automatic mode keeps searching, for the
+error message only, up to this many times the cap, so that it can state an n that is enough."""
+
+RESOLUTION = 1e-12
+"""Smallest ``eps`` relative to the target's output scale ``r prod_i ||W_i||_F``: the best subset
+of a largest solver pool (48 values for ``mitm``) errs by about ``2^-48 ≈ 4e-15`` of a weight at
+best and every sum is rounded to float64, so a certified error below this is out of reach."""
+
+MAX_SCALE = 1e150
+"""Largest output scale ``r prod_i ||W_i||_F`` (Frobenius norms: cheap, and at least the spectral
+ones, so it bounds ``||F(x)||``): the certificate and the worst-case search square outputs, which
+must stay finite in float64."""
+
+BYTES_PER_VALUE = 64
+"""Estimated bytes per ``d_out d_in n`` of a layer solved at n values per input: its gadget
+weights (8), both sign pools (about 9) and their copy handed to the solver, the chosen subsets,
+the masks of the kept weights, with warm-start arrays and margin (40 to 46 measured by
+``tracemalloc`` on a 300-200-10 target at n = 16 and 40, every construction)."""
+
+SEARCH_SKIPS = ("split",)
+"""Bounds that certify a ticket by default but that the search does not evaluate unless asked
+(``approximate(certificate=...)``): "split" costs one lockstep pass per sub-box, and the search
+evaluates its bound about ``l log2(n)`` times (on the demo target 8-16-16-4 at eps = 0.01 it
+chose the same widths as "lockstep" at six times the time)."""
+
+MAX_BYTES = 2**32
+"""Default of ``approximate(max_bytes=)``: 4 GiB."""
+
 
 @dataclass
 class _Layer:
@@ -60,13 +94,16 @@ class _Layer:
 
     index: int
     weights: np.ndarray
+    signed: np.ndarray  # inputs of the pair that can be negative (gadgets.signed_inputs)
     network: RandomNetwork
     construction: str
     solver: str
-    bar: Any  # a tqdm progress bar (disabled when not asked for or not on a terminal)
+    bar: Any = None  # a tqdm progress bar (disabled when not asked for or not on a terminal)
     tol: float | None = None
     seconds: float = 0.0
     cache: dict = field(default_factory=dict)
+    wanted: int = 0  # the n a search wanted past its limit when it gave up
+    pairs: dict | None = None  # (A, B) per n, kept when a certificate beyond "spectral" needs them
 
     def __call__(self, n: int):
         """``(τ, max|Δ|, packed keep)`` of this layer's ticket at ``n`` values per input."""
@@ -78,13 +115,16 @@ class _Layer:
                 self.weights,
                 self.network.with_values_per_input(values),
                 self.index,
+                signed=self.signed,
                 solver=self.solver,
                 tol=self.tol,
                 start=self._start(n),
             )
-            delta = np.hstack([a - self.weights, self.weights - b])
-            tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max())
+            delta = error_matrix(self.weights, a, b, self.signed)
+            tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max(initial=0.0))
             self.cache[n] = (tau, worst, np.packbits(keep, axis=2))
+            if self.pairs is not None:
+                self.pairs[n] = (a, b)
             self.seconds += time.perf_counter() - begin
             self.bar.set_postfix_str(f"layer {self.index}: n = {n}, τ = {tau:.2e}", refresh=False)
             self.bar.update()
@@ -102,24 +142,30 @@ class _Layer:
         smaller = [m for m in self.cache if m < n]
         return self.keep(max(smaller) if smaller else min(self.cache))
 
-    def smallest(self, measure: int, goal: float, start: int, cap: int) -> int:
+    def smallest(self, measure: int, goal: float, start: int, limit: int, *, clamp=False):
         """Smallest n (bisection over nested networks) whose figure ``measure`` (0 = τ,
-        1 = max|Δ|) is at most ``goal``; the next n to try is predicted from the measured
-        log-linear decay of that figure, growing by at most half per step, since one step too
-        far solves pools far larger (exponentially slower) than needed."""
+        1 = max|Δ|) is at most ``goal``, or None if no n up to ``limit`` that the search tries
+        reaches it.
+
+        The next n to try is predicted from the measured log-linear decay of that figure,
+        growing by at most half per step, since one step too far solves pools far larger
+        (exponentially slower) than needed. Without ``clamp`` the n tried never depend on
+        ``limit`` (a larger limit only lets the search go further); with it, ``limit`` itself
+        is tried before giving up.
+        """
         failing, passing = 0, None
         n = start
         while passing is None:
-            if n > cap:
-                raise InvalidParameterError(
-                    f"`max_values_per_input` must allow the estimated n = {n} for layer "
-                    f"{self.index} (to reach {goal:.3e}); got {cap}."
-                )
+            if n > limit:
+                if not clamp or failing >= limit:
+                    self.wanted = n
+                    return None
+                n = limit
             if self(n)[measure] <= goal:
                 passing = n
             else:
                 failing = n
-                n = min(max(n + 1, self._predict(measure, goal)), n + max(4, n // 2))
+                n = min(max(n + 1, self._predict(measure, goal, n)), n + max(4, n // 2))
         while passing - failing > 1:
             guess = min(max(self._predict(measure, goal), failing + 1), passing - 1)
             middle = (failing + passing) // 2
@@ -130,44 +176,68 @@ class _Layer:
                 failing = n
         return passing
 
-    def _predict(self, measure: int, goal: float) -> int:
+    def _predict(self, measure: int, goal: float, base: int | None = None) -> int:
+        """The n at which the fitted decay of ``measure`` reaches ``goal``, extrapolated from
+        ``base`` (default: the evaluated n whose figure is nearest the goal). Growing from the
+        latest failing n keeps a search out of steps of one when the figure stalls (a heuristic
+        solver, a budget out of reach)."""
         ns = np.array(sorted(self.cache))
-        logs = np.log2([max(self.cache[n][measure], 1e-300) for n in ns])
+        logs = np.log2([max(self.cache[n][measure], TINY) for n in ns])
         slope = BITS_PER_VALUE
         if len(ns) >= 2 and ns[-1] > ns[0]:
             fitted = -np.polyfit(ns, logs, 1)[0]
             slope = fitted if fitted > 0.05 else BITS_PER_VALUE
-        nearest = int(ns[np.argmin(np.abs(logs - math.log2(goal)))])
-        gap = math.log2(max(self.cache[nearest][measure], 1e-300)) - math.log2(goal)
-        return nearest + max(1, math.ceil(gap / slope)) if gap > 0 else nearest
+        if base is None:
+            base = int(ns[np.argmin(np.abs(logs - math.log2(max(goal, TINY))))])
+        gap = math.log2(max(self.cache[base][measure], TINY)) - math.log2(max(goal, TINY))
+        return base + max(1, math.ceil(gap / slope)) if gap > 0 else base
 
     def extrapolate(self, measure: int, goal: float, n: int) -> int:
         """n at which the fitted decay of ``measure`` reaches ``goal`` (at least ``n``)."""
         return max(n, self._predict(measure, goal))
 
+    def largest_fitting(self, max_bytes: int) -> int:
+        """The largest n whose solve fits in ``max_bytes`` (:func:`solve_bytes`)."""
+        return max_bytes // solve_bytes(*self.weights.shape, 1)
+
+
+TINY = np.finfo(float).tiny
+"""Smallest positive normal float64: the floor of logarithms of errors and goals."""
+
+
+def solve_bytes(d_out: int, d_in: int, n: int) -> int:
+    """Estimated bytes allocated to solve one ``d_out x d_in`` target layer at ``n`` values per
+    input: :data:`BYTES_PER_VALUE` ``d_out d_in n``."""
+    return BYTES_PER_VALUE * d_out * d_in * n
+
 
 def _budget_split(norms, input_radius, eps):
-    """Per-layer τ goals whose certified recursion gives exactly ``eps``.
+    """Per-layer τ goals whose certified recursion gives at most ``eps``.
 
     To first order ``e_l ≈ sum_i τ_i R_{i-1} prod_{k>i} ||W_k||``; each layer gets the same share
-    of that sum, ``τ_i = θ / (R_{i-1} prod_{k>i} ||W_k||)``, and θ is found by bisection on the
-    exact recursion of THEORY section 5.
+    of that sum, ``τ_i = θ w_i`` with ``w_i ∝ 1 / (R_{i-1} prod_{k>i} ||W_k||)``, and ``θ`` is
+    found by bisection on the exact recursion (:func:`~strong_lth.certify.certified_error`).
+    Computed in logarithms, so a zero layer (whose τ, reached exactly by empty subsets, makes the
+    whole error vanish) or an extreme radius gives finite goals instead of ``0 * inf``.
     """
-    norms = np.maximum(norms, 1e-300)
-    reach = input_radius * np.concatenate([[1.0], np.cumprod(norms)[:-1]])
-    after = np.concatenate([np.cumprod(norms[::-1])[::-1][1:], [1.0]])
-    weights = 1.0 / (reach * after)
+    logs = np.log(np.maximum(norms, TINY))
+    reach = math.log(input_radius) + np.concatenate([[0.0], np.cumsum(logs)[:-1]])
+    after = np.concatenate([np.cumsum(logs[::-1])[::-1][1:], [0.0]])
+    shares = -(reach + after)
+    weights = np.exp(shares - shares.max())  # in (0, 1], the largest 1
 
-    def recursion(theta):
-        return certified_error(theta * weights, norms, input_radius)
+    def fits(log_theta):
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = certified_error(math.exp(log_theta) * weights, norms, input_radius)
+        return value <= eps  # False for NaN (0 * inf past a zero layer) and inf: too large
 
-    low, high = 0.0, eps / weights.max() / len(norms) * 4 + eps
-    while recursion(high) < eps:
-        high *= 2
-    for _ in range(100):
+    low, high = math.log(TINY), math.log(np.finfo(float).max)
+    if fits(high):
+        return math.exp(high) * weights
+    for _ in range(200):
         middle = (low + high) / 2
-        low, high = (middle, high) if recursion(middle) <= eps else (low, middle)
-    return low * weights
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return math.exp(low) * weights
 
 
 def approximate(
@@ -181,6 +251,9 @@ def approximate(
     rng=None,
     distribution="uniform",
     max_values_per_input: int = 512,
+    max_bytes: int = MAX_BYTES,
+    certificate=None,
+    measure: bool = True,
     progress: bool = False,
 ) -> Ticket:
     """Find masks of one random 2l-deep network whose pruned network approximates ``target``.
@@ -191,7 +264,10 @@ def approximate(
         The network ``F`` to approximate (depth l, biases allowed: THEORY section 1).
     eps : float, optional
         Automatic mode: the smallest n per layer whose ticket's *certified* error
-        ``sup_{||x|| <= radius} ||F(x) - G(x)||_2`` is at most ``eps``.
+        ``sup_{||x|| <= radius} ||F(x) - G(x)||_2`` is at most ``eps``. Any finite ``eps`` from
+        :data:`RESOLUTION` times the target's output scale ``r prod_i ||W_i||_F`` up (``r`` is
+        ``sqrt(radius^2 + 1)`` with biases); an ``eps`` the untrained ticket already meets gives
+        n = 1 everywhere.
     values_per_input : int or sequence of int, optional
         Fixed mode: n per layer pair (hidden width ``d_{i-1} n``). Exactly one of ``eps`` and
         ``values_per_input`` must be given.
@@ -200,14 +276,34 @@ def approximate(
     solver : str
         SubsetSum method for ``"pensia"`` (:data:`strong_lth.subset_sum.METHODS`).
     radius : float
-        Input domain radius.
+        Input domain radius; the output scale ``r prod_i ||W_i||_F`` must stay below
+        :data:`MAX_SCALE`.
     rng : None, int or numpy.random.Generator
         Seed of the random network; the ticket records it, so the same seed gives the same
         ticket, bit for bit.
     distribution : str or Distribution
         Weights of the random network (default Uniform[-1, 1]).
     max_values_per_input : int
-        Cap on n in automatic mode; reaching it raises with the estimate.
+        Largest n of the ticket (both modes). In automatic mode the search may look up to
+        :data:`LOOK_PAST_CAP` times past it, only to state in its error how large a cap is
+        enough; the ticket it returns does not depend on the cap.
+    max_bytes : int, default :data:`MAX_BYTES` (4 GiB)
+        Refuse, before allocating, any layer solve estimated above this many bytes
+        (:func:`solve_bytes`: 64 bytes per target weight and value per input). Fixed mode
+        checks every layer up front; automatic mode checks a lower estimate of the n each layer
+        needs up front, then every n before the search tries it.
+    certificate : str or sequence of str, optional
+        The rigorous bounds that certify the ticket (:data:`strong_lth.certify.METHODS`), both in
+        the search and in the report; default: those cheap at the target's size
+        (:func:`strong_lth.certify.cheap_methods`: the spectral recursion always, the lockstep
+        bound when one pass takes about a second at most, sub-box splitting for few inputs), of
+        which the search itself skips :data:`SEARCH_SKIPS`. "spectral", on which the search
+        builds its goals, is always among them. The ticket is certified by the least of them.
+    measure : bool, default True
+        Search for the measured worst case (``report.measured``). False skips it (``None`` in
+        the report); the certificate does not use it. On a small target it is about a third of
+        a call with ``certificate="spectral"`` (0.12 s against 0.08 s on 4-8-2 at n = 10), far
+        less beside the default bounds, whose "split" pass dominates there (0.57 s).
     progress : bool
         Show a progress bar on stderr (tqdm): one step per layer solved at one n, with the
         latest n and τ. Silent when stderr is not a terminal, and for calls shorter than
@@ -217,22 +313,31 @@ def approximate(
     -------
     Ticket
         With ``report`` (:class:`~strong_lth.report.Report`): per layer n, width, per-weight
-        errors, ``η_i``, ``τ_i``, the n the per-weight budget would need; certified and measured
-        error; parameter multiples; timings.
+        errors, ``η_i``, ``τ_i``, the n the per-weight budget would need (or that it is not
+        reached within ``max_values_per_input``); certified and measured error; parameter
+        multiples; timings.
 
     Raises
     ------
     InvalidParameterError
-        Bad input, or ``max_values_per_input`` too small for ``eps``.
+        Bad input; ``max_values_per_input`` too small for ``eps`` (stating a cap that is enough,
+        or that none can be estimated); ``max_bytes`` below the estimate (stating it).
 
     Notes
     -----
     Random networks of one seed are nested (the network with n values per input is a sub-network
     of the one with n + 1), so the automatic search moves along one random draw instead of
-    re-drawing: it splits ``eps`` into per-layer goals for ``τ_i`` and bisects n per layer,
-    then lowers any n whose layer has slack. [P] Theorem 1 predicts
-    ``n_i = O(log(d_{i-1} d_i l / min(ε, δ)))``; the per-weight budget ``η_i`` of THEORY
-    section 5 would ask for more, and the report shows how much.
+    re-drawing: it splits ``eps`` into per-layer goals for ``τ_i`` by the spectral recursion and
+    bisects n per layer, then lowers any n whose layer has slack: one step at a time while the
+    spectral bound stays within ``eps``, then, when ``certificate`` holds a bound that is
+    tighter on the ticket found so far, by bisection per layer (widest first) while the least
+    bound of the whole ticket
+    (:func:`strong_lth.certify.rigorous_bounds`) stays within ``eps``. ``τ_i`` is the one-sided
+    error
+    (:func:`~strong_lth.gadgets.error_matrix`): a pair whose input is never negative is not
+    charged for ``B_i``. [P] Theorem 1 (Pensia et al. 2020, arXiv:2006.07990) predicts
+    ``n_i = O(log(d_{i-1} d_i l / min(ε, δ)))``; the per-weight budget ``η_i`` of its proof
+    would ask for more, and the report shows how much.
 
     Examples
     --------
@@ -249,16 +354,49 @@ def approximate(
             "exactly one of `eps` (automatic mode) and `values_per_input` (fixed mode) must be "
             f"given; got eps={eps!r}, values_per_input={values_per_input!r}."
         )
-    if eps is not None:
-        eps = check_real("eps", eps, low=0.0, low_open=True)
     construction = check_choice("construction", construction, CONSTRUCTIONS)
     solver = check_choice("solver", solver, METHODS)
     radius = check_real("radius", radius, low=0.0, low_open=True)
     cap = check_int("max_values_per_input", max_values_per_input, low=1)
-    if not isinstance(progress, bool):
-        raise InvalidParameterError(f"`progress` must be True or False; got {progress!r}.")
+    max_bytes = check_int("max_bytes", max_bytes, low=1)
+    for name, flag in (("measure", measure), ("progress", progress)):
+        if not isinstance(flag, bool):
+            raise InvalidParameterError(f"`{name}` must be True or False; got {flag!r}.")
+    methods, searched = _certificate_methods(certificate, target.widths)
     distribution = get_distribution(distribution)
     seed = resolve_seed(rng)
+    augmented = target.augmented()
+    depth = augmented.depth
+    network = RandomNetwork(seed, augmented.widths, 1, distribution)
+    layers = [
+        _Layer(i, w, signed_inputs(i, w.shape[1], target.has_bias), network, construction, solver)
+        for i, w in enumerate(augmented.weights, start=1)
+    ]
+    etas = [None] * depth
+    if eps is None:  # sizes first: before the spectral norms of a large target
+        chosen = _fixed_values(values_per_input, depth, cap)
+        for layer, n in zip(layers, chosen):
+            _check_bytes(layer, n, max_bytes, "at n = {n} values per input")
+    input_radius = math.hypot(radius, 1.0) if target.has_bias else radius
+    frobenius = np.array([np.linalg.norm(w) for w in augmented.weights])
+    scale = _output_scale(frobenius, input_radius, radius)
+    if eps is not None:
+        eps = _check_eps(eps, scale)
+        # before the spectral norms (slow on a large target): every goal is at most eps over
+        # its first-order factor, taken with lower bounds of the other layers' norms
+        floors = np.array([_norm_floor(w) for w in augmented.weights])
+        for layer, ceiling in zip(layers, _goal_ceilings(floors, input_radius, eps)):
+            _check_bytes(layer, _fewest_values(layer, ceiling), max_bytes, LOWER_ESTIMATE)
+    norms = np.array([np.linalg.norm(w, 2) for w in augmented.weights])
+    if eps is not None:
+        goals = _budget_split(norms, input_radius, eps * (1 - SAFETY))
+        widths = np.array(augmented.widths)
+        tols = goals / (TOL_FACTOR * (np.sqrt(widths[1:]) + np.sqrt(2 * widths[:-1])))
+        for layer, goal, tol in zip(layers, goals, tols):
+            layer.tol = float(tol)
+            _check_bytes(layer, _fewest_values(layer, goal), max_bytes, LOWER_ESTIMATE)
+        if eps < 1:  # the per-weight budget of [P] is stated for eps < 1
+            etas = np.atleast_1d(bounds.per_weight_precision(eps, widths[:-1], widths[1:], depth))
     assumptions = tuple(target.assumption_violations(radius))
     if assumptions:
         warnings.warn(
@@ -266,31 +404,23 @@ def approximate(
             TheoryAssumptionWarning,
             stacklevel=2,
         )
-    augmented = target.augmented()
-    depth = augmented.depth
-    network = RandomNetwork(seed, augmented.widths, 1, distribution)
-    norms = np.array([np.linalg.norm(w, 2) for w in augmented.weights])
-    input_radius = math.hypot(radius, 1.0) if target.has_bias else radius
-    widths = np.array(augmented.widths)
     with _progress_bar(progress) as bar:
+        for layer in layers:
+            layer.bar = bar
         start = time.perf_counter()
-        if eps is None:
-            layers = _layers(augmented, network, construction, solver, bar, [None] * depth)
-            chosen = _fixed_values(values_per_input, depth, cap)
-            etas = [None] * depth
-        else:
-            goals = _budget_split(norms, input_radius, eps * (1 - SAFETY))
-            tols = goals / (TOL_FACTOR * (np.sqrt(widths[1:]) + np.sqrt(2 * widths[:-1])))
-            layers = _layers(augmented, network, construction, solver, bar, tols)
-            chosen = _search(layers, goals, norms, input_radius, eps * (1 - SAFETY), cap)
-            etas = np.atleast_1d(bounds.per_weight_precision(eps, widths[:-1], widths[1:], depth))
+        if eps is not None:
+            bound = _TicketBound(target, layers, norms, input_radius, radius, searched)
+            chosen = _search(layers, goals, bound, eps, cap, max_bytes)
         masks = []
         for layer, n in zip(layers, chosen):
             masks += gadget_masks(layer.keep(n))
         search_seconds = time.perf_counter() - start
-        budget = [None] * depth
+        budget = [(None, False, None)] * depth
         if eps is not None:
-            budget = [_budget(layer, n, eta, cap) for layer, n, eta in zip(layers, chosen, etas)]
+            budget = [
+                _budget(layer, n, eta, cap, max_bytes) if eta is not None else (None, False, None)
+                for layer, n, eta in zip(layers, chosen, etas)
+            ]
         ticket = Ticket(
             seed=seed,
             distribution=distribution,
@@ -302,21 +432,28 @@ def approximate(
         )
         bar.set_description_str("approximate: certifying", refresh=False)
         start = time.perf_counter()
-        certificate = certify(target, ticket, radius=radius, rng=seed)
+        skip = {} if measure else {"samples": 1, "starts": 1, "ascent_steps": 0}
+        found = certify(target, ticket, radius=radius, rng=seed, method=methods, **skip)
         certify_seconds = time.perf_counter() - start
+    if eps is not None and found.certified > eps:
+        raise CertificationError(
+            f"the ticket's certificate {found.certified!r} ({found.method}) exceeds eps = {eps!r}, "
+            "which the search had met on the same masks: this is a bug."
+        )
     rows = tuple(
         LayerReport(
             d_in=int(layer.weights.shape[1]),
             d_out=int(layer.weights.shape[0]),
             values_per_input=int(n),
             hidden_width=int(layer.weights.shape[1] * n),
-            instances=int(2 * layer.weights.size),
-            max_weight_error=float(certificate.max_weight_error[k]),
-            median_weight_error=float(certificate.median_weight_error[k]),
-            tau=float(certificate.tau[k]),
+            instances=int(layer.weights.shape[0] * (layer.weights.shape[1] + layer.signed.sum())),
+            max_weight_error=float(found.max_weight_error[k]),
+            median_weight_error=float(found.median_weight_error[k]),
+            tau=float(found.tau[k]),
             eta=None if etas[k] is None else float(etas[k]),
-            budget_values_per_input=None if budget[k] is None else budget[k][0],
-            budget_exact=budget[k] is not None and budget[k][1],
+            budget_values_per_input=budget[k][0],
+            budget_exact=budget[k][1],
+            budget_beyond=budget[k][2],
             evaluated=tuple((int(m), value[0]) for m, value in sorted(layer.cache.items())),
         )
         for k, (layer, n) in enumerate(zip(layers, chosen))
@@ -331,8 +468,10 @@ def approximate(
         random_params=ticket.random_network().n_params,
         kept_params=ticket.n_kept,
         target_params=target.n_params,
-        certified=certificate.certified,
-        measured=certificate.measured,
+        certified=found.certified,
+        measured=found.measured if measure else None,
+        certificate_method=found.method,
+        bounds=dict(found.bounds),
         seconds={
             "solve": sum(layer.seconds for layer in layers),
             "search + masks": search_seconds,
@@ -341,6 +480,88 @@ def approximate(
         assumptions=assumptions,
     )
     return Ticket(**{**ticket.__dict__, "report": report})
+
+
+LOWER_ESTIMATE = (
+    "at n = {n}, a lower estimate of what its share of `eps` needs (a pool of n / 2 values "
+    "has 2^(n/2) subsets, so its best error is rarely below min(max|W_i|, 1) 2^(-n/2))"
+)
+
+
+def _norm_floor(w) -> float:
+    """A lower bound on ``||W||_2``: the largest Euclidean norm of a row or a column."""
+    if w.size == 0:
+        return 0.0
+    return float(max(np.linalg.norm(w, axis=0).max(), np.linalg.norm(w, axis=1).max()))
+
+
+def _goal_ceilings(floors, input_radius, eps) -> np.ndarray:
+    """Upper bounds on the τ goals of :func:`_budget_split`: the certified error is at least
+    its first-order term ``τ_i R_{i-1} prod_{k>i} ||W_k|| = τ_i r prod_{k != i} ||W_k||``, so a
+    goal meeting ``eps`` is at most ``eps / (r prod_{k != i} floor_k)`` (inf past a zero
+    floor)."""
+    logs = np.log(np.maximum(floors, TINY))
+    others = math.log(input_radius) + logs.sum() - logs
+    with np.errstate(over="ignore"):
+        return eps * np.exp(-others)
+
+
+def _output_scale(norms, input_radius, radius) -> float:
+    """``r prod_i ||W_i||``, with norms at least the spectral ones, bounds ``||F(x)||`` on the
+    ball (the certificate scales with it); refuses a radius that makes it overflow what the
+    certificate can square."""
+    logs = np.log(np.maximum(norms, TINY))
+    log_scale = math.log(input_radius) + float(logs.sum())
+    if np.any(norms == 0):
+        return 0.0
+    if log_scale > math.log(MAX_SCALE):
+        largest = radius * math.exp(math.log(MAX_SCALE) - log_scale)
+        raise InvalidParameterError(
+            f"`radius` must be at most {largest:.3g} for this target (its output scale "
+            f"r prod_i ||W_i||_F must stay below {MAX_SCALE:g}, since outputs are squared in "
+            f"float64); got {radius!r}."
+        )
+    return math.exp(log_scale)
+
+
+def _check_eps(eps, scale) -> float:
+    """``eps`` as a float in ``(0, inf)``, and at least ``RESOLUTION scale`` (the least error
+    float64 sums can certify on this target), both checked here, before any search."""
+    value = check_real("eps", eps, low=0.0, low_open=True)
+    floor = RESOLUTION * scale
+    if value < floor:
+        raise InvalidParameterError(
+            f"`eps` must be at least {floor:.3g} for this target and radius ({RESOLUTION:g} times "
+            f"its output scale r prod_i ||W_i||_F = {scale:.3g}: float64 sums cannot certify "
+            f"less); got {eps!r}."
+        )
+    return value
+
+
+def _fewest_values(layer, goal) -> int:
+    """A lower estimate of the n at which a layer's τ can reach ``goal``: a pool of
+    ``m ≈ n / 2`` products of weights of scale 1 has ``2^m`` subsets, so the error of its best
+    subset is rarely below ``2^-m``, never above ``|w|`` (the empty subset), and ``τ`` is at
+    least the largest entry error."""
+    largest = min(float(np.abs(layer.weights).max(initial=0.0)), 1.0)
+    if largest <= goal:
+        return 1
+    return max(1, math.ceil(2 * math.log2(largest / max(goal, TINY))))
+
+
+def _check_bytes(layer, n, max_bytes, where):
+    need = solve_bytes(*layer.weights.shape, n)
+    if need > max_bytes:
+        raise InvalidParameterError(
+            f"`max_bytes` must cover the estimated {_size(need)} of layer {layer.index} "
+            f"({layer.weights.shape[1]} -> {layer.weights.shape[0]}) "
+            f"{where.format(n=n)}: {BYTES_PER_VALUE} bytes per target weight and value per "
+            f"input; got {_size(max_bytes)}."
+        )
+
+
+def _size(nbytes: int) -> str:
+    return f"{nbytes:,} bytes ({nbytes / 2**30:.3g} GiB)"
 
 
 def _fixed_values(values_per_input, depth, cap):
@@ -370,33 +591,120 @@ def _progress_bar(progress: bool) -> tqdm:
     )
 
 
-def _layers(augmented, network, construction, solver, bar, tols):
-    return [
-        _Layer(i, w, network, construction, solver, bar, tol)
-        for i, (w, tol) in enumerate(zip(augmented.weights, tols), start=1)
-    ]
+def _search(layers, goals, bound, eps, cap, max_bytes):
+    """Automatic mode: bisection per layer to its τ goal, then remove leftover slack
+    (:func:`_ticket_bound`).
 
-
-def _search(layers, goals, norms, input_radius, eps, cap):
-    """Automatic mode: bisection per layer to its τ goal, then remove leftover slack."""
-    chosen = [layer.smallest(0, goal, min(8, cap), cap) for layer, goal in zip(layers, goals)]
+    The n tried depend neither on the cap nor on ``max_bytes`` (as long as it allows them), so
+    when the ticket found needs more than the cap, a cap of its largest n finds the same ticket.
+    """
+    aim = eps * (1 - SAFETY)
+    look = max(LOOK_PAST_CAP * cap, START)
+    chosen = []
+    for layer, goal in zip(layers, goals):
+        limit = min(look, layer.largest_fitting(max_bytes))
+        found = layer.smallest(0, goal, min(START, limit), limit)
+        if found is None:
+            _refuse_unreachable(layer, goal, eps, cap, look, max_bytes)
+        chosen.append(found)
     order = np.argsort([-layer.weights.size for layer in layers])  # widest layer first
-    for k in order:
+    for k in order:  # the spectral recursion alone: cheap, one step at a time
         while chosen[k] > 1:
             trial = [*chosen[:k], chosen[k] - 1, *chosen[k + 1 :]]
-            taus = [layer(n)[0] for layer, n in zip(layers, trial)]
-            if certified_error(taus, norms, input_radius) > eps:
+            if bound(trial, spectral_only=True) > aim:
                 break
             chosen = trial
+    if bound.tighter and bound(chosen) < bound(chosen, spectral_only=True):
+        for k in order:  # the tighter bounds, by bisection between 0 (failing) and chosen[k]
+            failing, passing = 0, chosen[k]
+            while passing - failing > 1:
+                middle = (failing + passing) // 2
+                trial = [*chosen[:k], middle, *chosen[k + 1 :]]
+                failing, passing = (failing, middle) if bound(trial) <= aim else (middle, passing)
+            chosen[k] = passing
+    if max(chosen) > cap:
+        raise InvalidParameterError(
+            f"`max_values_per_input` must be at least {max(chosen)} to reach eps = {eps:g} "
+            f"(the search, which does not depend on the cap, found n = "
+            f"{'/'.join(map(str, chosen))} per layer); got {cap}."
+        )
     return chosen
 
 
-def _budget(layer, n, eta, cap):
-    """``(n, exact)``: the n at which every per-weight error of the layer is at most ``η``:
-    by search (with an instance tolerance below ``η``) on small layers, else extrapolated."""
+def _certificate_methods(certificate, widths):
+    """``(certify, search)``: the bounds that certify the ticket, "spectral" (the goals' own
+    recursion) and ``certificate``, by default every method cheap at this size; and those the
+    search evaluates, the same but by default without "split" (:data:`SEARCH_SKIPS`)."""
+    if certificate is None:
+        methods = tuple(dict.fromkeys(("spectral", *cheap_methods(widths))))
+        return methods, tuple(m for m in methods if m not in SEARCH_SKIPS)
+    methods = (certificate,) if isinstance(certificate, str) else certificate
+    if (
+        not isinstance(methods, (list, tuple))
+        or not methods
+        or any(m not in CERTIFICATES for m in methods)
+    ):
+        raise InvalidParameterError(
+            f"`certificate` must be one of {CERTIFICATES} or a non-empty sequence of them; "
+            f"got {certificate!r}."
+        )
+    methods = tuple(dict.fromkeys(("spectral", *methods)))
+    return methods, methods
+
+
+class _TicketBound:
+    """The least rigorous bound of the ticket with ``n`` values per input per layer, from each
+    layer's cached ``(τ, A, B)``: the spectral recursion, and the tighter ``methods``
+    (:func:`strong_lth.certify.rigorous_bounds`) when it is not enough."""
+
+    def __init__(self, target, layers, norms, input_radius, radius, methods):
+        self.target, self.layers, self.norms = target, layers, norms
+        self.input_radius, self.radius = input_radius, radius
+        self.others = tuple(m for m in methods if m != "spectral")
+        self.tighter = bool(self.others)
+        for layer in layers:
+            layer.pairs = {} if self.tighter else None
+
+    def __call__(self, chosen, *, spectral_only=False) -> float:
+        taus = [layer(n)[0] for layer, n in zip(self.layers, chosen)]
+        value = certified_error(taus, self.norms, self.input_radius)
+        if spectral_only or not self.tighter:
+            return value
+        pairs = [layer.pairs[n] for layer, n in zip(self.layers, chosen)]
+        found = rigorous_bounds(self.target, pairs, radius=self.radius, methods=self.others)
+        return min(value, *found.values())
+
+
+def _refuse_unreachable(layer, goal, eps, cap, look, max_bytes):
+    """Raise: no n the search may try reaches ``goal``; say which limit stopped it."""
+    tried = max(layer.cache)
+    reached = layer.cache[tried][0]
+    missed = (
+        f"layer {layer.index} still errs by τ = {reached:.3e} at n = {tried}, above its share "
+        f"{goal:.3e} of eps"
+    )
+    wanted = layer.wanted
+    if wanted <= look:
+        need = solve_bytes(*layer.weights.shape, wanted)
+        raise InvalidParameterError(
+            f"`max_bytes` must cover the estimated {_size(need)} of the next n the search "
+            f"tries, {wanted}, to reach eps = {eps:g} ({missed}); got {_size(max_bytes)}."
+        )
+    raise InvalidParameterError(
+        f"`max_values_per_input` must be raised to reach eps = {eps:g}, by how much cannot be "
+        f"estimated reliably: the search tried n up to {tried} (it looks up to n = {look}, "
+        f"{LOOK_PAST_CAP}x the cap and at least {START}) and {missed}; got {cap}."
+    )
+
+
+def _budget(layer, n, eta, cap, max_bytes):
+    """``(n, exact, beyond)``: the n at which every per-weight error of the layer is at most
+    ``η``, by search (with an instance tolerance below ``η``) on small layers, else
+    extrapolated; ``(None, True, cap)`` when the search reaches the cap without it."""
     if 2 * layer.weights.size <= EXACT_BUDGET_INSTANCES:
-        exact = dataclasses.replace(layer, tol=eta / TOL_FACTOR, seconds=0.0, cache={})
-        found = exact.smallest(1, eta, n, cap)
+        exact = dataclasses.replace(layer, tol=eta / TOL_FACTOR, seconds=0.0, cache={}, pairs=None)
+        limit = min(cap, layer.largest_fitting(max_bytes))
+        found = exact.smallest(1, eta, n, limit, clamp=True)
         layer.seconds += exact.seconds
-        return found, True
-    return layer.extrapolate(1, eta, n), False
+        return found, True, None if found is not None else limit
+    return layer.extrapolate(1, eta, n), False, None

@@ -17,7 +17,9 @@ class LayerReport:
 
     ``budget_values_per_input`` is the n that the per-weight budget of THEORY section 5 needs
     (every ``|Δ|`` entry at most ``η_i``): found by search when ``budget_exact``, else
-    extrapolated from the measured decay of the largest per-weight error with n.
+    extrapolated from the measured decay of the largest per-weight error with n. When the search
+    reaches ``max_values_per_input`` without meeting ``η_i``, it is None and ``budget_beyond``
+    holds that cap: the budget is not reached within it (printed ``> cap``).
     """
 
     d_in: int
@@ -31,6 +33,7 @@ class LayerReport:
     eta: float | None = None
     budget_values_per_input: int | None = None
     budget_exact: bool = False
+    budget_beyond: int | None = None
     evaluated: tuple[tuple[int, float], ...] = ()
 
 
@@ -57,6 +60,9 @@ class Report:
 
     Parameter counts are weights (and biases) of the random network, of the ticket, and of the
     target; their ratios are the over-parameterisation Pensia et al. report (21x, 9.39x).
+    ``measured`` is None when the worst-case search was skipped (``approximate(measure=False)``).
+    ``certified`` is the least of ``bounds`` (each rigorous bound computed, by method name:
+    :data:`strong_lth.certify.METHODS`), given by ``certificate_method``.
     """
 
     construction: str
@@ -69,10 +75,12 @@ class Report:
     kept_params: int
     target_params: int
     certified: float
-    measured: float
+    measured: float | None
     seconds: dict
     assumptions: tuple[str, ...] = ()
     exact: ExactSummary | None = None
+    certificate_method: str = "spectral"
+    bounds: dict = dataclasses.field(default_factory=dict)
 
     @property
     def random_multiple(self) -> float:
@@ -138,6 +146,8 @@ class Report:
             budget = "-"
             if row.budget_values_per_input is not None:
                 budget = f"{row.budget_values_per_input}{'' if row.budget_exact else '~'}"
+            elif row.budget_beyond is not None:
+                budget = f"> {row.budget_beyond}"
             lines.append(
                 f"{i:>5} {row.d_in:>6} {row.d_out:>6} {row.values_per_input:>5} "
                 f"{row.hidden_width:>8} {row.instances:>10} {row.max_weight_error:>10.3e} "
@@ -147,14 +157,23 @@ class Report:
             f"random parameters {self.random_params:,} ({self.random_multiple:.2f}x target), "
             f"kept {self.kept_params:,} ({self.kept_multiple:.2f}x target, density "
             f"{self.density:.2%} of the random network)",
-            f"error sup_x ||F(x) - G(x)||_2: certified <= {self.certified:.4e}, "
-            f"measured {self.measured:.4e}",
+            f"error sup_x ||F(x) - G(x)||_2: certified <= {self.certified:.4e} "
+            f"({self.certificate_method}), "
+            + ("not measured" if self.measured is None else f"measured {self.measured:.4e}"),
+            *self._bound_lines(),
             *self._exact_lines(),
             "time: " + ", ".join(f"{k} {v:.2f} s" for k, v in self.seconds.items()),
         ]
         if any(r.budget_values_per_input is not None for r in self.layers):
             lines.append("n budget: n the per-weight budget η_i would need (~ = extrapolated)")
+        if any(r.budget_beyond is not None for r in self.layers):
+            lines.append("n budget > cap: not reached within max_values_per_input")
         return "\n".join(lines)
+
+    def _bound_lines(self) -> list[str]:
+        if len(self.bounds) < 2:
+            return []
+        return ["rigorous bounds: " + ", ".join(f"{k} {v:.4e}" for k, v in self.bounds.items())]
 
     def _exact_lines(self) -> list[str]:
         e = self.exact
