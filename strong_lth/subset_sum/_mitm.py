@@ -199,81 +199,86 @@ def _sorted_halves_pair(x, y, n, bx, by):
 @kernel
 def _step(sums_a, sums_b, i, j, target, best, best_i, best_j):
     """One two-pointer step at ``(i, j)``: record the pair if it is the closest so far, then move
-    ``i`` up if the sum is below the target, ``j`` down if above (branch-free)."""
-    d = sums_a[i] + sums_b[j] - target
-    ad = abs(d)
+    ``i`` up if the sum is below the target, ``j`` down if above (branch-free).
+
+    The moves compare the sum with the target itself: the rounded difference has the sign of the
+    exact one, so this is the same decision one subtraction earlier on the chain."""
+    s = sums_a[i] + sums_b[j]
+    ad = abs(s - target)
     if ad < best:
         best = ad
         best_i = i
         best_j = j
-    return i + np.uint64(d < 0.0), j - np.uint64(d > 0.0), best, best_i, best_j
+    return i + np.uint64(s < target), j - np.uint64(s > target), best, best_i, best_j
 
 
 @kernel
-def _scan_start(sums_a, len_a, sums_b, len_b, target):
-    """Start ``(h, i1, j1, i2, j2)`` of the scan's two chains (see :func:`closest_pair`)."""
-    h = 1 + len_a // 2
-    j2 = min(len_b, np.searchsorted(sums_b[1 : len_b + 1], target - sums_a[h], "right") + 2)
-    return np.uint64(h), ONE, np.uint64(len_b), np.uint64(h), np.uint64(j2)
+def _chain_start(sums_a, sums_b, len_b, target, h):
+    """Start ``j`` of a chain from ``i = h``: at or just above the last ``j`` with
+    ``sums_a[h] + sums_b[j] <= target`` (a start above it is safe: the chain walks down to it)."""
+    return min(len_b, np.searchsorted(sums_b[1 : len_b + 1], target - sums_a[h], "right") + 2)
 
 
 @kernel
-def _live(h, len_a, i1, j1, i2, j2):
-    """Whether both chains of a scan still have pairs to visit."""
-    return i1 < h and j1 >= ONE and i2 <= len_a and j2 >= ONE
+def _split_at(sums_a, len_a, sums_b, len_b, target, share):
+    """Least ``h`` in ``[1, len_a + 1]`` such that a chain from ``(1, len_b)`` reaching ``i = h``
+    has taken at least ``share`` steps, ``(h - 1) + (len_b - j(h))`` (increasing in ``h``)."""
+    lo = 1
+    hi = len_a + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (mid - 1) + (len_b - _chain_start(sums_a, sums_b, len_b, target, mid)) >= share:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 @kernel
-def _scan(sums_a, len_a, sums_b, target, stop, state, best, best_i, best_j):
-    """Run the scan's two chains from ``state = (h, i1, j1, i2, j2)`` to their ends (or until
-    the best distance is at most ``stop``); returns ``(best_i, best_j, best)``."""
-    h, i1, j1, i2, j2 = state
-    while _live(h, len_a, i1, j1, i2, j2) and best > stop:
-        i1, j1, best, best_i, best_j = _step(sums_a, sums_b, i1, j1, target, best, best_i, best_j)
-        i2, j2, best, best_i, best_j = _step(sums_a, sums_b, i2, j2, target, best, best_i, best_j)
-    while i1 < h and j1 >= ONE and best > stop:
-        i1, j1, best, best_i, best_j = _step(sums_a, sums_b, i1, j1, target, best, best_i, best_j)
-    while i2 <= len_a and j2 >= ONE and best > stop:
-        i2, j2, best, best_i, best_j = _step(sums_a, sums_b, i2, j2, target, best, best_i, best_j)
-    return np.int64(best_i), np.int64(best_j), best
+def _chain(sums_a, sums_b, len_a, len_b, target, h):
+    """Start ``(i, j)`` of the chain from ``i = h`` (none, ``j = 0``, past the list's end)."""
+    if h > len_a:
+        return np.uint64(h), np.uint64(0)
+    return np.uint64(h), np.uint64(_chain_start(sums_a, sums_b, len_b, target, h))
 
 
 @kernel
 def closest_pair(sums_a, len_a, sums_b, len_b, target, stop):
     """Indices ``(i, j)`` minimising ``|sums_a[i] + sums_b[j] - target|`` and that distance.
 
-    Chain 1 covers ``i < h``, chain 2 ``i >= h`` starting from the ``j`` where the boundary
-    ``sums_a[h] + sums_b[j] > target`` lies (a start above it is safe: the chain walks down to it).
-    The scan stops as soon as the best distance is at most ``stop``.
+    The two-pointer walk from ``(1, len_b)`` to the end of either list is cut into four chains
+    of about equal length, each over its own range of ``i`` (:func:`_split_at`), started where the
+    walk would pass (:func:`_chain_start`); the four independent dependency chains overlap. The
+    scan stops as soon as the best distance is at most ``stop``.
     """
-    state = _scan_start(sums_a, len_a, sums_b, len_b, target)
-    return _scan(sums_a, np.uint64(len_a), sums_b, target, stop, state, np.inf, ONE, ONE)
-
-
-@kernel
-def _closest_pairs(x, y, len_a, len_b, stop):
-    """:func:`closest_pair` of two instances in lockstep (four chains), each given as
-    ``(sums_a, sums_b, target)``; returns both answers, equal to :func:`closest_pair`'s."""
-    xa, xb, x_target = x
-    ya, yb, y_target = y
-    hx, xi1, xj1, xi2, xj2 = _scan_start(xa, len_a, xb, len_b, x_target)
-    hy, yi1, yj1, yi2, yj2 = _scan_start(ya, len_a, yb, len_b, y_target)
-    la = np.uint64(len_a)
-    x_best = y_best = np.inf
-    xi = xj = yi = yj = ONE
-    while (
-        _live(hx, la, xi1, xj1, xi2, xj2)
-        and _live(hy, la, yi1, yj1, yi2, yj2)
-        and x_best > stop
-        and y_best > stop
-    ):
-        xi1, xj1, x_best, xi, xj = _step(xa, xb, xi1, xj1, x_target, x_best, xi, xj)
-        xi2, xj2, x_best, xi, xj = _step(xa, xb, xi2, xj2, x_target, x_best, xi, xj)
-        yi1, yj1, y_best, yi, yj = _step(ya, yb, yi1, yj1, y_target, y_best, yi, yj)
-        yi2, yj2, y_best, yi, yj = _step(ya, yb, yi2, yj2, y_target, y_best, yi, yj)
-    x_answer = _scan(xa, la, xb, x_target, stop, (hx, xi1, xj1, xi2, xj2), x_best, xi, xj)
-    y_answer = _scan(ya, la, yb, y_target, stop, (hy, yi1, yj1, yi2, yj2), y_best, yi, yj)
-    return x_answer, y_answer
+    total = len_a + len_b
+    h2 = _split_at(sums_a, len_a, sums_b, len_b, target, total // 4)
+    h3 = _split_at(sums_a, len_a, sums_b, len_b, target, total // 2)
+    h4 = _split_at(sums_a, len_a, sums_b, len_b, target, 3 * total // 4)
+    i1, j1 = _chain(sums_a, sums_b, len_a, len_b, target, 1)
+    i2, j2 = _chain(sums_a, sums_b, len_a, len_b, target, h2)
+    i3, j3 = _chain(sums_a, sums_b, len_a, len_b, target, h3)
+    i4, j4 = _chain(sums_a, sums_b, len_a, len_b, target, h4)
+    e1, e2, e3, e4 = np.uint64(h2), np.uint64(h3), np.uint64(h4), np.uint64(len_a + 1)
+    a, b = sums_a, sums_b
+    best = np.inf
+    best_i = best_j = ONE
+    live = True
+    while live and best > stop:
+        live = False
+        if i1 < e1 and j1 >= ONE:
+            i1, j1, best, best_i, best_j = _step(a, b, i1, j1, target, best, best_i, best_j)
+            live = True
+        if i2 < e2 and j2 >= ONE:
+            i2, j2, best, best_i, best_j = _step(a, b, i2, j2, target, best, best_i, best_j)
+            live = True
+        if i3 < e3 and j3 >= ONE:
+            i3, j3, best, best_i, best_j = _step(a, b, i3, j3, target, best, best_i, best_j)
+            live = True
+        if i4 < e4 and j4 >= ONE:
+            i4, j4, best, best_i, best_j = _step(a, b, i4, j4, target, best, best_i, best_j)
+            live = True
+    return np.int64(best_i), np.int64(best_j), best
 
 
 @kernel
@@ -362,9 +367,9 @@ def _mitm_pair(x, y, n, targets, tol, masks, scratch):
     x_scratch, y_scratch = scratch
     n1 = n // 2
     xa, xb, ya, yb = _sorted_halves_pair(x, y, n, x_scratch, y_scratch)
-    x_answer, y_answer = _closest_pairs(
-        (xa, xb, x_target), (ya, yb, y_target), 1 << n1, 1 << (n - n1), max(tol, 0.0)
-    )
+    len_a, len_b, stop = 1 << n1, 1 << (n - n1), max(tol, 0.0)
+    x_answer = closest_pair(xa, len_a, xb, len_b, x_target, stop)
+    y_answer = closest_pair(ya, len_a, yb, len_b, y_target, stop)
     return (
         _recover(x, n, x_scratch, xa, xb, x_answer, tol, x_mask),
         _recover(y, n, y_scratch, ya, yb, y_answer, tol, y_mask),
