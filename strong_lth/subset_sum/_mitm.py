@@ -7,12 +7,18 @@ of the first list upwards and the second downwards then visits, for every sum ``
 half, the sums ``b`` of the second half bracketing ``target - a``, so it finds
 ``min |a + b - target|`` over all ``2^n`` subsets in ``O(2^(n/2))`` time and memory.
 
-Speed comes from instruction-level parallelism, not from doing less: each merge runs
-branch-free from both ends at once, the two halves are merged in lockstep, and the scan runs as
-two chains over the two halves of the first list, so four (merge) or two (scan) independent
-dependency chains overlap in the processor. Lists carry sums only; the subsets of the two sums
-finally chosen are recovered by tabulating each half's sums in the same addition order, which
-reproduces the merged sums bit for bit, and looking the chosen sums up.
+Speed comes from instruction-level parallelism, not from doing less: a merge or a scan is a
+chain of dependent loads and compares (a few ns per element), so the kernels run several
+independent chains at once and let the processor overlap them. Each merge runs branch-free from
+both ends at once and the two halves are merged in lockstep (four chains); the batch driver solves
+two instances of the same length in lockstep (eight merge chains), and a single instance cuts its
+long merges in two pieces at the bisected middle rank (eight chains too). The scan runs as four
+chains, each over a range of the first list cut so that the four walk about equally far.
+Indices are unsigned, which spares numba's negative-index test on every load. Lists carry sums
+only; the subsets of the two sums finally chosen are recovered by tabulating each half's sums in
+the same addition order, which reproduces the merged sums bit for bit, and looking the chosen sums
+up. The pairing, the pieces and the chains change the order of work, never a sum: the lists are
+the same bit for bit, and the error found is the exact optimum of the computed sums.
 
 Lists are stored 1-based, ``buf[1..m]``, with sentinels ``buf[0] = -inf`` and ``buf[m+1] = +inf``
 so that no merge pointer needs a bounds test.
