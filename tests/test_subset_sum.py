@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from strong_lth import InvalidParameterError, SolverError
-from strong_lth.subset_sum import METHODS, Status, solve, solve_batch, warmup
+from strong_lth.subset_sum import METHODS, Status, _mitm, solve, solve_batch, warmup
 from strong_lth.subset_sum import _solve as solve_module
 
 from .naive import subset_sum_optimum
@@ -58,6 +58,62 @@ def test_mitm_equals_bruteforce(n):
         slack = rounding_slack(values)
         assert np.all(np.abs(exact.errors - reference.errors) <= slack), family
         assert np.all(exact.status == Status.OPTIMAL)
+
+
+def test_mitm_in_lockstep_pairs_equals_bruteforce_and_solving_alone():
+    """Rows of equal length are solved two at a time, a row without a partner alone (ragged
+    lengths, clamped targets in between): every answer equals brute force, and each mask is the
+    one the instance gets when solved by itself."""
+    rng = np.random.default_rng(15)
+    count = 3000
+    values = rng.choice([-0.5, 0.25, 0.5, 0.75], (count, 16)) * rng.uniform(0.5, 1.5, (count, 1))
+    values[::3] = rng.uniform(-1, 1, (len(values[::3]), 16))
+    lengths = rng.choice([5, 11, 16], count)
+    targets = np.where(rng.random(count) < 0.1, 20.0, rng.uniform(-1, 1, count))
+    exact = solve_batch(values, targets, lengths=lengths)
+    reference = solve_batch(values, targets, lengths=lengths, method="bruteforce")
+    assert np.all(np.abs(exact.errors - reference.errors) <= rounding_slack(values))
+    for b in range(0, count, 97):
+        alone = solve(values[b, : lengths[b]], targets[b])
+        assert np.array_equal(exact.masks[b, : lengths[b]], alone.mask)
+
+
+def _subset_sums(values):
+    """All subset sums, each added in increasing index order as the merges add them."""
+    sums = np.zeros(1)
+    for v in values:
+        sums = np.concatenate([sums, sums + v])
+    return sums
+
+
+@pytest.mark.parametrize("m", [2, 8, 64])
+@pytest.mark.parametrize("shifts", [(2.0, 0.0), (0.37, 1.0)])
+def test_merges_split_in_pieces_equal_a_sort_even_with_ties(m, shifts):
+    """Two merges, each cut in two pieces at the bisected rank, run as four pieces at once; on
+    small integers (many equal sums, all ties with a shift of 0) they equal a sort."""
+    rng = np.random.default_rng(m)
+    lists, pieces = [], []
+    for v in shifts:
+        src = np.empty(m + 2)
+        src[1 : m + 1] = np.sort(rng.integers(-4, 5, m).astype(float))
+        dst = np.full(2 * m + 2, np.nan)
+        first, second, half = _mitm._split(src, dst, v, m)
+        lists.append((src[1 : m + 1].copy(), dst, v))
+        pieces += [first, second]
+    _mitm._merge_four(tuple(pieces), half)
+    for src, dst, v in lists:
+        assert np.array_equal(dst[1 : 2 * m + 1], np.sort(np.concatenate([src, src + v])))
+
+
+def test_long_merges_of_one_instance_give_the_sorted_subset_sums():
+    n = 28  # halves of 14 values: the last merges are long enough to be split in pieces
+    assert (1 << (n // 2 - 1)) >= _mitm.SPLIT_AT
+    rng = np.random.default_rng(28)
+    values = rng.choice([-0.5, 0.25, 0.5], n) * rng.choice([1.0, 1.5], n)
+    sums_a, sums_b = _mitm._sorted_halves(values, n, *_mitm.allocate(n))
+    half = 1 << (n // 2)
+    assert np.array_equal(sums_a[1 : half + 1], np.sort(_subset_sums(values[: n // 2])))
+    assert np.array_equal(sums_b[1 : half + 1], np.sort(_subset_sums(values[n // 2 :])))
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 5, 9])

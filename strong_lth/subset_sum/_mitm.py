@@ -7,12 +7,18 @@ of the first list upwards and the second downwards then visits, for every sum ``
 half, the sums ``b`` of the second half bracketing ``target - a``, so it finds
 ``min |a + b - target|`` over all ``2^n`` subsets in ``O(2^(n/2))`` time and memory.
 
-Speed comes from instruction-level parallelism, not from doing less: each merge runs
-branch-free from both ends at once, the two halves are merged in lockstep, and the scan runs as
-two chains over the two halves of the first list, so four (merge) or two (scan) independent
-dependency chains overlap in the processor. Lists carry sums only; the subsets of the two sums
-finally chosen are recovered by tabulating each half's sums in the same addition order, which
-reproduces the merged sums bit for bit, and looking the chosen sums up.
+Speed comes from instruction-level parallelism, not from doing less: a merge or a scan is a
+chain of dependent loads and compares (a few ns per element), so the kernels run several
+independent chains at once and let the processor overlap them. Each merge runs branch-free from
+both ends at once and the two halves are merged in lockstep (four chains); the batch driver solves
+two instances of the same length in lockstep (eight merge chains), and a single instance cuts its
+long merges in two pieces at the bisected middle rank (eight chains too). The scan runs as four
+chains, each over a range of the first list cut so that the four walk about equally far.
+Indices are unsigned, which spares numba's negative-index test on every load. Lists carry sums
+only; the subsets of the two sums finally chosen are recovered by tabulating each half's sums in
+the same addition order, which reproduces the merged sums bit for bit, and looking the chosen sums
+up. The pairing, the pieces and the chains change the order of work, never a sum: the lists are
+the same bit for bit, and the error found is the exact optimum of the computed sums.
 
 Lists are stored 1-based, ``buf[1..m]``, with sentinels ``buf[0] = -inf`` and ``buf[m+1] = +inf``
 so that no merge pointer needs a bounds test.
@@ -29,101 +35,256 @@ MAX_N = 48
 """Largest n solved: four scratch lists of ``2^24`` sums, about 540 MB."""
 
 
-@kernel
-def _merge_two(src1, dst1, v1, src2, dst2, v2, m):
-    """Merge ``src1[1..m]`` with ``src1[1..m] + v1`` into ``dst1[1..2m]``, and likewise list 2.
+ONE = np.uint64(1)
+"""Indices are unsigned: numba then skips the negative-index wraparound on every load, which
+sits on the merges' dependency chains (about 20% faster)."""
 
-    Each merge runs from the front (smallest first, ties to the unshifted list) and from the back
-    (largest first, ties to the shifted list) at once; with consistent tie-breaking the two halves
-    of the output meet exactly. Passing the same list twice merges it alone, at the same speed.
+SPLIT_AT = 1 << 12
+"""A single instance splits each merge of lists at least this long in two (see
+:func:`_split`), so that its two merges still run as eight chains."""
+
+
+@kernel
+def _both_ends(src, dst, v, i, j, p, q, front, back):
+    """One step of a merge of ``src`` with ``src + v`` from the front and from the back at once.
+
+    The front writes the smaller of ``src[i]`` and ``src[j] + v`` at ``dst[front]`` (ties to the
+    unshifted list), the back the larger of ``src[p]`` and ``src[q] + v`` at ``dst[back]`` (ties
+    to the shifted list); returns the advanced ``(i, j, p, q)``. Branch-free.
     """
-    src1[0] = -np.inf
-    src1[m + 1] = np.inf
-    src2[0] = -np.inf
-    src2[m + 1] = np.inf
-    i1 = j1 = i2 = j2 = 1
+    a = src[i]
+    b = src[j] + v
+    x = src[p]
+    y = src[q] + v
+    dst[front] = min(a, b)
+    dst[back] = max(x, y)
+    c = np.uint64(a <= b)
+    d = np.uint64(x > y)
+    return i + c, j + (ONE - c), p - d, q - (ONE - d)
+
+
+@kernel
+def _merge_two(s1, d1, v1, s2, d2, v2, m):
+    """Merge ``s1[1..m]`` with ``s1[1..m] + v1`` into ``d1[1..2m]``, and likewise list 2.
+
+    Each merge runs from the front and from the back at once (:func:`_both_ends`); with
+    consistent tie-breaking the two halves of the output meet exactly. Passing the same list
+    twice merges it alone, at the same speed.
+    """
+    m = np.uint64(m)
+    for s in (s1, s2):
+        s[0] = -np.inf
+        s[m + ONE] = np.inf
+    i1 = j1 = i2 = j2 = ONE
     p1 = q1 = p2 = q2 = m
-    top = 2 * m + 1
-    for o in range(1, m + 1):
-        a1 = src1[i1]
-        b1 = src1[j1] + v1
-        x1 = src1[p1]
-        y1 = src1[q1] + v1
-        a2 = src2[i2]
-        b2 = src2[j2] + v2
-        x2 = src2[p2]
-        y2 = src2[q2] + v2
-        dst1[o] = min(a1, b1)
-        dst1[top - o] = max(x1, y1)
-        dst2[o] = min(a2, b2)
-        dst2[top - o] = max(x2, y2)
-        c1 = a1 <= b1
-        d1 = x1 > y1
-        c2 = a2 <= b2
-        d2 = x2 > y2
-        i1 += c1
-        j1 += not c1
-        p1 -= d1
-        q1 -= not d1
-        i2 += c2
-        j2 += not c2
-        p2 -= d2
-        q2 -= not d2
+    top = m + m + ONE
+    for o in range(ONE, m + ONE):
+        i1, j1, p1, q1 = _both_ends(s1, d1, v1, i1, j1, p1, q1, o, top - o)
+        i2, j2, p2, q2 = _both_ends(s2, d2, v2, i2, j2, p2, q2, o, top - o)
+
+
+@kernel
+def _merge_four(lists, m):
+    """Merge four lists at once, each as in :func:`_merge_two`, from given starts.
+
+    ``lists`` holds four ``(src, dst, v, i, j, p, q, front, back)``: each merges ``2 * half``
+    outputs, ``half = m`` from ``dst[front]`` upwards and from ``dst[back]`` downwards, reading
+    ``src`` from ``(i, j)`` upwards and ``(p, q)`` downwards. Eight independent dependency chains
+    overlap. A piece of a merge (see :func:`_split`) needs no sentinel of its own: the sums just
+    outside it compare as the neighbouring pieces' sums do, so a chain never crosses into them.
+    """
+    s1, d1, v1, i1, j1, p1, q1, f1, b1 = lists[0]
+    s2, d2, v2, i2, j2, p2, q2, f2, b2 = lists[1]
+    s3, d3, v3, i3, j3, p3, q3, f3, b3 = lists[2]
+    s4, d4, v4, i4, j4, p4, q4, f4, b4 = lists[3]
+    for o in range(np.uint64(m)):
+        i1, j1, p1, q1 = _both_ends(s1, d1, v1, i1, j1, p1, q1, f1 + o, b1 - o)
+        i2, j2, p2, q2 = _both_ends(s2, d2, v2, i2, j2, p2, q2, f2 + o, b2 - o)
+        i3, j3, p3, q3 = _both_ends(s3, d3, v3, i3, j3, p3, q3, f3 + o, b3 - o)
+        i4, j4, p4, q4 = _both_ends(s4, d4, v4, i4, j4, p4, q4, f4 + o, b4 - o)
+
+
+@kernel
+def _whole(src, dst, v, m):
+    """The merge of ``src[1..m]`` with ``src[1..m] + v`` into ``dst[1..2m]`` as one piece for
+    :func:`_merge_four` (and the sentinels it reads)."""
+    m = np.uint64(m)
+    src[0] = -np.inf
+    src[m + ONE] = np.inf
+    return (src, dst, v, ONE, ONE, m, m, ONE, m + m)
+
+
+@kernel
+def _split(src, dst, v, m):
+    """The same merge as two pieces of ``m`` outputs each, for :func:`_merge_four`.
+
+    The first ``m`` outputs of the merge take the ``k`` smallest sums of ``src`` and the ``m - k``
+    smallest of ``src + v``; ``k`` is found by bisection: it is the least ``k`` with
+    ``src[k + 1] > src[m - k] + v`` (the order of the merge: unshifted first on ties).
+    """
+    m = np.uint64(m)
+    src[0] = -np.inf
+    src[m + ONE] = np.inf
+    lo = np.uint64(0)
+    hi = m
+    while lo < hi:
+        mid = (lo + hi) >> ONE
+        if src[mid + ONE] <= src[m - mid] + v:
+            lo = mid + ONE
+        else:
+            hi = mid
+    k = lo
+    half = m >> ONE
+    first = (src, dst, v, ONE, ONE, k, m - k, ONE, m)
+    second = (src, dst, v, k + ONE, m - k + ONE, m, m, m + ONE, m + m)
+    return first, second, half
 
 
 @kernel
 def _sorted_halves(values, n, a0, a1, b0, b1):
-    """Sorted subset sums of ``values[:n//2]`` and ``values[n//2:n]``; returns the two lists."""
+    """Sorted subset sums of ``values[:n//2]`` and ``values[n//2:n]``; returns the two lists.
+
+    Long merges of both halves run split in pieces (:func:`_split`), eight chains at once."""
     n1 = n // 2
     n2 = n - n1
     a0[1] = 0.0
     b0[1] = 0.0
     m = 1
     for t in range(n2):
-        if t < n1:
+        if t < n1 and m >= SPLIT_AT:
+            a_lo, a_hi, half = _split(a0, a1, values[t], m)
+            b_lo, b_hi, half = _split(b0, b1, values[n1 + t], m)
+            _merge_four((a_lo, a_hi, b_lo, b_hi), half)
+        elif t < n1:
             _merge_two(a0, a1, values[t], b0, b1, values[n1 + t], m)
-            a0, a1 = a1, a0
         else:
             _merge_two(b0, b1, values[n1 + t], b0, b1, values[n1 + t], m)
+        if t < n1:
+            a0, a1 = a1, a0
         b0, b1 = b1, b0
         m *= 2
     return a0, b0
 
 
 @kernel
+def _sorted_halves_pair(x, y, n, bx, by):
+    """:func:`_sorted_halves` of two instances ``x`` and ``y`` of the same length in lockstep,
+    so that their merges overlap (eight chains); ``bx`` and ``by`` are their scratch lists.
+    Returns the four lists, which are those :func:`_sorted_halves` returns, bit for bit."""
+    ax0, ax1, bx0, bx1 = bx
+    ay0, ay1, by0, by1 = by
+    n1 = n // 2
+    n2 = n - n1
+    ax0[1] = bx0[1] = ay0[1] = by0[1] = 0.0
+    m = 1
+    for t in range(n2):
+        if t < n1:
+            _merge_four(
+                (
+                    _whole(ax0, ax1, x[t], m),
+                    _whole(bx0, bx1, x[n1 + t], m),
+                    _whole(ay0, ay1, y[t], m),
+                    _whole(by0, by1, y[n1 + t], m),
+                ),
+                m,
+            )
+            ax0, ax1 = ax1, ax0
+            ay0, ay1 = ay1, ay0
+        elif m >= 2:
+            x_lo, x_hi, half = _split(bx0, bx1, x[n1 + t], m)
+            y_lo, y_hi, half = _split(by0, by1, y[n1 + t], m)
+            _merge_four((x_lo, x_hi, y_lo, y_hi), half)
+        else:
+            _merge_two(bx0, bx1, x[n1 + t], by0, by1, y[n1 + t], m)
+        bx0, bx1 = bx1, bx0
+        by0, by1 = by1, by0
+        m *= 2
+    return ax0, bx0, ay0, by0
+
+
+@kernel
 def _step(sums_a, sums_b, i, j, target, best, best_i, best_j):
     """One two-pointer step at ``(i, j)``: record the pair if it is the closest so far, then move
-    ``i`` up if the sum is below the target, ``j`` down if above (branch-free)."""
-    d = sums_a[i] + sums_b[j] - target
-    ad = abs(d)
+    ``i`` up if the sum is below the target, ``j`` down if above (branch-free).
+
+    The moves compare the sum with the target itself: the rounded difference has the sign of the
+    exact one, so this is the same decision one subtraction earlier on the chain."""
+    s = sums_a[i] + sums_b[j]
+    ad = abs(s - target)
     if ad < best:
         best = ad
         best_i = i
         best_j = j
-    return i + (d < 0.0), j - (d > 0.0), best, best_i, best_j
+    return i + np.uint64(s < target), j - np.uint64(s > target), best, best_i, best_j
+
+
+@kernel
+def _chain_start(sums_a, sums_b, len_b, target, h):
+    """Start ``j`` of a chain from ``i = h``: at or just above the last ``j`` with
+    ``sums_a[h] + sums_b[j] <= target`` (a start above it is safe: the chain walks down to it)."""
+    return min(len_b, np.searchsorted(sums_b[1 : len_b + 1], target - sums_a[h], "right") + 2)
+
+
+@kernel
+def _split_at(sums_a, len_a, sums_b, len_b, target, share):
+    """Least ``h`` in ``[1, len_a + 1]`` such that a chain from ``(1, len_b)`` reaching ``i = h``
+    has taken at least ``share`` steps, ``(h - 1) + (len_b - j(h))`` (increasing in ``h``)."""
+    lo = 1
+    hi = len_a + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (mid - 1) + (len_b - _chain_start(sums_a, sums_b, len_b, target, mid)) >= share:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@kernel
+def _chain(sums_a, sums_b, len_a, len_b, target, h):
+    """Start ``(i, j)`` of the chain from ``i = h`` (none, ``j = 0``, past the list's end)."""
+    if h > len_a:
+        return np.uint64(h), np.uint64(0)
+    return np.uint64(h), np.uint64(_chain_start(sums_a, sums_b, len_b, target, h))
 
 
 @kernel
 def closest_pair(sums_a, len_a, sums_b, len_b, target, stop):
     """Indices ``(i, j)`` minimising ``|sums_a[i] + sums_b[j] - target|`` and that distance.
 
-    Chain 1 covers ``i < h``, chain 2 ``i >= h`` starting from the ``j`` where the boundary
-    ``sums_a[h] + sums_b[j] > target`` lies (a start above it is safe: the chain walks down to it).
-    The scan stops as soon as the best distance is at most ``stop``.
+    The two-pointer walk from ``(1, len_b)`` to the end of either list is cut into four chains
+    of about equal length, each over its own range of ``i`` (:func:`_split_at`), started where the
+    walk would pass (:func:`_chain_start`); the four independent dependency chains overlap. The
+    scan stops as soon as the best distance is at most ``stop``.
     """
-    h = 1 + len_a // 2
-    j2 = min(len_b, np.searchsorted(sums_b[1 : len_b + 1], target - sums_a[h], "right") + 2)
-    i1, j1, i2 = 1, len_b, h
+    total = len_a + len_b
+    h2 = _split_at(sums_a, len_a, sums_b, len_b, target, total // 4)
+    h3 = _split_at(sums_a, len_a, sums_b, len_b, target, total // 2)
+    h4 = _split_at(sums_a, len_a, sums_b, len_b, target, 3 * total // 4)
+    i1, j1 = _chain(sums_a, sums_b, len_a, len_b, target, 1)
+    i2, j2 = _chain(sums_a, sums_b, len_a, len_b, target, h2)
+    i3, j3 = _chain(sums_a, sums_b, len_a, len_b, target, h3)
+    i4, j4 = _chain(sums_a, sums_b, len_a, len_b, target, h4)
+    e1, e2, e3, e4 = np.uint64(h2), np.uint64(h3), np.uint64(h4), np.uint64(len_a + 1)
+    a, b = sums_a, sums_b
     best = np.inf
-    best_i = best_j = 1
-    while i1 < h and j1 >= 1 and i2 <= len_a and j2 >= 1 and best > stop:
-        i1, j1, best, best_i, best_j = _step(sums_a, sums_b, i1, j1, target, best, best_i, best_j)
-        i2, j2, best, best_i, best_j = _step(sums_a, sums_b, i2, j2, target, best, best_i, best_j)
-    while i1 < h and j1 >= 1 and best > stop:
-        i1, j1, best, best_i, best_j = _step(sums_a, sums_b, i1, j1, target, best, best_i, best_j)
-    while i2 <= len_a and j2 >= 1 and best > stop:
-        i2, j2, best, best_i, best_j = _step(sums_a, sums_b, i2, j2, target, best, best_i, best_j)
-    return best_i, best_j, best
+    best_i = best_j = ONE
+    live = True
+    while live and best > stop:
+        live = False
+        if i1 < e1 and j1 >= ONE:
+            i1, j1, best, best_i, best_j = _step(a, b, i1, j1, target, best, best_i, best_j)
+            live = True
+        if i2 < e2 and j2 >= ONE:
+            i2, j2, best, best_i, best_j = _step(a, b, i2, j2, target, best, best_i, best_j)
+            live = True
+        if i3 < e3 and j3 >= ONE:
+            i3, j3, best, best_i, best_j = _step(a, b, i3, j3, target, best, best_i, best_j)
+            live = True
+        if i4 < e4 and j4 >= ONE:
+            i4, j4, best, best_i, best_j = _step(a, b, i4, j4, target, best, best_i, best_j)
+            live = True
+    return np.int64(best_i), np.int64(best_j), best
 
 
 @kernel
@@ -166,25 +327,59 @@ def _clamp_to_range(values, n, target, mask_out):
 
 
 @kernel
-def _mitm_kernel(values, n, target, tol, mask_out, a0, a1, b0, b1):
-    """Solve one instance; write its mask into ``mask_out`` and return ``(sum, stopped_early)``.
+def _masked_sum(values, n, mask):
+    """Sum of the values ``mask`` selects, in index order."""
+    total = 0.0
+    for t in range(n):
+        total += values[t] if mask[t] else 0.0
+    return total
 
-    ``tol < 0`` means no tolerance: the scan runs to the end (or an exact hit) and the answer is
-    optimal. Otherwise it stops at the first pair within ``tol`` of the target.
-    """
-    if _clamp_to_range(values, n, target, mask_out):
-        total = 0.0
-        for t in range(n):
-            total += values[t] if mask_out[t] else 0.0
-        return total, False
+
+@kernel
+def _recover(values, n, scratch, sums_a, sums_b, answer, tol, mask_out):
+    """Write the mask of the pair ``answer = (i, j, distance)`` of the scan; return ``(sum,
+    stopped_early)``. Each half is tabulated in the scratch list its sorted sums do not occupy."""
+    a0, a1, b0, b1 = scratch
+    i, j, best = answer
     n1 = n // 2
-    sums_a, sums_b = _sorted_halves(values, n, a0, a1, b0, b1)
-    i, j, best = closest_pair(sums_a, 1 << n1, sums_b, 1 << (n - n1), target, max(tol, 0.0))
     value_a = sums_a[i]
     value_b = sums_b[j]
     recover_mask(values, 0, n1, value_a, -1, a1 if sums_a is a0 else a0, mask_out)
     recover_mask(values, n1, n - n1, value_b, -1, b1 if sums_b is b0 else b0, mask_out)
     return value_a + value_b, 0.0 < best <= tol
+
+
+@kernel
+def _mitm_kernel(values, n, target, tol, mask_out, scratch):
+    """Solve one instance whose target is in range (see :func:`_clamp_to_range`); write its mask
+    into ``mask_out`` and return ``(sum, stopped_early)``.
+
+    ``tol < 0`` means no tolerance: the scan runs to the end (or an exact hit) and the answer is
+    optimal. Otherwise it stops at the first pair within ``tol`` of the target.
+    """
+    n1 = n // 2
+    sums_a, sums_b = _sorted_halves(values, n, *scratch)
+    answer = closest_pair(sums_a, 1 << n1, sums_b, 1 << (n - n1), target, max(tol, 0.0))
+    return _recover(values, n, scratch, sums_a, sums_b, answer, tol, mask_out)
+
+
+@kernel
+def _mitm_pair(x, y, n, targets, tol, masks, scratch):
+    """:func:`_mitm_kernel` of two instances ``x``, ``y`` of the same length in lockstep (their
+    merges and scans overlap); ``targets``, ``masks`` and ``scratch`` are pairs. Returns both
+    answers, the same as :func:`_mitm_kernel`'s, masks included."""
+    x_target, y_target = targets
+    x_mask, y_mask = masks
+    x_scratch, y_scratch = scratch
+    n1 = n // 2
+    xa, xb, ya, yb = _sorted_halves_pair(x, y, n, x_scratch, y_scratch)
+    len_a, len_b, stop = 1 << n1, 1 << (n - n1), max(tol, 0.0)
+    x_answer = closest_pair(xa, len_a, xb, len_b, x_target, stop)
+    y_answer = closest_pair(ya, len_a, yb, len_b, y_target, stop)
+    return (
+        _recover(x, n, x_scratch, xa, xb, x_answer, tol, x_mask),
+        _recover(y, n, y_scratch, ya, yb, y_answer, tol, y_mask),
+    )
 
 
 @kernel
@@ -196,13 +391,45 @@ def allocate(max_n):
 
 @batch
 def mitm_batch(chunks, values, lengths, targets, tol, masks, sums, early):
-    """Solve ``len(targets)`` instances in parallel; row ``b`` uses ``values[b, :lengths[b]]``."""
+    """Solve ``len(targets)`` instances in parallel; row ``b`` uses ``values[b, :lengths[b]]``.
+
+    Within a chunk, an instance waits for the next one of the same length that needs a search,
+    and the two are solved in lockstep (:func:`_mitm_pair`); one left without a partner is solved
+    alone. Results do not depend on the pairing.
+    """
     batch_size = targets.shape[0]
     max_n = longest(lengths)
     for c in prange(chunks):
         lo, hi = chunk_range(c, chunks, batch_size)
-        a0, a1, b0, b1 = allocate(max_n)
+        scratch = allocate(max_n)
+        partner_scratch = allocate(max_n if hi - lo > 1 else 0)
+        waiting = -1
         for b in range(lo, hi):
-            sums[b], early[b] = _mitm_kernel(
-                values[b], lengths[b], targets[b], tol, masks[b], a0, a1, b0, b1
+            n = lengths[b]
+            if _clamp_to_range(values[b], n, targets[b], masks[b]):
+                sums[b] = _masked_sum(values[b], n, masks[b])
+                early[b] = False
+            elif waiting >= 0 and lengths[waiting] == n:
+                w = waiting
+                (sums[w], early[w]), (sums[b], early[b]) = _mitm_pair(
+                    values[w],
+                    values[b],
+                    n,
+                    (targets[w], targets[b]),
+                    tol,
+                    (masks[w], masks[b]),
+                    (scratch, partner_scratch),
+                )
+                waiting = -1
+            else:
+                if waiting >= 0:
+                    w = waiting
+                    sums[w], early[w] = _mitm_kernel(
+                        values[w], lengths[w], targets[w], tol, masks[w], scratch
+                    )
+                waiting = b
+        if waiting >= 0:
+            w = waiting
+            sums[w], early[w] = _mitm_kernel(
+                values[w], lengths[w], targets[w], tol, masks[w], scratch
             )
