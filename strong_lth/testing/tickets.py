@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_generator, check_int, check_real
-from ..certify import AGREEMENT, certified_error, certify
+from ..certify import METHODS, certified_error, certify, cheap_methods, rigorous_bounds
 from ..exceptions import CertificationError, InvalidParameterError
-from ..gadgets import error_matrix, signed_inputs
+from ..gadgets import AGREEMENT, error_matrix, gadget_form, signed_inputs
 from ..networks import ReLUNetwork
 from ..ticket import Ticket
 
@@ -150,9 +150,13 @@ def check_ticket(
        ``M_j ⊙ S_j`` exactly, ``M_j`` regenerated from the seed, ``S_j`` from the positions.
     2. Gadget identity (THEORY section 3): each pruned pair computes ``A σ(h) - B σ(-h)`` with
        the ``(A, B)`` the masks select, on random ``h``, to :data:`~strong_lth.certify.AGREEMENT`.
-    3. Measured ``<=`` certified ``<= eps`` (THEORY section 5): ``e_l`` recomputed from
-       ``τ_i = ||[A_i - W_i, W_i - B_i]||_2``; the measured worst case and the error on fresh
-       inputs may not exceed it (to AGREEMENT); a report's certified error must equal it.
+    3. Measured ``<=`` certified ``<= eps`` (THEORY section 5): the spectral ``e_l``
+       recomputed from the masks with the one-sided ``τ_i``
+       (:func:`~strong_lth.gadgets.error_matrix`) must equal the one
+       :func:`~strong_lth.certify.rigorous_bounds` computes
+       from the dense pruned network, whose tightest bound (every cheap method and the report's
+       own) is the certified error; the measured worst case and the error on fresh inputs may
+       not exceed it (to AGREEMENT); a report's certified error must equal its method's bound.
 
     Examples
     --------
@@ -195,7 +199,17 @@ def check_ticket(
         for i, (w, (a, b)) in enumerate(zip(augmented.weights, pairs), start=1)
     ]
     norms = augmented.spectral_norms()
-    certified = certified_error(taus, norms, math.hypot(radius, 1.0) if target.has_bias else radius)
+    spectral = certified_error(taus, norms, math.hypot(radius, 1.0) if target.has_bias else radius)
+    method = None if ticket.report is None else _reported(ticket.report, "certificate_method")
+    # every cheap bound and the report's own method, on the pairs of the dense pruned network
+    methods = set(cheap_methods(augmented.widths)) | ({method} if method in METHODS else set())
+    bounds = rigorous_bounds(target, gadget_form(target, pruned), radius=radius, methods=methods)
+    if abs(bounds["spectral"] - spectral) > AGREEMENT * max(spectral, 1e-300):
+        failures.append(
+            f"the spectral bound of the pruned network {bounds['spectral']!r} is not the one "
+            f"recomputed from the masks {spectral!r}"
+        )
+    certified = min(bounds.values())
     try:
         measured = certify(target, pruned, radius=radius, rng=gen).measured
     except CertificationError as exc:
@@ -212,9 +226,12 @@ def check_ticket(
         )
     if certified > eps:
         failures.append(f"certified error {certified:.6e} exceeds eps = {eps:g}")
-    reported = None if ticket.report is None else _reported(ticket.report)
-    if reported is not None and abs(reported - certified) > AGREEMENT * max(certified, 1e-300):
-        failures.append(f"the report's certified error {reported!r} is not {certified!r}")
+    reported = None if ticket.report is None else float(_reported(ticket.report, "certified"))
+    recomputed = bounds.get(method, certified)
+    if reported is not None and abs(reported - recomputed) > AGREEMENT * max(recomputed, 1e-300):
+        failures.append(
+            f"the report's certified error {reported!r} ({method}) is not {recomputed!r}"
+        )
     return TicketCheck(
         eps=eps,
         mask_mismatches=mismatches,
@@ -227,6 +244,6 @@ def check_ticket(
     )
 
 
-def _reported(report) -> float:
-    """The certified error of a report (a Report, or the dict of a loaded ticket)."""
-    return float(report["certified"] if isinstance(report, dict) else report.certified)
+def _reported(report, name: str):
+    """A field of a report (a Report, or the dict of a loaded ticket)."""
+    return report.get(name) if isinstance(report, dict) else getattr(report, name)
