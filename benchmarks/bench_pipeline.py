@@ -39,11 +39,15 @@ start = time.perf_counter()
 ticket = approximate(target, eps=eps, rng=1)
 wall = time.perf_counter() - start
 peak = {peak}  # before the Malach comparison, which is not part of the measured job
+from strong_lth.certify import METHODS, rigorous_bounds
+from strong_lth.gadgets import gadget_form
+methods = METHODS if widths[0] <= 8 else ("spectral", "lockstep")
+bounds = rigorous_bounds(target, gadget_form(target, ticket), radius=1.0, methods=methods)
 malach = approximate(target, values_per_input=list(ticket.values_per_input), construction="malach",
                      rng=1)
 print(json.dumps({{"report": ticket.report.to_dict(), "wall": wall, "peak_mb": peak,
                   "malach_certified": malach.report.certified,
-                  "malach_measured": malach.report.measured}}))
+                  "malach_measured": malach.report.measured, "bounds": bounds}}))
 """
 
 
@@ -57,6 +61,8 @@ def row(name, widths, eps, result):
     report = result["report"]
     if not report["measured"] <= report["certified"] <= eps:
         raise AssertionError(f"{name} eps={eps}: certificate chain broken")
+    if not report["measured"] <= min(result["bounds"].values()):
+        raise AssertionError(f"{name} eps={eps}: a rigorous bound is below the measured error")
     layers = report["layers"]
     d_in = np.array([r["d_in"] for r in layers])
     d_out = np.array([r["d_out"] for r in layers])
@@ -75,6 +81,10 @@ def row(name, widths, eps, result):
         "n / budget n": "/".join(f"{a / b:.2f}" for a, b in zip(n, budget)),
         "certified": f"{report['certified']:.2e}",
         "measured": f"{report['measured']:.2e}",
+        **{
+            f"{method} (/ measured)": f"{value:.2e} ({value / report['measured']:.1f})"
+            for method, value in result["bounds"].items()
+        },
         "random x": f"{report['random_multiple']:.1f}",
         "kept x": f"{report['kept_multiple']:.1f}",
         "width / Pensia(C=1)": "/".join(f"{w / p:.2f}" for w, p in zip(d_in * n, pensia)),

@@ -32,10 +32,14 @@ import numpy as np
 
 from ._validation import check_real
 from .exceptions import InvalidParameterError
-from .gadgets import error_matrix, signed_inputs
+from .gadgets import error_matrix, gadget_network, signed_inputs
 from .networks import ReLUNetwork
 
-__all__ = ["ROUNDING", "LayerBounds", "unit_bounds"]
+__all__ = ["ROUNDING", "SPLIT_TOLERANCE", "LayerBounds", "error_bound", "unit_bounds"]
+
+SPLIT_TOLERANCE = 1e-3
+""":func:`error_bound` stops splitting once its bound is within this relative distance of the
+error attained at a sub-box centre (the truth lies in between)."""
 
 ROUNDING = 1e-8
 """Outward rounding margin. Every bound is computed in float64 and then moved outward by
@@ -195,6 +199,7 @@ class _Pass:
         self.diff_norm: list[float] = []  # N_i >= sup ||δ_i||_2
         self.ticket_norm: list[float] = []  # G_i >= sup ||g_i||_2
         self.target_norm: list[float] = []  # H_i >= sup ||h_i||_2
+        self.pre_norm: list[float] = []  # Y_i >= sup ||y_i||_2
 
     # concretisation over the domain ----------------------------------------------------------
     def _domain_sup(self, p, q, const):
@@ -259,37 +264,87 @@ class _Pass:
 
     def _sup_error_term(self, rows, layer):
         """Upper bound of ``rows · g_{layer}`` with ``g = σ(y) >= 0``: the least of the interval
-        bound, ``||rows_+||_2 G_layer`` and the ticket's own back-substitution."""
+        bound, ``||rows_+||_2 G_layer``, the ticket's own back-substitution and its centred form
+        (:meth:`_sup_ticket_centred`)."""
         bounds = self.layers[layer - 1]
         positive = np.maximum(rows, 0.0)
         value = positive @ np.maximum(bounds.ticket_hi, 0.0)
         value = np.minimum(value, np.linalg.norm(positive, axis=1) * self.ticket_norm[layer - 1])
+        value = np.minimum(value, self._sup_ticket_centred(rows, layer))
         through, offset = _through(rows, *self._relaxation("ticket", layer))
         return np.minimum(value, offset + self._sup_network(through, layer, "ticket"))
 
+    def _sup_ticket_centred(self, rows, layer):
+        """Upper bound of ``rows · g_layer`` through ``σ(y_u) = s_u y_u``, ``s_u ∈ [0, 1]``
+        (``1`` when ``y_u >= 0``, ``0`` when ``y_u <= 0``): for undecided units ``U``,
+        ``e·σ(y) = ½ e_U·y_U + e_A·y_A + Σ_{u∈U} e_u (s_u - ½) y_u``, the sum at most
+        ``½ ||e_U||_2 ||y_U||_2 <= ½ ||e_U||_2 Y_layer``; the linear part goes down the ticket
+        (``y_j = A_j g_{j-1}``) the same way, to the first pair, concretised exactly."""
+        const = np.zeros(len(rows))
+        for j in range(layer, 0, -1):
+            b = self.layers[j - 1]
+            active, dead = b.ticket_lo >= 0, b.ticket_hi <= 0
+            free = ~(active | dead)
+            magnitude = np.maximum(np.abs(b.ticket_lo), np.abs(b.ticket_hi))[free]
+            norm = min(self.pre_norm[j - 1], float(np.linalg.norm(magnitude)))
+            const += 0.5 * np.linalg.norm(rows[:, free], axis=1) * norm
+            rows = rows * np.where(active, 1.0, np.where(free, 0.5, 0.0))
+            if j > 1:
+                rows = rows @ self.a[j - 1]
+        return const + self._first_sup(rows, "ticket")
+
     def _sup_difference(self, rows, layer):
-        """Upper bound of ``rows · δ_layer``, the difference followed in lockstep.
+        """Upper bound of ``rows · δ_layer``, the difference followed in lockstep: the smaller,
+        per row, of the chord back-substitution and the centred one (:meth:`_sup_lockstep`)."""
+        chord = self._sup_lockstep(rows, layer, centred=False)
+        return np.minimum(chord, self._sup_lockstep(rows, layer, centred=True))
+
+    def _sup_lockstep(self, rows, layer, centred):
+        """Upper bound of ``rows · δ_layer`` by one back-substitution.
 
         For ``j >= 2``, ``δ_j = W_j ρ_{j-1} + E_j g_{j-1}`` with ``ρ = σ(z + δ) - σ(z)`` and
         ``E_j = A_j - W_j`` (the pair's input ``g_{j-1}`` is never negative, so only ``A_j``
-        acts). The error term is bounded on its own (:meth:`_sup_error_term`); ``ρ`` is replaced
-        by its relaxation in ``δ_{j-1}`` (:func:`_difference_relaxation`) and the recursion goes
-        on, down to ``δ_1 = Δ_1 [σ(x̃); σ(-x̃)_S]``, concretised exactly. At every layer below the
-        top, two cut-offs are alternatives kept per row when smaller: the interval bound of the
-        current rows, and ``||rows||_2 N_j`` with ``N_j >= sup ||δ_j||_2``."""
+        acts). The error term is bounded on its own (:meth:`_sup_error_term`). ``ρ`` is replaced
+        either (``centred=False``) by its chord relaxation in ``δ_{j-1}``
+        (:func:`_difference_relaxation`), or (``centred=True``) through ``ρ_u = s_u δ_u`` with
+        ``s_u ∈ [0, 1]`` (ReLU is monotone and 1-Lipschitz; ``s_u = 1`` when ``z_u`` and ``y_u``
+        are both non-negative, ``0`` when both are non-positive): for a row ``b`` on ``ρ``,
+        ``b·ρ = ½ b_U·δ_U + Σ_{u∈U} b_u (s_u - ½) δ_u + b_A·δ_A`` over the undecided units ``U``
+        and the active ones ``A``, and the middle sum is at most
+        ``½ ||b_U||_2 ||δ_U||_2 <= ½ ||b_U||_2 min(N, ||m_U||_2)`` (``|δ_u| <= m_u``,
+        ``||δ|| <= N``). In high dimension the chords' offsets add up like an ℓ1 norm, the
+        centred form's like an ℓ2 norm, and the linear part ``½ b_U·δ_U`` keeps the correlation
+        of the errors of different units. The recursion goes on down to
+        ``δ_1 = Δ_1 [σ(x̃); σ(-x̃)_S]``, concretised exactly. At every layer below the top, two
+        cut-offs are alternatives kept per row when smaller: the interval bound of the current
+        rows, and ``||rows||_2 N_j`` with ``N_j >= sup ||δ_j||_2``."""
         const = np.zeros(len(rows))
         best = np.full(len(rows), np.inf)
         for j in range(layer, 1, -1):
             if j < layer:
                 best = np.minimum(best, const + self._difference_cutoff(rows, j))
             const += self._sup_error_term(rows @ self.errors[j - 1], j - 1)
-            rows, offset = _through(
-                rows @ self.weights[j - 1], *self._relaxation("difference", j - 1)
-            )
+            if centred:
+                rows, offset = self._centred(rows @ self.weights[j - 1], j - 1)
+            else:
+                rows, offset = _through(
+                    rows @ self.weights[j - 1], *self._relaxation("difference", j - 1)
+                )
             const += offset
         if layer > 1:
             best = np.minimum(best, const + self._difference_cutoff(rows, 1))
         return np.minimum(best, const + self._first_sup(rows, "difference"))
+
+    def _centred(self, rows, layer):
+        """Rows on ``ρ_layer`` to rows on ``δ_layer`` plus a per-row constant (the centred form of
+        :meth:`_sup_lockstep`)."""
+        b = self.layers[layer - 1]
+        active = (b.target_lo >= 0) & (b.ticket_lo >= 0)
+        free = ~active & ~((b.target_hi <= 0) & (b.ticket_hi <= 0))
+        magnitude = np.maximum(np.abs(b.difference_lo), np.abs(b.difference_hi))[free]
+        norm = min(self.diff_norm[layer - 1], float(np.linalg.norm(magnitude)))
+        offset = 0.5 * np.linalg.norm(rows[:, free], axis=1) * norm
+        return rows * np.where(active, 1.0, np.where(free, 0.5, 0.0)), offset
 
     def _difference_cutoff(self, rows, layer):
         interval = _interval_sup(rows, *self._interval("difference", layer))
@@ -347,10 +402,12 @@ class _Pass:
         self._add_norms(layer, bounds)
 
     def _add_norms(self, layer, bounds):
-        """``H_i``, ``G_i``, ``N_i``: bounds on ``||h_i||``, ``||g_i||``, ``||δ_i||`` from the
-        intervals and from norm recursions (``||δ_1|| <= τ_1 ||x̃||``; for ``i >= 2``,
-        ``||δ_i|| <= ||W_i[:, L]|| N_{i-1} + ||E_i[:, P]|| G_{i-1}`` with ``L`` the units whose
-        ``ρ`` can be non-zero and ``P`` those whose ``g`` can be positive)."""
+        """``H_i``, ``G_i``, ``N_i``, ``Y_i``: bounds on ``||h_i||``, ``||g_i||``, ``||δ_i||``,
+        ``||y_i||`` from the intervals and from norm recursions (``||z_i|| <= ||W_i|| H_{i-1}``,
+        ``H_0 = ||x̃||``; ``||δ_1|| <= τ_1 ||x̃||``; for ``i >= 2``, ``||δ_i|| <= ||W_i[:, L]||
+        N_{i-1} + ||E_i[:, P]|| G_{i-1}`` with ``L`` the units whose ``ρ`` can be non-zero and
+        ``P`` those whose ``g`` can be positive; ``||h_i|| <= ||z_i||``, ``||g_i|| <= ||h_i|| +
+        ||δ_i||``, ``||y_i|| <= ||z_i|| + ||δ_i||``)."""
         magnitude = np.maximum(np.abs(bounds.difference_lo), np.abs(bounds.difference_hi))
         interval = float(np.linalg.norm(magnitude))
         h = float(np.linalg.norm(np.maximum(bounds.target_hi, 0.0)))
@@ -358,7 +415,7 @@ class _Pass:
         if layer == 1:
             augmented = math.hypot(self.input_norm, 1.0) if self.input_bias else self.input_norm
             recursion = self.tau1 * augmented
-            h = min(h, float(np.linalg.norm(self.weights[0], 2)) * augmented)
+            z = self._column_norm("weight", 1, np.ones(self.weights[0].shape[1], bool)) * augmented
         else:
             previous = self.layers[-2]
             live = ~((previous.target_hi <= 0) & (previous.ticket_hi <= 0))
@@ -367,13 +424,16 @@ class _Pass:
                 self._column_norm("weight", layer, live) * self.diff_norm[-1]
                 + self._column_norm("error", layer, fires) * self.ticket_norm[-1]
             )
-            whole = np.ones(len(live), dtype=bool)
-            h = min(h, self._column_norm("weight", layer, whole) * self.target_norm[-1])
+            columns = np.ones(self.weights[layer - 1].shape[1], dtype=bool)
+            z = self._column_norm("weight", layer, columns) * self.target_norm[-1]
         recursion *= 1 + ROUNDING
         diff = min(interval, recursion)
+        h = min(h, z)
+        y = np.maximum(np.abs(bounds.ticket_lo), np.abs(bounds.ticket_hi))
         self.diff_norm.append(diff)
         self.target_norm.append(h)
         self.ticket_norm.append(min(g, h + diff))
+        self.pre_norm.append(min(float(np.linalg.norm(y)), (z + diff) * (1 + ROUNDING)))
 
     def _column_norm(self, kind, layer, columns):
         """``||W_i[:, columns]||_2`` or ``||E_i[:, columns]||_2``, cached when every column is
@@ -535,8 +595,12 @@ def error_bound(
         The output norm.
     domains : int, default 1
         Budget of sub-boxes: while there are fewer, the sub-box with the largest bound is
-        bisected along its widest coordinate (best first), so that more units become stable
-        and their relaxations exact. Deterministic (a count, not a time).
+        bisected (best first) along the coordinate of largest smear, its width times the summed
+        ``|W_1| + |A_1| + |B_1|`` weights it sends to first-layer units still unstable there
+        (Wang et al., ReluVal, USENIX Security 2018), so that more units become stable and their
+        relaxations exact. Splitting stops early once the bound is within
+        :data:`SPLIT_TOLERANCE` of the largest error attained at a sub-box centre.
+        Deterministic (a count, not a time).
 
     Returns
     -------
@@ -561,17 +625,34 @@ def error_bound(
 
     norms = {}
 
-    def bound(lo, hi):
-        run = _Pass(weights, pairs, target.has_bias, lo, hi, radius, norms)
-        return _final(run.run(), run.diff_norm, norm)
+    d = len(lower)
+    influence = np.abs(weights[0][:, :d]) + np.abs(pairs[0][0][:, :d]) + np.abs(pairs[0][1][:, :d])
 
-    leaves = [(-bound(lower, upper), 0, lower, upper)]
+    gadget = gadget_network(pairs, target.has_bias)
+    attained = 0.0  # the largest error at a sub-box centre: the truth is at least this
+
+    def bound(lo, hi):
+        nonlocal attained
+        centre = 0.5 * (lo + hi)
+        if radius is None or centre @ centre <= radius * radius:
+            gap = target.forward(centre) - gadget.forward(centre)
+            attained = max(attained, float(np.linalg.norm(gap, ord=norm)))
+        run = _Pass(weights, pairs, target.has_bias, lo, hi, radius, norms)
+        layers = run.run()
+        first = layers[0]
+        unstable = ((first.target_lo < 0) & (first.target_hi > 0)) | (
+            (first.ticket_lo < 0) & (first.ticket_hi > 0)
+        )
+        score = (hi - lo) * (unstable @ influence + 1e-300)
+        return _final(layers, run.diff_norm, norm), int(np.argmax(score))
+
+    value, axis = bound(lower, upper)
+    leaves = [(-value, 0, lower, upper, axis)]
     count = 1
-    while len(leaves) < domains:
-        value, _, lo, hi = heapq.heappop(leaves)
-        axis = int(np.argmax(hi - lo))
+    while len(leaves) < domains and -leaves[0][0] > attained * (1 + SPLIT_TOLERANCE):
+        value, _, lo, hi, axis = heapq.heappop(leaves)
         if hi[axis] - lo[axis] <= 0:
-            heapq.heappush(leaves, (value, 0, lo, hi))
+            heapq.heappush(leaves, (value, 0, lo, hi, axis))
             break
         middle = 0.5 * (lo[axis] + hi[axis])
         for new_lo, new_hi in ((lo, hi.copy()), (lo.copy(), hi)):
@@ -581,7 +662,8 @@ def error_bound(
                 new_lo[axis] = middle
             if not _outside_ball(new_lo, new_hi, radius):
                 count += 1
-                heapq.heappush(leaves, (-bound(new_lo, new_hi), count, new_lo, new_hi))
+                value, next_axis = bound(new_lo, new_hi)
+                heapq.heappush(leaves, (-value, count, new_lo, new_hi, next_axis))
         if not leaves:
             return 0.0
     return -leaves[0][0] if leaves else 0.0

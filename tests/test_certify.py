@@ -48,7 +48,7 @@ def test_every_bound_is_above_the_measured_error_on_fresh_inputs(target, n, seed
         assert max(gap, cert.measured) <= value * (1 + AGREEMENT)
 
 
-@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("bias", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_every_box_bound_is_above_the_exact_error(bias):
     target = ReLUNetwork.random((3, 4, 3, 2), rng=2, bias=bias)
     ticket = approximate(target, values_per_input=10, rng=1)
@@ -104,7 +104,7 @@ def test_cheap_methods_rule():
 def test_a_bound_that_claims_too_little_is_caught(monkeypatch):
     target = ReLUNetwork.random((3, 5, 2), rng=0)
     ticket = approximate(target, values_per_input=30, rng=1)
-    honest = certify(target, ticket, rng=0, samples=256, ascent_steps=10, box=0.5)
+    honest = certify(target, ticket, rng=0, samples=256, ascent_steps=10, method="lockstep")
     assert honest.measured <= honest.certified
     real = certify_module.error_bound
 
@@ -114,7 +114,7 @@ def test_a_bound_that_claims_too_little_is_caught(monkeypatch):
 
     monkeypatch.setattr(certify_module, "error_bound", broken_ball)
     with pytest.raises(CertificationError, match=r"measured error .* exceeds the lockstep bound"):
-        certify(target, ticket, rng=0, samples=256, ascent_steps=10)
+        certify(target, ticket, rng=0, samples=256, ascent_steps=10, method="lockstep")
 
     def broken_box(*args, **kwargs):
         value = real(*args, **kwargs)
@@ -122,7 +122,7 @@ def test_a_bound_that_claims_too_little_is_caught(monkeypatch):
 
     monkeypatch.setattr(certify_module, "error_bound", broken_box)
     with pytest.raises(CertificationError, match=r"exact error .* exceeds the lockstep bound"):
-        certify(target, ticket, rng=0, samples=256, ascent_steps=10, box=0.5)
+        certify(target, ticket, rng=0, samples=256, ascent_steps=10, box=0.5, method="lockstep")
 
 
 def test_a_perturbed_network_whose_error_exceeds_the_claim_is_caught(monkeypatch):
