@@ -39,7 +39,7 @@ start = time.perf_counter()
 ticket = approximate(target, eps=eps, rng=1)
 wall = time.perf_counter() - start
 peak = {peak}  # before the Malach comparison, which is not part of the measured job
-from strong_lth.certify import METHODS, rigorous_bounds
+from strong_lth._certify import METHODS, rigorous_bounds
 from strong_lth.gadgets import gadget_form
 methods = METHODS if widths[0] <= 8 else ("spectral", "lockstep")
 bounds = rigorous_bounds(target, gadget_form(target, ticket), radius=1.0, methods=methods)

@@ -230,7 +230,7 @@ def _print_json(data) -> None:
 
 
 def _approximate(args) -> int:
-    from .approximate import approximate
+    from ._approximate import approximate
 
     target = _target(
         args.target, seed=args.target_seed, bias=args.target_bias, max_bytes=args.max_bytes
@@ -263,8 +263,8 @@ def _approximate(args) -> int:
 
 
 def _certify(args) -> int:
+    from ._certify import certify
     from ._validation import check_real
-    from .certify import certify
     from .ticket import Ticket
 
     ticket = _read("ticket", args.ticket, Ticket.load, npz=True, max_bytes=args.max_bytes)
@@ -527,8 +527,8 @@ def _plot(args) -> int:
 
 def _demo(args) -> int:
     from . import bounds
+    from ._approximate import approximate
     from ._validation import check_real
-    from .approximate import approximate
     from .networks import ReLUNetwork
     from .plotting import search_figure
     from .subset_sum import warmup

@@ -5,7 +5,7 @@ layer keeps one input weight, exactly ``A_i σ(h) - B_i σ(-h)``. This module ho
 once: reading ``(A_i, B_i)`` off a network (:func:`gadget_form`), the compact network with the
 same function (:func:`gadget_network`), the masks that keep a construction's choice
 (:func:`gadget_masks`) and the folding of the constant input into a first-layer bias
-(:func:`fold_input_bias`). :mod:`strong_lth.ticket`, :mod:`strong_lth.certify` and
+(:func:`fold_input_bias`). :mod:`strong_lth.ticket`, :func:`strong_lth.certify` and
 :mod:`strong_lth.exact` all build on it.
 """
 

@@ -62,7 +62,7 @@ class Report:
     target; their ratios are the over-parameterisation Pensia et al. report (21x, 9.39x).
     ``measured`` is None when the worst-case search was skipped (``approximate(measure=False)``).
     ``certified`` is the least of ``bounds`` (each rigorous bound computed, by method name:
-    :data:`strong_lth.certify.METHODS`), given by ``certificate_method``.
+    :data:`strong_lth._certify.METHODS`), given by ``certificate_method``.
     """
 
     construction: str

@@ -8,6 +8,7 @@ an "internal error" (an exception the command did not expect), never a bad input
 bug of the toolkit. The commands that must succeed are checked against the library.
 """
 
+import importlib
 import json
 import os
 import re
@@ -458,3 +459,38 @@ def test_help_names_every_construction_and_solver():
 
     assert CONSTRUCTION_NAMES == tuple(CONSTRUCTIONS)
     assert SOLVER_NAMES == tuple(METHODS)
+
+
+def test_help_loads_no_heavy_module():
+    """`strong-lth --help` answers without numpy, numba, OR-Tools or matplotlib: the package's
+    names are imported on first use (its `__getattr__`), so nothing heavy runs before argparse."""
+    code = (
+        "import sys\n"
+        "from strong_lth.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = {'numpy', 'numba', 'ortools', 'matplotlib', 'scipy'} & set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_certify_and_approximate_are_the_functions():
+    """The modules that define them are private (`_certify`, `_approximate`), so the package's
+    `certify` is never shadowed by a module of the same name."""
+    import strong_lth._approximate
+    import strong_lth._certify
+
+    assert strong_lth.certify is strong_lth._certify.certify
+    assert strong_lth.approximate is strong_lth._approximate.approximate
+    assert callable(strong_lth.certify) and callable(strong_lth.approximate)
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("strong_lth.certify")
+    assert set(strong_lth.__all__) <= set(dir(strong_lth))
+    for name in strong_lth.__all__:
+        assert getattr(strong_lth, name) is not None

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from strong_lth import ReLUNetwork, Ticket, approximate, certify
-from strong_lth.certify import (
+from strong_lth._certify import (
     AGREEMENT,
     METHODS,
     certified_error,
@@ -23,7 +23,7 @@ from strong_lth.testing.strategies import relu_networks, seeds
 from strong_lth.worst_case import measure_worst_case, structured_starts
 
 certify_module = importlib.import_module(
-    "strong_lth.certify"
+    "strong_lth._certify"
 )  # the package's `certify` is the function
 
 

@@ -17,7 +17,7 @@ from strong_lth import (
     certify,
     exact_error,
 )
-from strong_lth.certify import AGREEMENT
+from strong_lth._certify import AGREEMENT
 from strong_lth.subset_sum import Status
 
 from .strategies import relu_networks, seeds

@@ -14,7 +14,7 @@ from strong_lth import (
     approximate,
     certify,
 )
-from strong_lth.certify import AGREEMENT
+from strong_lth._certify import AGREEMENT
 
 from .strategies import relu_networks, seeds
 

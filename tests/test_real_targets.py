@@ -18,7 +18,7 @@ from strong_lth import (
     approximate,
     datasets,
 )
-from strong_lth.certify import AGREEMENT
+from strong_lth._certify import AGREEMENT
 from strong_lth.datasets import (
     RADIUS,
     TEST_FRACTION,

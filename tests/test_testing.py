@@ -21,7 +21,7 @@ from strong_lth import (
     approximate,
     bounds,
 )
-from strong_lth.certify import AGREEMENT
+from strong_lth._certify import AGREEMENT
 from strong_lth.networks import NORM_RTOL
 from strong_lth.testing import (
     VIOLATION_NORMS,

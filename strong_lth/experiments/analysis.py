@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import bounds
+from .._approximate import approximate
 from .._validation import _fmt, check_int, check_real
-from ..approximate import approximate
 from ..exceptions import InvalidParameterError
 from ..networks import ReLUNetwork
 from ..report import Report

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .._approximate import approximate
 from .._validation import (
     DEFAULT_MAX_BYTES,
     _fmt,
@@ -37,7 +38,6 @@ from .._validation import (
     check_int,
     check_real,
 )
-from ..approximate import approximate
 from ..constructions import CONSTRUCTIONS
 from ..distributions import get_distribution
 from ..exceptions import InvalidParameterError, TheoryAssumptionWarning

@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.linalg
 
+from .._approximate import approximate
 from .._validation import check_array, check_choice, check_int, check_real, resolve_seed
-from ..approximate import approximate
 from ..constructions import CONSTRUCTIONS
 from ..distributions import get_distribution
 from ..exceptions import InvalidParameterError, NotFittedError, SolverError

@@ -25,8 +25,8 @@ from hypothesis.strategies import SearchStrategy
 from scipy.stats import beta
 
 from .. import bounds
+from .._approximate import approximate
 from .._validation import _fmt, as_generator, check_array, check_choice, check_int, check_real
-from ..approximate import approximate
 from ..constructions import CONSTRUCTIONS
 from ..distributions import Distribution, get_distribution
 from ..exceptions import InvalidParameterError, TheoryAssumptionWarning

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._certify import METHODS, certified_error, certify, cheap_methods, rigorous_bounds
 from .._validation import as_generator, check_int, check_real
-from ..certify import METHODS, certified_error, certify, cheap_methods, rigorous_bounds
 from ..exceptions import CertificationError, InvalidParameterError
 from ..gadgets import AGREEMENT, error_matrix, gadget_form, signed_inputs
 from ..networks import ReLUNetwork

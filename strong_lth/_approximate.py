@@ -14,9 +14,9 @@ import numpy as np
 from tqdm import tqdm
 
 from . import bounds
+from ._certify import METHODS as CERTIFICATES
+from ._certify import certified_error, certify, cheap_methods, rigorous_bounds
 from ._validation import check_choice, check_int, check_real, resolve_seed
-from .certify import METHODS as CERTIFICATES
-from .certify import certified_error, certify, cheap_methods, rigorous_bounds
 from .constructions import CONSTRUCTIONS
 from .distributions import get_distribution
 from .exceptions import CertificationError, InvalidParameterError, TheoryAssumptionWarning
