@@ -1,4 +1,4 @@
-"""Benchmark neuron-subnetworks against random features and weight-subnetworks (THEORY §7).
+"""Benchmark neuron-subnetworks against random features and weight-subnetworks (docs/theory.md §7).
 
 Task ``relu_neuron`` (one ReLU neuron, Gaussian inputs, d = 2 to 32: the negative direction of
 [M] section 3 and [YS]) and task ``random_features`` (a 16-feature random-features target, d = 4:

@@ -12,11 +12,11 @@
    density, width per layer, wall time of ``approximate`` and peak memory. Checked before
    printing: measured <= certified < ε, and the ticket's sparse forward pass equals the dense
    pruned network.
-2. Pensia et al.'s protocol exactly (THEORY section 8): every weight of the 784-500-10 target is
-   one SubsetSum instance over 21 values drawn i.i.d. from Uniform[min w, max w] (min and max
-   over all the target's weights); the exact ``mitm`` solver finds every optimum, checked against
-   brute force on a sample and by recomputing every sum from its mask. Reported: time against
-   their 77,266 s on 36 cores, the share of weights within 0.01, the distribution of optimal
+2. Pensia et al.'s protocol exactly (docs/theory.md, section 8): every weight of the 784-500-10
+   target is one SubsetSum instance over 21 values drawn i.i.d. from Uniform[min w, max w] (min and
+   max over all the target's weights); the exact ``mitm`` solver finds every optimum, checked
+   against brute force on a sample and by recomputing every sum from its mask. Reported: time
+   against their 77,266 s on 36 cores, the share of weights within 0.01, the distribution of optimal
    errors, and the kept values per weight (their 9.39x remaining parameters).
 
 Usage: ``python benchmarks/bench_real_targets.py [--quick]`` (``--quick``: the 64-32-10 target

@@ -261,7 +261,7 @@ def approximate(
     Parameters
     ----------
     target : ReLUNetwork
-        The network ``F`` to approximate (depth l, biases allowed: THEORY section 1).
+        The network ``F`` to approximate (depth l, biases allowed: docs/theory.md, section 1).
     eps : float, optional
         Automatic mode: the smallest n per layer whose ticket's *certified* error
         ``sup_{||x|| <= radius} ||F(x) - G(x)||_2`` is at most ``eps``. Any finite ``eps`` from
@@ -272,7 +272,7 @@ def approximate(
         Fixed mode: n per layer pair (hidden width ``d_{i-1} n``). Exactly one of ``eps`` and
         ``values_per_input`` must be given.
     construction : {"pensia", "malach"}
-        Subsets of products (THEORY section 3) or one product per weight (section 4).
+        Subsets of products (docs/theory.md, section 3) or one product per weight (section 4).
     solver : str
         SubsetSum method for ``"pensia"`` (:data:`strong_lth.subset_sum.METHODS`).
     radius : float

@@ -1,4 +1,4 @@
-"""The achieved error of a ticket, three ways (THEORY section 5).
+"""The achieved error of a ticket, three ways (docs/theory.md, section 5).
 
 1. Per-weight error: ``|A_i - W_i|`` and ``|B_i - W_i|`` against
    ``η_i = ε / (2 l sqrt(2 d_{i-1} d_i))``.
@@ -140,14 +140,15 @@ class Certificate:
     box_certified: float | None = None
 
     def eta(self, eps: float) -> np.ndarray:
-        """Per-weight precision ``η_i`` that guarantees error ``eps`` (THEORY section 5)."""
+        """Per-weight precision ``η_i`` that guarantees error ``eps``
+        (docs/theory.md, section 5)."""
         d = np.asarray(self.widths)
         return np.atleast_1d(bounds.per_weight_precision(eps, d[:-1], d[1:], len(d) - 1))
 
 
 def certified_error(taus, norms, input_radius: float) -> float:
-    """THEORY section 5: ``e_i = τ_i (R_{i-1} + e_{i-1}) + ||W_i||_2 e_{i-1}``, ``e_0 = 0``,
-    ``R_0 = input_radius``, ``R_i = ||W_i||_2 R_{i-1}``; returns ``e_l``."""
+    """docs/theory.md, section 5: ``e_i = τ_i (R_{i-1} + e_{i-1}) + ||W_i||_2 e_{i-1}``,
+    ``e_0 = 0``, ``R_0 = input_radius``, ``R_i = ||W_i||_2 R_{i-1}``; returns ``e_l``."""
     error, reach = 0.0, input_radius
     for tau, norm in zip(taus, norms):
         error = tau * (reach + error) + norm * error
@@ -353,18 +354,19 @@ def certify(
 
     Notes
     -----
-    THEORY section 5. Pair i computes ``A_i σ(h) - B_i σ(-h)`` and the target ``W_i h = W_i σ(h)
+    docs/theory.md, section 5. Pair i computes ``A_i σ(h) - B_i σ(-h)`` and the target
+    ``W_i h = W_i σ(h)
     - W_i σ(-h)``, so it errs by ``Δ_i [σ(h); σ(-h)_S]`` with ``S`` the inputs that can be
     negative (``σ(-h_j) = 0`` for the others: the input of every pair after the first is a ReLU
     output, and the constant input of a biased target is 1). Since ``σ(h)`` and ``σ(-h)`` have
     disjoint supports, ``||[σ(h); σ(-h)_S]|| <= ||h||``, and pair i errs by at most ``τ_i ||h||``
     (units that can never fire, kept by older tickets, add nothing: their columns are not in
     ``Δ_i``). ReLU is 1-Lipschitz, which gives the recursion. With biases the
-    bound runs on ``[x, 1]`` (THEORY section 1), of norm at most ``sqrt(radius² + 1)``. Without
-    biases, ``F`` and ``G`` are positively homogeneous, so the worst case lies on the sphere.
-    The measured error evaluates the gadget form ``[I; -I]``, ``[A, -B]``, which must be the same
-    function as ``network``: checked against ``network.forward`` (for a ticket, its sparse masks
-    over the regenerated random weights) to :data:`AGREEMENT` on 64 random inputs of the ball,
+    bound runs on ``[x, 1]`` (docs/theory.md, section 1), of norm at most ``sqrt(radius² + 1)``.
+    Without biases, ``F`` and ``G`` are positively homogeneous, so the worst case lies on the
+    sphere. The measured error evaluates the gadget form ``[I; -I]``, ``[A, -B]``, which must be the
+    same function as ``network``: checked against ``network.forward`` (for a ticket, its sparse
+    masks over the regenerated random weights) to :data:`AGREEMENT` on 64 random inputs of the ball,
     on ``±radius e_j`` for up to 64 coordinates, and on the measured maximiser. The lockstep
     bounds are proven in :func:`strong_lth.lockstep.unit_bounds` and
     :func:`strong_lth.lockstep.error_bound`.

@@ -168,7 +168,7 @@ def per_weight_precision(eps, d_in, d_out, depth):
 
     Notes
     -----
-    Constant-free (THEORY section 5). With :math:`\Delta_i = [A_i - W_i, W_i - B_i]`
+    Constant-free (docs/theory.md, section 5). With :math:`\Delta_i = [A_i - W_i, W_i - B_i]`
     (shape :math:`d_i \times 2 d_{i-1}`) and :math:`\tau_i = \lVert\Delta_i\rVert_2`, a target
     with :math:`\lVert W_i\rVert_2 \le 1` on the unit ball is approximated within
     :math:`\prod_i (1 + \tau_i) - 1 \le \exp(\sum_i \tau_i) - 1`. If every entry of
@@ -228,8 +228,8 @@ def pensia_values_per_input(d_in, d_out, depth, eps, delta, *, C=1.0):
     Notes
     -----
     :func:`pensia_width` divided by :math:`d_{i-1}`: unit :math:`(j, k)`, :math:`k < n_i`, of
-    hidden layer :math:`2i-1` sees only input :math:`j` (THEORY section 3). Pensia et al. 2020,
-    Theorem 1. The argument of the logarithm exceeds 1, so :math:`n_i > 0`.
+    hidden layer :math:`2i-1` sees only input :math:`j` (docs/theory.md, section 3). Pensia et al.
+    2020, Theorem 1. The argument of the logarithm exceeds 1, so :math:`n_i > 0`.
 
     Examples
     --------
@@ -521,7 +521,7 @@ def lueker_constant(n, eta, failure_rate):
 
     Notes
     -----
-    THEORY section 6; Lueker 1998. Inverts :math:`n = C \ln(1/\min(\eta, \delta))`.
+    docs/theory.md, section 6; Lueker 1998. Inverts :math:`n = C \ln(1/\min(\eta, \delta))`.
 
     Examples
     --------
@@ -564,7 +564,7 @@ def pensia_constant(values_per_input, d_in, d_out, depth, eps, delta):
 
     Notes
     -----
-    THEORY section 6; Pensia et al. 2020, Theorem 1, natural log.
+    docs/theory.md, section 6; Pensia et al. 2020, Theorem 1, natural log.
 
     Examples
     --------
@@ -803,8 +803,8 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0, bia
     Notes
     -----
     A target with biases is handled, as the constructions do, by appending a constant input 1
-    carried through every hidden layer by one extra unit (THEORY section 1), so the widths used
-    in every bound are the augmented ones: :math:`d_0 + 1` inputs, :math:`d_i + 1` units in
+    carried through every hidden layer by one extra unit (docs/theory.md, section 1), so the widths
+    used in every bound are the augmented ones: :math:`d_0 + 1` inputs, :math:`d_i + 1` units in
     hidden layer :math:`i < l`, and :math:`d_l` outputs. The theorems assume bias-free targets
     with :math:`\lVert W_i\rVert_2 \le 1` on the unit ball (Pensia et al. 2020, Theorem 1;
     Malach et al. 2020, Theorem 2.1); when the target's ``assumption_violations`` is not

@@ -350,8 +350,8 @@ def _certificate_dict(certificate, eps) -> dict:
 
 def _certificate_table(certificate, eps) -> str:
     """The certificate as text: one row per layer pair, then the certified and measured error;
-    with ``eps`` in (0, 1) also the per-weight budget ``η_i`` (THEORY section 5); with a box
-    the exact error over it."""
+    with ``eps`` in (0, 1) also the per-weight budget ``η_i`` (docs/theory.md, section 5); with a
+    box the exact error over it."""
     etas = certificate.eta(eps) if eps is not None and eps < 1 else [None] * len(certificate.tau)
     header = (
         f"{'layer':>5} {'d_in':>6} {'d_out':>6} {'||W_i||':>10} {'max|Δ|':>10} "

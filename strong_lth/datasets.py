@@ -4,7 +4,8 @@ behaves on the data (accuracy, label agreement, the largest ε that keeps every 
 The digits ship with scikit-learn (1,797 images of 8x8 pixels, no download); scikit-learn is an
 optional dependency (``pip install 'strong_lth[sklearn]'``), imported only by :func:`digits`.
 Training and evaluation are plain NumPy, so targets without biases (Pensia et al.'s 784-500-10
-MNIST network, THEORY section 8), which scikit-learn cannot train, are trained the same way.
+MNIST network, docs/theory.md, section 8), which scikit-learn cannot train, are trained the same
+way.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def digits(resolution: int = 8) -> Digits:
     ----------
     resolution : {8, 28}
         8: the original 8x8 images (64 inputs). 28: each image interpolated to 28x28, so the
-        input size is MNIST's 784 (Pensia et al.'s experiment, THEORY section 8).
+        input size is MNIST's 784 (Pensia et al.'s experiment, docs/theory.md, section 8).
 
     Returns
     -------
@@ -112,8 +113,8 @@ def digits(resolution: int = 8) -> Digits:
     resolution 28 the images are resized by bilinear interpolation over pixel areas
     (``scipy.ndimage.zoom``, factor 3.5, ``order=1``, ``grid_mode=True``, values stay in
     [0, 1]); finally every image is divided by its ℓ2 norm, so every input lies on the sphere of
-    radius :data:`RADIUS` = 1, the domain the theorems assume (THEORY section 1) and the one
-    ``approximate(..., radius=1)`` certifies. A bias-free network predicts the same label at any
+    radius :data:`RADIUS` = 1, the domain the theorems assume (docs/theory.md, section 1) and the
+    one ``approximate(..., radius=1)`` certifies. A bias-free network predicts the same label at any
     positive scale of its input (``F(tx) = t F(x)``), so for it the last step only fixes the
     domain; a network with biases is trained and tested on the scaled inputs alike.
 
@@ -182,7 +183,7 @@ def train_target(
         784-500-10.
     bias : bool, default True
         Whether the layers have biases; ``False`` trains the bias-free networks of the theorems
-        (THEORY section 1).
+        (docs/theory.md, section 1).
     rng : None, int or numpy.random.Generator
         Seeds the initialisation and the batch order: the same seed gives the same network, bit
         for bit (on the same BLAS).
@@ -313,7 +314,7 @@ def margin_eps(target: ReLUNetwork, x: Any, *, radius: float = RADIUS) -> float:
     output (label = sign) the condition is ``||e|| < |F(x)|``.
 
     The certificate bounds ``||e||`` over the whole ball. A bias-free network is positively
-    homogeneous (THEORY section 1), so at ``x`` the error is at most ``(||x|| / radius) ε``
+    homogeneous (docs/theory.md, section 1), so at ``x`` the error is at most ``(||x|| / radius) ε``
     and the safe ε is ``min_x radius · gap(x) / (sqrt(2) ||x||)``: only the direction of ``x``
     matters. With biases there is no such scaling: every row must lie in the ball, and the safe
     ε is ``min_x gap(x) / sqrt(2)``. ``approximate(target, eps=ε)`` certifies an error of at most
@@ -434,7 +435,7 @@ def evaluate(target: ReLUNetwork, pruned: Any, x: Any, y: Any) -> Evaluation:
     -----
     Predicted label: argmax of the outputs (``output > 0`` for a single output). The pruned
     network's accuracy is computed from ``G(x)`` alone, never from the target: the mistake
-    Pensia et al.'s README reports having made once (THEORY section 8).
+    Pensia et al.'s README reports having made once (docs/theory.md, section 8).
 
     Examples
     --------

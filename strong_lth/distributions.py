@@ -2,7 +2,7 @@
 
 A distribution maps one uniform number ``u`` in (0, 1) to one weight ``F^{-1}(u)``, so the
 counter-based generator of :mod:`strong_lth.random_network` can produce any single weight of the
-random network from its position alone (THEORY section 2).
+random network from its position alone (docs/theory.md, section 2).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class Distribution(ABC):
 
 @dataclass(frozen=True)
 class Uniform(Distribution):
-    """Uniform[-a, a]; ``Uniform()`` is Uniform[-1, 1], the default of THEORY section 2.
+    """Uniform[-a, a]; ``Uniform()`` is Uniform[-1, 1], the default of docs/theory.md, section 2.
 
     Parameters
     ----------

@@ -1,11 +1,11 @@
 """Exact worst-case error of a pruned network over an input box or ball: a mixed-integer program.
 
-The certified bound (THEORY section 5) is rigorous but loose, and the measured worst case only
-bounds the truth from below. Both networks are piecewise linear, so the largest output difference
-over a box, ``max_{x in [-box, box]^d} ||F(x) - G(x)||_inf``, is the optimum of a mixed-integer
-linear program (MILP): the exact method of neural-network verification [TXT], here applied to the
-difference of two networks as in equivalence checking [KB]. Over the ℓ2 ball of the theorems the
-program gains one convex quadratic constraint, ``||x||_2² <= r²``.
+The certified bound (docs/theory.md, section 5) is rigorous but loose, and the measured worst case
+only bounds the truth from below. Both networks are piecewise linear, so the largest output
+difference over a box, ``max_{x in [-box, box]^d} ||F(x) - G(x)||_inf``, is the optimum of a
+mixed-integer linear program (MILP): the exact method of neural-network verification [TXT], here
+applied to the difference of two networks as in equivalence checking [KB]. Over the ℓ2 ball of the
+theorems the program gains one convex quadratic constraint, ``||x||_2² <= r²``.
 
 References
 ----------
@@ -137,8 +137,8 @@ def _as_function(name, obj):
 def _gadget_pair(target, network):
     """``(target in gadget form, network in gadget form, pairs)`` when ``network`` is a gadget
     network (or ticket) of ``target``, else None. The target's gadget form takes ``A = B = W``,
-    since ``W σ(h) - W σ(-h) = W h`` (THEORY section 3): then both have the same widths and pair
-    unit by unit."""
+    since ``W σ(h) - W σ(-h) = W h`` (docs/theory.md, section 3): then both have the same widths and
+    pair unit by unit."""
     if not isinstance(target, ReLUNetwork):
         return None
     if isinstance(network, ReLUNetwork) and network.depth != 2 * target.depth:
@@ -277,8 +277,8 @@ def exact_error(
     the lockstep bounds as rows.
 
     *A target and its ticket* are encoded side by side: the target in gadget form ``A = B = W``
-    (``W σ(h) - W σ(-h) = W h``, THEORY section 3) has the ticket's widths, so unit j of one
-    pairs with unit j of the other. For each pair, with ``z' = z + d``, the difference
+    (``W σ(h) - W σ(-h) = W h``, docs/theory.md, section 3) has the ticket's widths, so unit j of
+    one pairs with unit j of the other. For each pair, with ``z' = z + d``, the difference
     ``d`` gets its own bounds [RD] (interval arithmetic through the previous pairs, then LPs), and
     ``e = σ(z + d) - σ(z)``, which lies between ``min(d, 0)`` and ``max(d, 0)``, gets the chords
     of that range and, with the binaries, ``e <= d - dl⁻ (1 - δ')``, ``e >= d - du⁺ (1 - δ)``,

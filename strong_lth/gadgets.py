@@ -1,4 +1,5 @@
-"""The gadget algebra of THEORY section 3: a pair of random layers as ``h -> A σ(h) - B σ(-h)``.
+"""The gadget algebra of docs/theory.md, section 3: a pair of random layers as
+``h -> A σ(h) - B σ(-h)``.
 
 Layer pair i of a 2l-deep gadget network (or of a ticket) computes, when every unit of its first
 layer keeps one input weight, exactly ``A_i σ(h) - B_i σ(-h)``. This module holds that algebra
@@ -48,7 +49,7 @@ def gadget_masks(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def fold_input_bias(weights: list[np.ndarray]) -> ReLUNetwork:
     """A network on ``x`` from bias-free weights on ``[x, 1]``: the first matrix's last column
-    (the constant input of THEORY section 1) becomes the first layer's bias."""
+    (the constant input of docs/theory.md, section 1) becomes the first layer's bias."""
     biases = [weights[0][:, -1]] + [np.zeros(w.shape[0]) for w in weights[1:]]
     return ReLUNetwork([weights[0][:, :-1], *weights[1:]], biases)
 
@@ -78,8 +79,9 @@ def gadget_form(target: ReLUNetwork, network) -> list[tuple[np.ndarray, np.ndarr
     target : ReLUNetwork
         Depth l; with biases, the network's input is read as ``[x, 1]``.
     network : ReLUNetwork or Ticket
-        Depth 2l; every unit of an odd layer keeps at most one input weight (THEORY section 3);
-        only the first layer may have a bias (the folded constant input).
+        Depth 2l; every unit of an odd layer keeps at most one input weight
+        (docs/theory.md, section 3); only the first layer may have a bias (the folded constant
+        input).
 
     Returns
     -------
@@ -145,7 +147,7 @@ def _network_gadgets(target, network):
         if np.any(fan_in > 1):
             raise InvalidParameterError(
                 f"`network` layer {2 * i + 1} must keep at most one input weight per unit (the "
-                f"gadget of THEORY section 3); got a unit with {fan_in.max()}."
+                f"gadget of docs/theory.md, section 3); got a unit with {fan_in.max()}."
             )
         pairs.append((second @ np.maximum(first, 0.0), second @ np.minimum(first, 0.0)))
     return pairs
@@ -156,7 +158,7 @@ def signed_inputs(layer: int, d_in: int, input_bias: bool) -> np.ndarray:
 
     Only the first pair reads the network input ``x``, whose entries take both signs; every later
     pair reads a ReLU output, never negative. With ``input_bias`` the first pair's last input is
-    the constant 1 (THEORY section 1), never negative either.
+    the constant 1 (docs/theory.md, section 1), never negative either.
     """
     signed = np.full(d_in, layer == 1)
     if layer == 1 and input_bias:

@@ -1,10 +1,10 @@
 """Target ReLU networks: :class:`ReLUNetwork`, a frozen stack of weight matrices.
 
-A network with widths ``d_0, ..., d_l`` computes ``F(x) = W_l σ(W_{l-1} ··· σ(W_1 x))`` (THEORY
-section 1), with an optional bias added after every matrix. This module holds the data, the forward
-pass, the bias augmentation that makes every construction bias-free, npz input/output, import from
-scikit-learn and PyTorch (optional dependencies, imported only when used), export to PyTorch, and
-random sampling; the constructions build on it.
+A network with widths ``d_0, ..., d_l`` computes ``F(x) = W_l σ(W_{l-1} ··· σ(W_1 x))``
+(docs/theory.md, section 1), with an optional bias added after every matrix. This module holds the
+data, the forward pass, the bias augmentation that makes every construction bias-free, npz
+input/output, import from scikit-learn and PyTorch (optional dependencies, imported only when used),
+export to PyTorch, and random sampling; the constructions build on it.
 """
 
 from __future__ import annotations
@@ -264,7 +264,7 @@ class ReLUNetwork:
     Notes
     -----
     The arrays are stored as read-only C-contiguous float64 copies, so a network never changes
-    after construction. ReLU ``σ(t) = max(t, 0)`` follows every layer but the last (THEORY
+    after construction. ReLU ``σ(t) = max(t, 0)`` follows every layer but the last (docs/theory.md,
     section 1). The theorems of [M] (Malach et al., ICML 2020) and [P] (Pensia et al., NeurIPS
     2020) assume no biases, ``‖W_i‖_2 <= 1`` and inputs in the unit ball; see
     :meth:`assumption_violations` and :meth:`augmented`.
@@ -358,7 +358,7 @@ class ReLUNetwork:
         Notes
         -----
         ``h_0 = x``, ``h_i = σ(W_i h_{i-1} + b_i)`` for ``i < l`` and ``F(x) = W_l h_{l-1} + b_l``
-        (THEORY section 1).
+        (docs/theory.md, section 1).
 
         Examples
         --------
@@ -389,7 +389,7 @@ class ReLUNetwork:
 
         Notes
         -----
-        THEORY section 1: hidden layer ``i < l`` becomes ``[[W_i, b_i], [0, 1]]`` (shape
+        docs/theory.md, section 1: hidden layer ``i < l`` becomes ``[[W_i, b_i], [0, 1]]`` (shape
         ``(d_i + 1, d_{i-1} + 1)``), which carries the constant 1 forward in an extra unit since
         ``σ(1) = 1``; the last layer becomes ``[W_l, b_l]``. Every construction then stays
         bias-free, at the cost of one extra input and one extra unit per hidden layer.
@@ -446,8 +446,8 @@ class ReLUNetwork:
         Notes
         -----
         [M] Theorem 2.1 and [P] Theorem 1 assume no biases, ``‖W_i‖_2 <= 1`` for every layer and
-        inputs with ``‖x‖_2 <= 1`` (THEORY section 1). The norm check allows a relative slack of
-        :data:`NORM_RTOL` for rounding.
+        inputs with ``‖x‖_2 <= 1`` (docs/theory.md, section 1). The norm check allows a relative
+        slack of :data:`NORM_RTOL` for rounding.
 
         Examples
         --------
@@ -528,9 +528,9 @@ class ReLUNetwork:
         Notes
         -----
         Pensia et al.'s construction approximates every weight by a sum of products ``u v`` of
-        Uniform[-1, 1] weights (``|u v| <= 1``, mean 1/4, THEORY section 3), and [P] Theorem 1
-        assumes weights in [-1, 1]. A trained network may hold weights of 2 to 5, which only a
-        sum of many same-sign products reaches: the width then grows to reach the *largest*
+        Uniform[-1, 1] weights (``|u v| <= 1``, mean 1/4, docs/theory.md, section 3), and [P]
+        Theorem 1 assumes weights in [-1, 1]. A trained network may hold weights of 2 to 5, which
+        only a sum of many same-sign products reaches: the width then grows to reach the *largest*
         weight rather than to reach a precision. Balancing moves that scale where it costs
         nothing, into the positive homogeneity of ReLU and the output scale; a classifier keeps
         every prediction (use :func:`strong_lth.datasets.margin_eps` on the balanced network).
@@ -676,8 +676,9 @@ class ReLUNetwork:
         Notes
         -----
         scikit-learn computes ``h_i = σ(h_{i-1} coefs_[i-1] + intercepts_[i-1])``: the same
-        network as THEORY section 1 with ``W_i = coefs_[i-1]^T`` and ``b_i = intercepts_[i-1]``,
-        so the import is exact (float64 weights are copied, not rounded).
+        network as docs/theory.md, section 1 with ``W_i = coefs_[i-1]^T`` and
+        ``b_i = intercepts_[i-1]``, so the import is exact (float64 weights are copied, not
+        rounded).
 
         Examples
         --------
@@ -736,8 +737,8 @@ class ReLUNetwork:
         Notes
         -----
         ``nn.Linear`` computes ``h W^T + b`` with ``weight`` of shape ``(out, in)``: exactly
-        ``W_i`` of THEORY section 1. Parameters are converted to float64; a float64 module is
-        imported bit for bit, a float32 one exactly (every float32 is a float64).
+        ``W_i`` of docs/theory.md, section 1. Parameters are converted to float64; a float64 module
+        is imported bit for bit, a float32 one exactly (every float32 is a float64).
 
         Examples
         --------
@@ -856,7 +857,7 @@ class ReLUNetwork:
         All weights are drawn first (i.i.d. standard normal, layer by layer), then the biases,
         so the same seed gives the same weights with and without biases. Each matrix is then
         scaled to exactly ``spectral_norm`` (up to rounding), the boundary case ``‖W_i‖_2 = 1``
-        of the theorems' assumption (THEORY section 1).
+        of the theorems' assumption (docs/theory.md, section 1).
 
         Examples
         --------

@@ -83,8 +83,8 @@ def search_figure(source, *, C: float | None = None) -> Figure:
     -------
     matplotlib.figure.Figure
         Per layer pair ``i`` (one colour each): ``τ_i = ||[A_i - W_i, W_i - B_i]||_2`` (the
-        layer's error per unit of input norm, THEORY section 5) against the values per input
-        n tried on the nested random networks (solid; the chosen n circled); the error
+        layer's error per unit of input norm, docs/theory.md, section 5) against the values per
+        input n tried on the nested random networks (solid; the chosen n circled); the error
         Pensia's width buys that layer, :math:`d_{i-1} d_i e^{-n/C}` (dashed, [P] Theorem 1
         for one layer, inverted by :func:`~strong_lth.experiments.analysis.pensia_error`);
         and the counting lower bound :math:`2^{-n (d_{i-1} + d_i) / d_i}` (dotted,
@@ -226,7 +226,7 @@ def width_error_figure(
     The bounds give a width for an error; they are drawn inverted, error against width
     (:func:`~strong_lth.experiments.analysis.pensia_error`,
     :func:`~strong_lth.experiments.analysis.malach_error`,
-    :func:`~strong_lth.experiments.analysis.lower_bound_error`; THEORY section 6).
+    :func:`~strong_lth.experiments.analysis.lower_bound_error`; docs/theory.md, section 6).
     The lower bound is a floor no pruned network can beat for every target; the upper bounds
     hold up to their constant.
     """
@@ -245,7 +245,7 @@ def width_error_figure(
     figure, axes_list = _panels(
         len(panels),
         "Width vs error, ε = sup over ‖x‖ ≤ r of ‖F(x) - G(x)‖₂\n"
-        "(certified: THEORY §5; measured: worst input found)",
+        "(certified: docs/theory.md §5; measured: worst input found)",
     )
     for axes, (widths, curves) in zip(axes_list, panels.items()):
         depth = len(widths) - 1
@@ -326,7 +326,7 @@ def subset_sum_figure(rows) -> Figure:
     Notes
     -----
     Error of an instance: ``min_S |sum_{i in S} v_i - t|``, targets ``t ~ Uniform[-1, 1]``;
-    the ``sqrt(n) 2^{-n}`` law is Lueker's [L] (THEORY section 6).
+    the ``sqrt(n) 2^{-n}`` law is Lueker's [L] (docs/theory.md, section 6).
     """
     curves = analysis.subset_sum_curves(rows)
     figure, (axes,) = _panels(
@@ -382,8 +382,8 @@ def success_figure(rows, *, eta=1e-3, delta: float = 0.1) -> Figure:
 
     Notes
     -----
-    [L], THEORY section 6: ``n >= C ln(1 / min(η, δ))`` values hit every target within η with
-    probability ``1 - δ``; ``Ĉ = n / ln(1 / min(η, δ̂))`` at the smallest n whose observed
+    [L], docs/theory.md, section 6: ``n >= C ln(1 / min(η, δ))`` values hit every target within η
+    with probability ``1 - δ``; ``Ĉ = n / ln(1 / min(η, δ̂))`` at the smallest n whose observed
     failure rate ``δ̂`` is at most δ.
     """
     curves = analysis.success_curves(rows, eta=eta, delta=delta)
@@ -411,7 +411,7 @@ def success_figure(rows, *, eta=1e-3, delta: float = 0.1) -> Figure:
     axes.set_ylim(-0.03, 1.03)
     _finish(
         axes,
-        "dashed: n = Ĉ ln(1 / min(η, δ)) [L], THEORY §6",
+        "dashed: n = Ĉ ln(1 / min(η, δ)) [L], docs/theory.md §6",
         "values per instance n",
         "P(optimal error ≤ η) (fraction of instances)",
     )
@@ -485,7 +485,7 @@ def features_figure(table, *, key: str = "width", split: str = "test") -> Figure
 
     Notes
     -----
-    THEORY section 7: neuron-subnetworks approach random features as the width grows ([M]
+    docs/theory.md, section 7: neuron-subnetworks approach random features as the width grows ([M]
     section 3) and share their limits on a single ReLU neuron in high dimension ([YS]); the
     weight-subnetwork reaches it with width about ``d log(1/ε)`` ([P]).
 

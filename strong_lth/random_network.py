@@ -1,4 +1,4 @@
-"""The random network ``G`` of depth 2l (THEORY section 2), never held whole in memory.
+"""The random network ``G`` of depth 2l (docs/theory.md, section 2), never held whole in memory.
 
 Every weight is a pure function of ``(seed, layer, row, col)``: a counter-based generator
 (:func:`uniform_bits`) turns the position into a uniform number and the weight distribution's
@@ -135,7 +135,7 @@ def uniform_bits(seed: int, layer: int, rows: Any, cols: Any) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RandomNetwork:
-    """The random network ``G(x) = M_{2l} σ(M_{2l-1} ··· σ(M_1 x))`` of THEORY section 2.
+    """The random network ``G(x) = M_{2l} σ(M_{2l-1} ··· σ(M_1 x))`` of docs/theory.md, section 2.
 
     Parameters
     ----------
@@ -158,8 +158,8 @@ class RandomNetwork:
 
     Notes
     -----
-    Layers are numbered ``1..2l`` as in THEORY: ``M_{2i-1}`` has shape ``(w_i, d_{i-1})`` and
-    ``M_{2i}`` shape ``(d_i, w_i)`` with ``w_i = d_{i-1} n_i``. Hidden unit ``(j, k)`` (input
+    Layers are numbered ``1..2l`` as in docs/theory.md: ``M_{2i-1}`` has shape ``(w_i, d_{i-1})``
+    and ``M_{2i}`` shape ``(d_i, w_i)`` with ``w_i = d_{i-1} n_i``. Hidden unit ``(j, k)`` (input
     ``j < d_{i-1}``, copy ``k < n_i``) has index ``k d_{i-1} + j`` (copy-major), and
     ``M_layer[row, col] = F^{-1}(uniform_bits(seed, layer, row, col))``.
 
@@ -409,10 +409,10 @@ class RandomNetwork:
 
         Notes
         -----
-        THEORY section 3: unit ``(j, k)`` keeps only its weight from input ``j``, so it computes
-        ``σ(u_{jk} x_j)``, and output ``r`` sums ``v[r, j, k] σ(u_{jk} x_j)`` over kept units.
-        In a sparse network absent entries of ``u`` and ``v`` are exactly 0 (a construction must
-        not keep them).
+        docs/theory.md, section 3: unit ``(j, k)`` keeps only its weight from input ``j``, so it
+        computes ``σ(u_{jk} x_j)``, and output ``r`` sums ``v[r, j, k] σ(u_{jk} x_j)`` over kept
+        units. In a sparse network absent entries of ``u`` and ``v`` are exactly 0 (a construction
+        must not keep them).
 
         Examples
         --------

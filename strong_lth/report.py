@@ -15,8 +15,8 @@ __all__ = ["ExactSummary", "LayerReport", "Report"]
 class LayerReport:
     """One layer pair of a ticket.
 
-    ``budget_values_per_input`` is the n that the per-weight budget of THEORY section 5 needs
-    (every ``|Δ|`` entry at most ``η_i``): found by search when ``budget_exact``, else
+    ``budget_values_per_input`` is the n that the per-weight budget of docs/theory.md, section 5
+    needs (every ``|Δ|`` entry at most ``η_i``): found by search when ``budget_exact``, else
     extrapolated from the measured decay of the largest per-weight error with n. When the search
     reaches ``max_values_per_input`` without meeting ``η_i``, it is None and ``budget_beyond``
     holds that cap: the budget is not reached within it (printed ``> cap``).
@@ -56,7 +56,7 @@ class ExactSummary:
 
 @dataclass(frozen=True)
 class Report:
-    """Per-layer rows and totals of a ticket (THEORY sections 3-5).
+    """Per-layer rows and totals of a ticket (docs/theory.md, sections 3-5).
 
     Parameter counts are weights (and biases) of the random network, of the ticket, and of the
     target; their ratios are the over-parameterisation Pensia et al. report (21x, 9.39x).

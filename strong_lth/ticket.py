@@ -41,7 +41,7 @@ def density(kept: int, total: int) -> float:
     kept : int
         Kept weights (non-zero entries of the masks ``S_j``).
     total : int
-        All weights of the random network ``G``, ``sum_j |M_j|`` (THEORY section 2).
+        All weights of the random network ``G``, ``sum_j |M_j|`` (docs/theory.md, section 2).
 
     Returns
     -------
@@ -73,8 +73,9 @@ def parameter_multiple(count: int, target_params: int) -> float:
 
     Notes
     -----
-    Pensia et al. report their MNIST experiment this way (THEORY section 8): the random network
-    at 21x the target's 397,000 weights ("initial") and the kept weights at 9.39x ("remaining").
+    Pensia et al. report their MNIST experiment this way (docs/theory.md, section 8): the random
+    network at 21x the target's 397,000 weights ("initial") and the kept weights at 9.39x
+    ("remaining").
 
     Examples
     --------
@@ -104,8 +105,8 @@ class Ticket:
         One ``(k, 2)`` int64 array per random layer ``M_1 .. M_{2l}``: the kept ``(row, col)``,
         read-only.
     input_bias : bool
-        The target had biases: its last input is the constant 1 of THEORY section 1, which the
-        networks built here fold into a first-layer bias so that they take the original ``x``.
+        The target had biases: its last input is the constant 1 of docs/theory.md, section 1, which
+        the networks built here fold into a first-layer bias so that they take the original ``x``.
     report : Report, dict or None
         What :func:`~strong_lth.approximate` measured, when the ticket comes from it (a plain
         dict when loaded from a file).
@@ -250,7 +251,7 @@ class Ticket:
         layout is assumed. With one input weight ``u`` per unit (checked when the ticket is
         built), ``σ(u h_j) = u σ(h_j)`` for ``u > 0`` and ``-u σ(-h_j)`` for ``u < 0``, so
         output ``r`` of the pair is ``sum v σ(u h_j) = (A σ(h) - B σ(-h))_r``: the unit adds
-        ``v u`` to ``A[r, j]`` or to ``B[r, j]`` (THEORY section 3). This is exactly what
+        ``v u`` to ``A[r, j]`` or to ``B[r, j]`` (docs/theory.md, section 3). This is exactly what
         :meth:`forward` computes, pair by pair.
 
         Raises
@@ -317,7 +318,7 @@ class Ticket:
         after every layer but the last, restricted to the kept hidden units and held sparse: a
         ticket whose dense form would not fit in memory can still be evaluated, in memory
         proportional to its kept weights. With ``input_bias`` the constant 1 is appended to
-        ``x`` (THEORY section 1) instead of being folded into a bias. Equal to
+        ``x`` (docs/theory.md, section 1) instead of being folded into a bias. Equal to
         ``pruned_network().forward(x)`` up to the order of the sums.
         """
         d_in = self.widths[0] - int(self.input_bias)

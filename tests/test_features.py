@@ -1,4 +1,4 @@
-"""Neuron-subnetworks versus random features (THEORY section 7): identities, oracles, both
+"""Neuron-subnetworks versus random features (docs/theory.md, section 7): identities, oracles, both
 directions of [M] section 3 by experiment, determinism, errors."""
 
 import json

@@ -31,7 +31,7 @@ def magnitude(net, x):
 
 
 def naive_forward(net, x):
-    """Scalar loops over batch, layers and units: the definition of THEORY section 1."""
+    """Scalar loops over batch, layers and units: the definition of docs/theory.md, section 1."""
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     biases = net.biases or [np.zeros(w.shape[0]) for w in net.weights]
     out = []

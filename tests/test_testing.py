@@ -169,7 +169,8 @@ def test_distribution_instances(instance):
 
 
 def test_product_instances_follow_the_product_density():
-    """THEORY section 3: u v of two Uniform[-1, 1] has CDF 1/2 + sign(z) (|z| - |z| ln|z|) / 2."""
+    """docs/theory.md, section 3: u v of two Uniform[-1, 1] has CDF 1/2 + sign(z) (|z| - |z| ln|z|)
+    / 2."""
     values = np.concatenate(
         [v for v, _ in examples(subset_sum_instances(n=500, distribution="product"), 8, rng=0)]
     )
@@ -293,8 +294,8 @@ def _product_cdf_mass(a, b):
 
 def test_failure_rate_on_a_case_with_a_known_rate():
     """A 1x1 target w = 0.5 with one value per input: the unit's product z = u v is the only
-    candidate, so ``τ = sqrt(w² + min(w², (z - w)²))`` (THEORY section 5, one layer, r = 1) and
-    the ticket fails iff ``|z - w| > sqrt(ε² - w²)``; z has the product density."""
+    candidate, so ``τ = sqrt(w² + min(w², (z - w)²))`` (docs/theory.md, section 5, one layer, r = 1)
+    and the ticket fails iff ``|z - w| > sqrt(ε² - w²)``; z has the product density."""
     w, eps = 0.5, 0.6
     target = ReLUNetwork([[[w]]])
     result = failure_rate(target, values_per_input=1, eps=eps, seeds=100, rng=3)

@@ -1,4 +1,4 @@
-"""The sign pools of THEORY section 3: which products can approximate each target weight.
+"""The sign pools of docs/theory.md, section 3: which products can approximate each target weight.
 
 Unit ``(j, k)`` of layer pair i computes ``σ(u_jk h_j)``. For ``h_j > 0`` only units with
 ``u_jk > 0`` fire, for ``h_j < 0`` only those with ``u_jk < 0``, so each target weight ``W[r, j]``

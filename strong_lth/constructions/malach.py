@@ -19,9 +19,9 @@ def choose(weights, network, layer, *, signed=None, solver=None, tol=None, start
 
     Notes
     -----
-    THEORY section 4: the best single sample out of m has error decaying like ``1 / m``, against
-    about ``2^(-m)`` for the best subset, which is why [M] needs polynomial width where [P] needs
-    logarithmic width. The status is OPTIMAL: the argmin over the pool is exact.
+    docs/theory.md, section 4: the best single sample out of m has error decaying like ``1 / m``,
+    against about ``2^(-m)`` for the best subset, which is why [M] needs polynomial width where [P]
+    needs logarithmic width. The status is OPTIMAL: the argmin over the pool is exact.
     """
     signed = check_signed(signed, layer, weights.shape[1])
     pools = sign_pools(*network.gadget_weights(layer), signed=signed)

@@ -60,7 +60,7 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
 
     Notes
     -----
-    THEORY section 3: with ``A[r, j] = sum of the chosen positive-pool products`` and ``B``
+    docs/theory.md, section 3: with ``A[r, j] = sum of the chosen positive-pool products`` and ``B``
     likewise for the negative pool, the pruned pair computes ``h -> A σ(h) - B σ(-h)``, which is
     ``W h`` up to ``Δ = [A - W, W - B]``. Each pool holds about ``n / 2`` products of two
     Uniform[-1, 1] weights; [P] Theorem 1 needs ``n = O(log(d_in d_out l / min(ε, δ)))``.

@@ -3,7 +3,8 @@
 
 The width bounds of :mod:`strong_lth.bounds` give a width for an error; the figures need the
 error for a width, so this module inverts them (each inverse is tested against the formula it
-inverts). C is a parameter of every bound; the functions that fit it say how (THEORY section 6).
+inverts). C is a parameter of every bound; the functions that fit it say how
+(docs/theory.md, section 6).
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def pensia_error(width, d_in, d_out, depth, *, C):
     Notes
     -----
     [P] Theorem 1, :math:`w = C d_{in} \ln(d_{in} d_{out} l / \min(\varepsilon, \delta))`,
-    solved for :math:`\varepsilon` (THEORY section 6).
+    solved for :math:`\varepsilon` (docs/theory.md, section 6).
     """
     width = np.asarray(width, dtype=float)
     return d_in * d_out * depth * np.exp(-width / (C * d_in))
@@ -216,7 +217,7 @@ def lower_bound_error(width, d_in, d_out):
     float or ndarray
         :math:`\varepsilon = 2^{-w (d_{in} + d_{out}) / (d_{in} d_{out})}`: a depth-2 network of
         width ``w`` has :math:`w (d_{in} + d_{out})` weights, :math:`2^{w (d_{in}+d_{out})}`
-        subnetworks, too few to cover every layer finer than this (THEORY section 6).
+        subnetworks, too few to cover every layer finer than this (docs/theory.md, section 6).
     """
     width = np.asarray(width, dtype=float)
     return np.exp2(-width * (d_in + d_out) / (d_in * d_out))
@@ -377,8 +378,8 @@ def error_law_constant(n, median_errors) -> float:
     Notes
     -----
     The optimal error of a random SubsetSum instance with n values shrinks like
-    :math:`\sqrt n\, 2^{-n}` ([L]; the number-partitioning phase transition, THEORY section 6);
-    ``K`` is the constant in front, measured.
+    :math:`\sqrt n\, 2^{-n}` ([L]; the number-partitioning phase transition,
+    docs/theory.md, section 6); ``K`` is the constant in front, measured.
 
     Examples
     --------
@@ -437,7 +438,7 @@ def lueker_fit(n, success, eta, *, delta) -> tuple[float, float] | None:
 
     Notes
     -----
-    THEORY section 6: :math:`n \ge C \ln(1 / \min(\eta, \delta))` values approximate every
+    docs/theory.md, section 6: :math:`n \ge C \ln(1 / \min(\eta, \delta))` values approximate every
     target within :math:`\eta` with probability :math:`1 - \delta` [L]; the smallest n that
     did so in the experiment measures C.
 

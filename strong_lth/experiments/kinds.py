@@ -10,9 +10,9 @@ every stored row of the kind holds and the analysis reads (a row without them is
 the kind, see :func:`~strong_lth.experiments.load_results`): ``"int"``, ``"real"``,
 ``"bool"``, ``"str"``, or a non-empty ``"int list"``/``"real list"``.
 
-- ``"approximate"``: one call of :func:`strong_lth.approximate` (THEORY sections 3-5).
+- ``"approximate"``: one call of :func:`strong_lth.approximate` (docs/theory.md, sections 3-5).
 - ``"subset_sum"``: a batch of random SubsetSum instances solved by one method, the experiment
-  behind the ``sqrt(n) 2^{-n}`` law and the constant ``C`` of [L] (THEORY section 6).
+  behind the ``sqrt(n) 2^{-n}`` law and the constant ``C`` of [L] (docs/theory.md, section 6).
 """
 
 from __future__ import annotations
@@ -284,7 +284,7 @@ def subset_sum_instances(
         Values from Uniform[-1, 1] or N(0, 1).
     products : bool
         Each value is the product of two independent draws, as the values ``v · u`` of a
-        Pensia gadget (THEORY section 3).
+        Pensia gadget (docs/theory.md, section 3).
     rng : int or numpy.random.Generator
         Seed (the run's ``seed``).
     max_bytes : int or None

@@ -5,8 +5,8 @@ neuron-subnetwork keeps or drops whole neurons of a random two-layer network (bo
 and is therefore a random-features model with coefficients ``v_i s_i``: it can do no better than
 random features ([M], Malach et al. 2020), and random features cannot approximate a single ReLU
 neuron in high dimension with polynomial width ([YS], Yehudai & Shamir 2019). A
-weight-subnetwork (the Pensia pipeline, THEORY sections 3-5) can, with width about
-``d log(1/ε)``. THEORY section 7 states the setting; :func:`compare` measures it.
+weight-subnetwork (the Pensia pipeline, docs/theory.md, sections 3-5) can, with width about
+``d log(1/ε)``. docs/theory.md, section 7 states the setting; :func:`compare` measures it.
 """
 
 from ..exceptions import NotFittedError

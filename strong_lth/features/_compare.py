@@ -1,4 +1,5 @@
-"""The two tasks of THEORY section 7 and :func:`compare`, which fits the three models on them."""
+"""The two tasks of docs/theory.md, section 7 and :func:`compare`, which fits the three models on
+them."""
 
 from __future__ import annotations
 
@@ -257,7 +258,7 @@ def compare(
 
     Notes
     -----
-    THEORY section 7, [M] section 3, [YS]. Losses are ``1 - R²`` on the task's data. Random
+    docs/theory.md, section 7, [M] section 3, [YS]. Losses are ``1 - R²`` on the task's data. Random
     parameters: ``width · d`` for random features (the output weights are trained),
     ``width · (d + 1)`` for a neuron-subnetwork, every weight of the 2l-deep random network for
     a weight-subnetwork.

@@ -1,4 +1,4 @@
-"""Three ways to use one random ReLU layer (THEORY section 7): train its output weights
+"""Three ways to use one random ReLU layer (docs/theory.md, section 7): train its output weights
 (:class:`RandomFeatures`), keep or drop whole neurons of a random two-layer network
 (:class:`NeuronSubnetwork`), or keep or drop single weights of a random 2l-deep network
 (:class:`WeightSubnetwork`, the Pensia pipeline of sections 3-5)."""
@@ -179,8 +179,8 @@ class RandomFeatures(_Estimator):
 
     Notes
     -----
-    THEORY section 7, [YS] (Yehudai & Shamir 2019): random features cannot approximate a single
-    ReLU neuron in dimension d efficiently. With ``λ > 0`` the solution is
+    docs/theory.md, section 7, [YS] (Yehudai & Shamir 2019): random features cannot approximate a
+    single ReLU neuron in dimension d efficiently. With ``λ > 0`` the solution is
     ``a = (ΦᵀΦ + λI)⁻¹ Φᵀ y``, computed as ``Φᵀ (ΦΦᵀ + λI)⁻¹ y`` when there are more features
     than data points (the same vector, cheaper), by Cholesky factorisation.
 
@@ -235,7 +235,7 @@ class NeuronSubnetwork(_Estimator):
 
     Both layers are random and never change; ``fit`` chooses the mask ``s ∈ {0, 1}^m`` that
     minimises the training mean squared error ``‖Σ_i s_i v_i φ_i - y‖² / N``, a multidimensional
-    SubsetSum over the vectors ``v_i φ_i`` (THEORY section 7).
+    SubsetSum over the vectors ``v_i φ_i`` (docs/theory.md, section 7).
 
     Parameters
     ----------
@@ -392,7 +392,8 @@ class NeuronSubnetwork(_Estimator):
 
     def pruned_network(self) -> ReLUNetwork:
         """The pruned random network ``x -> (v ⊙ s)ᵀ σ((M_1 ⊙ S_1) x)``: first-layer rows and
-        output weights of dropped neurons set to zero, kept weights unchanged (THEORY section 2).
+        output weights of dropped neurons set to zero, kept weights unchanged
+        (docs/theory.md, section 2).
         """
         self._check_fitted()
         return ReLUNetwork([self.weights_ * self.mask_[:, None], self.coef_[None, :]])
@@ -403,7 +404,7 @@ class NeuronSubnetwork(_Estimator):
 
 class WeightSubnetwork(_Estimator):
     """The Pensia pipeline seen as a model: a weight-subnetwork of one random 2l-deep network
-    that approximates a given target network (THEORY sections 3-5).
+    that approximates a given target network (docs/theory.md, sections 3-5).
 
     Unlike the two other models it is built from the target's *weights*, not fitted to data:
     ``fit(target)`` runs :func:`~strong_lth.approximate` in fixed mode; data only measure it.

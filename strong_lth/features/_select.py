@@ -1,4 +1,4 @@
-"""Which neurons to keep: the multidimensional SubsetSum of THEORY section 7.
+"""Which neurons to keep: the multidimensional SubsetSum of docs/theory.md, section 7.
 
 A neuron-subnetwork keeps neuron ``i`` (``s_i = 1``) or drops it (``s_i = 0``); on ``N`` data
 points its training mean squared error is, with the columns ``c_i = v_i φ_i`` (``φ_i`` = feature

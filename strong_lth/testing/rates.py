@@ -1,11 +1,11 @@
 """Failure rates with exact confidence intervals, and property tests of width bounds.
 
 The theorems are probabilistic: for every target in the class, a random network of the stated
-width contains an ε-ticket with probability at least ``1 - δ`` ([P] Theorem 1, THEORY section
-6). :func:`failure_rate` estimates the probability of the complement over independent random
-networks, with a Clopper-Pearson interval; :func:`check_bound` turns a width bound into a
-property test that either holds at the confidence level, is refuted, or is inconclusive, and
-lets hypothesis search for (and shrink) a target that refutes it.
+width contains an ε-ticket with probability at least ``1 - δ`` ([P] Theorem 1,
+docs/theory.md, section 6). :func:`failure_rate` estimates the probability of the complement over
+independent random networks, with a Clopper-Pearson interval; :func:`check_bound` turns a width
+bound into a property test that either holds at the confidence level, is refuted, or is
+inconclusive, and lets hypothesis search for (and shrink) a target that refutes it.
 """
 
 from __future__ import annotations
@@ -612,13 +612,13 @@ def check_bound(
     Notes
     -----
     The theorems claim, for every target of the class, ``P(failure) <= δ`` over the random
-    network ([P] Theorem 1 with ``n_i = C ln(d_{i-1} d_i l / min(ε, δ))``, THEORY section 6).
-    A pooled interval above δ refutes that claim at the confidence level (VIOLATED); one below
-    δ supports it on the targets tried (HOLDS); otherwise more seeds are needed. The shrunk
-    counterexample is a single target that refutes the claim on its own: hypothesis' ``find``
-    with the predicate "at least k of ``seeds`` random networks fail", k the fewest failures
-    whose Clopper-Pearson interval lies above δ. Like :func:`failure_rate`, call it from a
-    plain test, not from inside a ``@given`` one.
+    network ([P] Theorem 1 with ``n_i = C ln(d_{i-1} d_i l / min(ε, δ))``,
+    docs/theory.md, section 6). A pooled interval above δ refutes that claim at the confidence level
+    (VIOLATED); one below δ supports it on the targets tried (HOLDS); otherwise more seeds are
+    needed. The shrunk counterexample is a single target that refutes the claim on its own:
+    hypothesis' ``find`` with the predicate "at least k of ``seeds`` random networks fail", k the
+    fewest failures whose Clopper-Pearson interval lies above δ. Like :func:`failure_rate`, call it
+    from a plain test, not from inside a ``@given`` one.
 
     Examples
     --------

@@ -1,10 +1,10 @@
 """Hypothesis strategies for the objects the theorems speak about.
 
 Targets that satisfy (or, on request, deliberately break) the assumptions of [P] Theorem 1 and
-[M] Theorem 2.1 (THEORY section 1: no biases, ``‖W_i‖_2 <= 1``; the input radius is the caller's
-``radius``), SubsetSum instances (THEORY sections 3 and 6), widths and errors. Every draw is
-reproducible: randomness comes from hypothesis or from an explicit drawn seed, never from global
-state, and every drawn array is finite.
+[M] Theorem 2.1 (docs/theory.md, section 1: no biases, ``‖W_i‖_2 <= 1``; the input radius is the
+caller's ``radius``), SubsetSum instances (docs/theory.md, sections 3 and 6), widths and errors.
+Every draw is reproducible: randomness comes from hypothesis or from an explicit drawn seed, never
+from global state, and every drawn array is finite.
 """
 
 from __future__ import annotations
@@ -119,7 +119,7 @@ def epsilons(*, min_value: float = 1e-3, max_value: float = 0.5) -> SearchStrate
     SearchStrategy of float
         ``exp(t)`` for ``t`` drawn in ``[ln min_value, ln max_value]`` (clipped to the range, so
         rounding never leaves it): orders of magnitude are drawn evenly, as the bounds depend on
-        ``ln(1/ε)`` (THEORY section 6).
+        ``ln(1/ε)`` (docs/theory.md, section 6).
 
     Raises
     ------
@@ -246,7 +246,7 @@ def relu_networks(
     Notes
     -----
     [P] Theorem 1 and [M] Theorem 2.1 assume no biases, ``‖W_i‖_2 <= 1`` and inputs in the unit
-    ball (THEORY section 1); :meth:`ReLUNetwork.assumption_violations` lists what a network
+    ball (docs/theory.md, section 1); :meth:`ReLUNetwork.assumption_violations` lists what a network
     breaks. The input radius is not a property of the network: pass ``radius`` to the checks.
 
     Examples
@@ -315,8 +315,8 @@ def subset_sum_instances(
         None: adversarial values in [-1, 1] drawn by hypothesis from a small pool, so repeated
         values and exact zeros occur (they break naive tie handling). ``"product"``: products
         ``u v`` of two independent Uniform[-1, 1] numbers, the values of the [P] construction
-        (THEORY section 3, density ``-½ ln|z|``). A :class:`~strong_lth.Distribution` or its
-        name (``"uniform"``, ``"gaussian"``): i.i.d. samples from a drawn seed, as in [L].
+        (docs/theory.md, section 3, density ``-½ ln|z|``). A :class:`~strong_lth.Distribution` or
+        its name (``"uniform"``, ``"gaussian"``): i.i.d. samples from a drawn seed, as in [L].
     min_n, max_n : int
         Range of ``n`` when ``n`` is None (``0 <= min_n <= max_n``).
     target : None, float or SearchStrategy of float

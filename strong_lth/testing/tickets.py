@@ -32,7 +32,8 @@ class TicketCheck:
         Largest ``|M_{2i} σ(M_{2i-1} h) - (A_i σ(h) - B_i σ(-h))|`` over the layer pairs and the
         probe inputs ``h``, relative to the size of the outputs.
     certified : float
-        ``e_l`` recomputed from the ticket's ``(A_i, B_i)`` and the target (THEORY section 5).
+        ``e_l`` recomputed from the ticket's ``(A_i, B_i)`` and the target
+        (docs/theory.md, section 5).
     measured : float
         Worst error found by :func:`~strong_lth.certify` on the dense pruned network (NaN when
         it raised :class:`~strong_lth.CertificationError`).
@@ -146,11 +147,12 @@ def check_ticket(
     -----
     The properties, each computed independently of :func:`~strong_lth.approximate`:
 
-    1. Mask of the random network (THEORY section 2): the dense pruned network equals
+    1. Mask of the random network (docs/theory.md, section 2): the dense pruned network equals
        ``M_j ⊙ S_j`` exactly, ``M_j`` regenerated from the seed, ``S_j`` from the positions.
-    2. Gadget identity (THEORY section 3): each pruned pair computes ``A σ(h) - B σ(-h)`` with
-       the ``(A, B)`` the masks select, on random ``h``, to :data:`~strong_lth.certify.AGREEMENT`.
-    3. Measured ``<=`` certified ``<= eps`` (THEORY section 5): the spectral ``e_l``
+    2. Gadget identity (docs/theory.md, section 3): each pruned pair computes ``A σ(h) - B σ(-h)``
+       with the ``(A, B)`` the masks select, on random ``h``, to
+       :data:`~strong_lth.certify.AGREEMENT`.
+    3. Measured ``<=`` certified ``<= eps`` (docs/theory.md, section 5): the spectral ``e_l``
        recomputed from the masks with the one-sided ``τ_i``
        (:func:`~strong_lth.gadgets.error_matrix`) must equal the one
        :func:`~strong_lth.certify.rigorous_bounds` computes
