@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.installed-docs
 TORCH_CPU := torch==2.13.0
 
-.PHONY: test demo docs bench lint clean
+.PHONY: test demo docs notebooks bench lint clean
 
 # The package alone: all `make demo` needs.
 $(CORE): pyproject.toml
@@ -31,8 +31,8 @@ $(DOCS_STAMP): $(CORE)
 	touch $(DOCS_STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check strong_lth tests benchmarks docs/conf.py
-	$(BIN)/ruff format --check strong_lth tests benchmarks docs/conf.py
+	$(BIN)/ruff check strong_lth tests benchmarks docs/conf.py docs/execute_notebooks.py
+	$(BIN)/ruff format --check strong_lth tests benchmarks docs/conf.py docs/execute_notebooks.py
 
 test: lint
 	$(BIN)/python -m pytest
@@ -44,6 +44,11 @@ demo: $(CORE)
 # every warning an error; open docs/_build/html/index.html.
 docs: $(DOCS_STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+# Re-execute every notebook headless in FAST mode and save it with its outputs (committed so that
+# a reader, GitHub and the docs show the figures; tests/test_docs.py checks they are there).
+notebooks: $(STAMP)
+	$(BIN)/python docs/execute_notebooks.py .
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_subset_sum.py
