@@ -137,14 +137,10 @@ def test_a_perturbed_network_whose_error_exceeds_the_claim_is_caught(monkeypatch
         certify(target, worse, rng=0)
 
 
-def test_a_ticket_whose_layout_breaks_the_gadget_reading_is_refused():
-    # issue 18's reproducer: repeated first-layer positions double a unit in the ticket's own
-    # forward but not in the gadget reading; certifying it would claim far too little
-    target = ReLUNetwork.random((3, 4, 2), rng=0)
-    ticket = approximate(target, values_per_input=30, rng=1)
+def _hostile_masks(ticket, first):
     masks = list(ticket.masks)
-    masks[0] = np.vstack([masks[0], masks[0]])
-    hostile = Ticket(
+    masks[0] = first
+    return dict(
         seed=ticket.seed,
         distribution=ticket.distribution,
         widths=ticket.widths,
@@ -153,27 +149,32 @@ def test_a_ticket_whose_layout_breaks_the_gadget_reading_is_refused():
         masks=tuple(masks),
         input_bias=ticket.input_bias,
     )
-    with pytest.raises(CertificationError, match="cannot be certified"):
-        certify(target, hostile, rng=0)
 
 
-def test_a_rewired_first_layer_unit_is_refused():
+def test_a_ticket_whose_layout_breaks_the_gadget_structure_is_refused_when_built():
+    # issue 18's reproducers: repeated first-layer positions, a unit rewired to another input
     target = ReLUNetwork.random((3, 4, 2), rng=0)
     ticket = approximate(target, values_per_input=30, rng=1)
-    masks = list(ticket.masks)
-    first = masks[0].copy()
-    first[0, 1] = (first[0, 1] + 1) % 3  # the unit now reads another input than its index says
-    masks[0] = first
-    hostile = Ticket(
-        seed=ticket.seed,
-        distribution=ticket.distribution,
-        widths=ticket.widths,
-        values_per_input=ticket.values_per_input,
-        construction=ticket.construction,
-        masks=tuple(masks),
-    )
+    first = ticket.masks[0]
+    with pytest.raises(InvalidParameterError, match="must keep each position once"):
+        Ticket(**_hostile_masks(ticket, np.vstack([first, first])))
+    rewired = first.copy()
+    rewired[0, 1] = (rewired[0, 1] + 1) % 3  # the unit now reads another input than its index
+    with pytest.raises(InvalidParameterError, match="masks"):
+        Ticket(**_hostile_masks(ticket, rewired))
+
+
+def test_certify_refuses_a_ticket_whose_forward_is_not_its_gadget_form():
+    """The second line of defence: a ticket corrupted after it was checked (a first-layer unit
+    with two inputs, which no gadget pair computes) is caught by certify's own comparison of the
+    gadget form with the ticket's forward, never certified."""
+    target = ReLUNetwork.random((3, 4, 2), rng=0)
+    ticket = approximate(target, values_per_input=30, rng=1)
+    first = ticket.masks[0]
+    second_input = np.array([[first[0, 0], (first[0, 1] + 1) % 3]])
+    object.__setattr__(ticket, "masks", (np.vstack([first, second_input]), *ticket.masks[1:]))
     with pytest.raises(CertificationError, match="cannot be certified"):
-        certify(target, hostile, rng=0)
+        certify(target, ticket, rng=0)
 
 
 def test_invalid_radius_and_bias_are_parameter_errors():

@@ -209,7 +209,7 @@ def check_ticket(
     if abs(bounds["spectral"] - spectral) > AGREEMENT * max(spectral, 1e-300):
         failures.append(
             f"the spectral bound of the pruned network {bounds['spectral']!r} is not the one "
-            f"recomputed from the masks {spectral!r}"
+            f"recomputed from the masks {float(spectral)!r}"
         )
     certified = min(bounds.values())
     try:
