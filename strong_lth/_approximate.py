@@ -429,6 +429,7 @@ def approximate(
             construction=construction,
             masks=tuple(masks),
             input_bias=target.has_bias,
+            target_fingerprint=target.fingerprint(),
         )
         bar.set_description_str("approximate: certifying", refresh=False)
         start = time.perf_counter()

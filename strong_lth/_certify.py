@@ -344,8 +344,9 @@ def certify(
     ------
     InvalidParameterError
         If ``network`` is not a 2l-deep gadget network whose pairs match the target's layers,
-        has a first-layer bias against a bias-free target, or ``radius`` (or the ball around the
-        box) would overflow the networks' values (:data:`MAX_REACH`).
+        has a first-layer bias against a bias-free target, is a ticket that records another
+        target's fingerprint (:meth:`ReLUNetwork.fingerprint`), or ``radius`` (or the ball
+        around the box) would overflow the networks' values (:data:`MAX_REACH`).
     CertificationError
         If ``network``'s own forward pass (a ticket's masks over its random weights) and the
         gadget form read from it disagree on sampled inputs (a ticket whose layout is not what
@@ -397,6 +398,7 @@ def certify(
     methods = _methods(target, method)
     rng = as_generator(rng)
     _check_first_bias(target, network)
+    _check_fingerprint(target, network)
     pairs = gadget_form(target, network)
     augmented = target.augmented()
     _check_reach(
@@ -464,6 +466,19 @@ def _check_chain(value, bounds, what, where_text, point):
             raise CertificationError(
                 f"{what} {value!r} exceeds the {name} bound {bound!r} {where_text}, at input "
                 f"{point!r}: this is a bug."
+            )
+
+
+def _check_fingerprint(target, network):
+    """A ticket that records its target's fingerprint is certified against that target only."""
+    recorded = getattr(network, "target_fingerprint", None)
+    if recorded is not None and isinstance(target, ReLUNetwork):
+        actual = target.fingerprint()
+        if actual != recorded:
+            raise InvalidParameterError(
+                "`target` must be the network the ticket was made for: the ticket records target "
+                f"fingerprint {recorded[:12]}..., this target's is {actual[:12]}... (another "
+                "seed, file, bias flag or scaling?)."
             )
 
 

@@ -9,6 +9,7 @@ export to PyTorch, and random sampling; the constructions build on it.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import math
 import os
@@ -20,7 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import _fmt, as_generator, check_array, check_inputs, check_int, check_real
+from ._validation import (
+    _fmt,
+    as_generator,
+    check_array,
+    check_bool,
+    check_inputs,
+    check_int,
+    check_real,
+)
 from .exceptions import FileFormatError, InvalidParameterError, StrongLTHError
 
 __all__ = ["NORM_RTOL", "ReLUNetwork", "read_npz", "write_npz"]
@@ -336,6 +345,28 @@ class ReLUNetwork:
 
     def _arrays(self) -> tuple[np.ndarray, ...]:
         return self.weights + (self.biases or ())
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the network's widths, weights and biases (float64 bytes), in hex.
+
+        Two networks have the same fingerprint exactly when they have the same widths, the same
+        bias flag and bit-identical parameters. A ticket records its target's
+        (:attr:`strong_lth.Ticket.target_fingerprint`), so that :func:`strong_lth.certify`
+        can name a ticket certified against another target (another seed, file or bias flag).
+
+        Examples
+        --------
+        >>> net = ReLUNetwork.random((3, 4, 2), rng=0)
+        >>> net.fingerprint() == ReLUNetwork.random((3, 4, 2), rng=0).fingerprint()
+        True
+        >>> net.fingerprint() == ReLUNetwork.random((3, 4, 2), rng=1).fingerprint()
+        False
+        """
+        digest = hashlib.sha256()
+        digest.update(repr((self.widths, self.has_bias)).encode())
+        for array in self._arrays():
+            digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+        return digest.hexdigest()
 
     def forward(self, x: Any) -> np.ndarray:
         """Evaluate the network on one input or a batch.
@@ -868,6 +899,7 @@ class ReLUNetwork:
         True
         """
         widths = _check_int_tuple("widths", widths, low=1, min_len=2)
+        bias = check_bool("bias", bias)
         gen = as_generator(rng)
         shapes = list(zip(widths[1:], widths[:-1], strict=True))
         weights = tuple(gen.standard_normal(shape) for shape in shapes)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,6 +111,10 @@ class Ticket:
     report : Report, dict or None
         What :func:`~strong_lth.approximate` measured, when the ticket comes from it (a plain
         dict when loaded from a file).
+    target_fingerprint : str or None
+        :meth:`ReLUNetwork.fingerprint` of the target the ticket was made for (set by
+        :func:`~strong_lth.approximate`; None for tickets saved before it was recorded).
+        :func:`~strong_lth.certify` refuses a ticket certified against another target.
 
     Raises
     ------
@@ -148,9 +153,18 @@ class Ticket:
     masks: tuple[np.ndarray, ...]
     input_bias: bool = False
     report: Any = field(default=None, repr=False)
+    target_fingerprint: str | None = field(default=None, repr=False)
 
     def __post_init__(self):
         check_choice("construction", self.construction, tuple(CONSTRUCTIONS))
+        fingerprint = self.target_fingerprint
+        if fingerprint is not None and not (
+            isinstance(fingerprint, str) and _HEX64.fullmatch(fingerprint)
+        ):
+            raise InvalidParameterError(
+                "`target_fingerprint` must be None or 64 lowercase hex digits (a SHA-256); "
+                f"got {_fmt(fingerprint)}."
+            )
         if not isinstance(self.input_bias, bool | np.bool_):
             raise InvalidParameterError(
                 f"`input_bias` must be True or False; got {_fmt(self.input_bias)}."
@@ -406,6 +420,8 @@ class Ticket:
             "input_bias": self.input_bias,
             "report": _saved_report(self.report),
         }
+        if self.target_fingerprint is not None:
+            header["target_fingerprint"] = self.target_fingerprint
         arrays = {"header": np.array(json.dumps(header))}
         arrays |= {f"mask{j}": m for j, m in enumerate(self.masks)}
         write_npz(path, arrays, compress=True)
@@ -456,6 +472,7 @@ class Ticket:
             masks=tuple(arrays[f"mask{j}"] for j in range(depth)),
             input_bias=header["input_bias"],
             report=header["report"],
+            target_fingerprint=header.get("target_fingerprint"),
         )
 
 
@@ -494,6 +511,11 @@ _HEADER_TYPES = {
 }
 """Every field of a ticket file's header, with the JSON type :meth:`Ticket.save` writes."""
 
+_OPTIONAL_HEADER = {"target_fingerprint": (str, "a string")}
+"""Header fields a file may lack (written since they were introduced; older files load)."""
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
 
 def _read_header(array, text: str) -> dict:
     """The header of a ticket file as a dict, after checking its JSON shape and field types
@@ -520,13 +542,17 @@ def _read_header(array, text: str) -> dict:
         raise FileFormatError(
             f"`path` must hold format {_FORMAT!r}; got {_fmt(header.get('format'))} in {text!r}."
         )
-    if set(header) != set(_HEADER_TYPES):
-        missing, extra = set(_HEADER_TYPES) - set(header), set(header) - set(_HEADER_TYPES)
+    missing = set(_HEADER_TYPES) - set(header)
+    extra = set(header) - set(_HEADER_TYPES) - set(_OPTIONAL_HEADER)
+    if missing or extra:
         raise FileFormatError(
-            f"`path` header must have exactly the fields {sorted(_HEADER_TYPES)}; {text!r} "
-            f"lacks {sorted(missing)} and has unknown {sorted(extra)}."
+            f"`path` header must have exactly the fields {sorted(_HEADER_TYPES)} (and optionally "
+            f"{sorted(_OPTIONAL_HEADER)}); {text!r} lacks {sorted(missing)} and has unknown "
+            f"{sorted(extra)}."
         )
-    for key, (kind, what) in _HEADER_TYPES.items():
+    for key, (kind, what) in {**_HEADER_TYPES, **_OPTIONAL_HEADER}.items():
+        if key not in header:
+            continue
         value = header[key]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise FileFormatError(

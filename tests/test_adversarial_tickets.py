@@ -636,3 +636,29 @@ def test_dense_results_estimate_their_bytes_first(honest):
         certify(target, wide)
     with pytest.raises(InvalidParameterError, match=r"one layer pair per target layer \(2\)"):
         gadget_form(target, approximate(ReLUNetwork.random((3, 4), rng=0), values_per_input=2))
+
+
+def test_a_ticket_records_its_target_and_certify_names_another():
+    """issue 14: with the wrong target seed `certify` printed a certified 9.6 and no hint."""
+    target = ReLUNetwork.random((3, 4, 2), rng=0)
+    ticket = approximate(target, values_per_input=8, rng=1)
+    assert ticket.target_fingerprint == target.fingerprint()
+    other = ReLUNetwork.random((3, 4, 2), rng=5)
+    with pytest.raises(InvalidParameterError, match="must be the network the ticket was made for"):
+        certify(other, ticket, rng=0)
+    # an older ticket (no fingerprint) still certifies against any target of its widths
+    older = Ticket(**{**ticket.__dict__, "target_fingerprint": None})
+    assert certify(other, older, rng=0).certified > 0
+    with pytest.raises(InvalidParameterError, match="`target_fingerprint` must be None or 64"):
+        Ticket(**{**ticket.__dict__, "target_fingerprint": "abc"})
+
+
+def test_the_fingerprint_survives_save_and_load_and_old_files_still_load(tmp_path):
+    target = ReLUNetwork.random((3, 4, 2), rng=0)
+    ticket = approximate(target, values_per_input=8, rng=1)
+    ticket.save(tmp_path / "t.npz")
+    assert Ticket.load(tmp_path / "t.npz").target_fingerprint == target.fingerprint()
+    Ticket(**{**ticket.__dict__, "target_fingerprint": None}).save(tmp_path / "old.npz")
+    with np.load(tmp_path / "old.npz") as data:
+        assert "target_fingerprint" not in json.loads(str(data["header"]))
+    assert Ticket.load(tmp_path / "old.npz").target_fingerprint is None

@@ -305,3 +305,9 @@ def test_forward_errors(x, message):
 def test_method_errors(call, message):
     with pytest.raises(InvalidParameterError, match=re.escape(message)):
         call(ReLUNetwork.random((3, 2), rng=0))
+
+
+def test_random_refuses_a_truthy_string_for_bias():
+    """issue 18: `bias="yes"` passed as valid (a truthy string), now refused by name."""
+    with pytest.raises(InvalidParameterError, match="`bias` must be True or False; got 'yes'"):
+        ReLUNetwork.random((3, 2), rng=0, bias="yes")

@@ -469,3 +469,10 @@ def test_warmup_compiles_every_numba_kernel():
 def test_bad_input_names_the_parameter(call, message):
     with pytest.raises(InvalidParameterError, match=message):
         call()
+
+
+def test_a_status_prints_its_name():
+    result = solve([0.5, -0.25, 0.3, 0.11], 0.41)
+    assert str(result.status) == f"{result.status}" == "OPTIMAL"
+    assert f"{result.status:d}" == "0" and int(result.status) == 0
+    assert repr(Status.TIME_LIMIT) == "<Status.TIME_LIMIT: 3>"

@@ -27,6 +27,14 @@ class Status(IntEnum):
     NOT_FOUND = 4
     """The solver returned no subset (the empty mask is reported)."""
 
+    def __str__(self) -> str:
+        """The name (``print(result.status)`` shows ``OPTIMAL``, not the code ``0``)."""
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        """The name in f-strings; a format spec (``f"{status:d}"``) formats the code."""
+        return self.name if not spec else format(int(self), spec)
+
 
 MESSAGES = {
     Status.OPTIMAL: "optimal: no subset is closer to the target",
