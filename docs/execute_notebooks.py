@@ -2,14 +2,14 @@
 """Execute every notebook of a checkout headless in FAST mode and save it with its outputs.
 
 Usage: ``make notebooks`` from the repository root, or
-``.venv/bin/python docs/execute_notebooks.py CHECKOUT [CODE_ROOT] [GLOB]``.
+``.venv/bin/python docs/execute_notebooks.py CHECKOUT [CODE_ROOT] [pattern]``.
 
-Runs each notebooks/*.ipynb of CHECKOUT (or those matching GLOB) top to bottom with nbclient in a
-kernel of this interpreter, importing strong_lth from CODE_ROOT (default CHECKOUT) through
-PYTHONPATH, with STRONG_LTH_FAST=1, the inline matplotlib backend (PNG figures) and a scratch
-working directory for the results tables. Then it removes what depends on the machine or the
-moment: the scratch directory's absolute path in printed output and nbclient's per-cell timing
-metadata. Prints each notebook's time and size.
+Runs each notebooks/*.ipynb of CHECKOUT (or those matching the pattern) top to bottom with
+nbclient in a kernel of this interpreter, importing strong_lth from CODE_ROOT (default
+CHECKOUT) through PYTHONPATH, with STRONG_LTH_FAST=1, the inline matplotlib backend (PNG
+figures) and a scratch working directory for the results tables. Then it removes what depends
+on the machine or the moment: the scratch directory's absolute path in printed output and
+nbclient's per-cell timing metadata. Prints each notebook's time and size.
 """
 
 import os
