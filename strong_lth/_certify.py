@@ -398,8 +398,8 @@ def certify(
     methods = _methods(target, method)
     rng = as_generator(rng)
     _check_first_bias(target, network)
-    _check_fingerprint(target, network)
     pairs = gadget_form(target, network)
+    _check_fingerprint(target, network)  # after the shapes, whose message says more
     augmented = target.augmented()
     _check_reach(
         augmented, pairs, radius if box is None else max(radius, box * math.sqrt(target.widths[0]))

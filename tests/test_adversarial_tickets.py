@@ -583,7 +583,8 @@ def _perturb_header(data, header):
     elif key in ("values_per_input", "widths"):
         values = list(header[key])
         k = data.draw(st.integers(0, len(values) - 1))
-        values[k] = data.draw(st.sampled_from([values[k] - 1, values[k] + 1, 0, 10**9, "4"]))
+        near = [values[k] - 1, values[k] + 1] if isinstance(values[k], int) else []
+        values[k] = data.draw(st.sampled_from([*near, 0, 10**9, "4"]))  # perturbed twice: "4"
         header[key] = values
     elif key == "input_bias":
         header["input_bias"] = data.draw(st.sampled_from([True, False, "yes", 0]))
