@@ -29,7 +29,7 @@ import numpy as np
 from ._validation import as_generator, check_choice, check_real
 from .exceptions import CertificationError, InvalidParameterError, SolverError
 from .gadgets import AGREEMENT, gadget_form, gadget_network
-from .lockstep import _cross_tighten, unit_bounds
+from .lockstep import cross_tighten, unit_bounds
 from .networks import ReLUNetwork
 from .subset_sum import Status
 from .ticket import Ticket
@@ -689,9 +689,9 @@ def _scaled(c, interval):
 
 def _cross(z, diff):
     """``z' = z + d``: each of the three interval lists tightened by the other two
-    (:func:`strong_lth.lockstep._cross_tighten`)."""
+    (:func:`strong_lth.lockstep.cross_tighten`)."""
     arrays = [tuple(np.array(bounds, dtype=float).reshape(-1, 2).T) for bounds in (*z, diff)]
-    first, second, diff = _cross_tighten(*arrays)
+    first, second, diff = cross_tighten(*arrays)
     return [_pairs(first), _pairs(second)], _pairs(diff)
 
 

@@ -35,7 +35,14 @@ from .exceptions import InvalidParameterError
 from .gadgets import error_matrix, gadget_network, signed_inputs
 from .networks import ReLUNetwork
 
-__all__ = ["ROUNDING", "SPLIT_TOLERANCE", "LayerBounds", "error_bound", "unit_bounds"]
+__all__ = [
+    "ROUNDING",
+    "SPLIT_TOLERANCE",
+    "LayerBounds",
+    "cross_tighten",
+    "error_bound",
+    "unit_bounds",
+]
 
 SPLIT_TOLERANCE = 1e-3
 """:func:`error_bound` stops splitting once its bound is within this relative distance of the
@@ -388,7 +395,7 @@ class _Pass:
         z = self._both(self._sup_network, width, layer, "target")
         y = self._both(self._sup_network, width, layer, "ticket")
         d = self._both(self._sup_difference, width, layer)
-        z, y, d = _cross_tighten(z, y, d)
+        z, y, d = cross_tighten(z, y, d)
         margin = [ROUNDING * (np.abs(v) + 2 * scale) for v in (*z, *y, *d)]
         bounds = LayerBounds(
             target_lo=z[0] - margin[0],
@@ -451,8 +458,28 @@ def _norm(matrix):
     return float(np.linalg.norm(matrix, 2)) if matrix.size else 0.0
 
 
-def _cross_tighten(z, y, d):
-    """``y = z + δ``: each interval intersected with the one the other two imply."""
+def cross_tighten(z, y, d):
+    """Intervals of ``z``, ``y`` and ``δ = y - z``, each intersected with the one the other two
+    imply.
+
+    Parameters
+    ----------
+    z, y, d : tuple of (ndarray, ndarray)
+        ``(lo, hi)`` of the target's pre-activations, the ticket's, and their difference.
+
+    Returns
+    -------
+    tuple
+        The three ``(lo, hi)`` pairs, tightened.
+
+    Notes
+    -----
+    Since ``y = z + δ``, ``y ∈ [zl + dl, zu + du]``, ``δ ∈ [yl - zu, yu - zl]`` and
+    ``z ∈ [yl - du, yu - dl]``: intersecting keeps every triple ``(z, y, δ)`` the three
+    intervals allowed, so the result is as rigorous as its input up to the rounding of the
+    sums (to nearest): :func:`unit_bounds` moves every bound outward by :data:`ROUNDING`
+    afterwards.
+    """
     (zl, zu), (yl, yu), (dl, du) = z, y, d
     yl, yu = np.maximum(yl, zl + dl), np.minimum(yu, zu + du)
     dl, du = np.maximum(dl, yl - zu), np.minimum(du, yu - zl)
