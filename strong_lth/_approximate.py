@@ -16,11 +16,21 @@ from tqdm import tqdm
 from . import bounds
 from ._certify import METHODS as CERTIFICATES
 from ._certify import certified_error, certify, cheap_methods, rigorous_bounds
+from ._cluster import connect
+from ._shards import (
+    BYTES_PER_VALUE,
+    KEPT_BYTES_PER_VALUE,
+    RESIDENT_BYTES,
+    largest_fitting,
+    layer_masks,
+    least_bytes,
+    solve_layer,
+)
 from ._validation import check_choice, check_int, check_real, resolve_seed
 from .constructions import CONSTRUCTIONS
 from .distributions import get_distribution
 from .exceptions import CertificationError, InvalidParameterError, TheoryAssumptionWarning
-from .gadgets import error_matrix, gadget_masks, signed_inputs
+from .gadgets import error_matrix, signed_inputs
 from .networks import ReLUNetwork
 from .random_network import RandomNetwork
 from .report import LayerReport, Report
@@ -72,12 +82,6 @@ MAX_SCALE = 1e150
 ones, so it bounds ``||F(x)||``): the certificate and the worst-case search square outputs, which
 must stay finite in float64."""
 
-BYTES_PER_VALUE = 64
-"""Estimated bytes per ``d_out d_in n`` of a layer solved at n values per input: its gadget
-weights (8), both sign pools (about 9) and their copy handed to the solver, the chosen subsets,
-the masks of the kept weights, with warm-start arrays and margin (40 to 46 measured by
-``tracemalloc`` on a 300-200-10 target at n = 16 and 40, every construction)."""
-
 SEARCH_SKIPS = ("split",)
 """Bounds that certify a ticket by default but that the search does not evaluate unless asked
 (``approximate(certificate=...)``): "split" costs one lockstep pass per sub-box, and the search
@@ -104,25 +108,29 @@ class _Layer:
     cache: dict = field(default_factory=dict)
     wanted: int = 0  # the n a search wanted past its limit when it gave up
     pairs: dict | None = None  # (A, B) per n, kept when a certificate beyond "spectral" needs them
+    max_bytes: int = MAX_BYTES  # solves larger than this go in shards of rows (strong_lth._shards)
+    client: Any = None  # a distributed.Client that solves the shards, or None: this process
 
     def __call__(self, n: int):
         """``(τ, max|Δ|, packed keep)`` of this layer's ticket at ``n`` values per input."""
         if n not in self.cache:
             begin = time.perf_counter()
             values = tuple(n if k == self.index - 1 else 1 for k in range(self.network.depth // 2))
-            choose = CONSTRUCTIONS[self.construction]
-            keep, (a, b), _ = choose(
+            packed, a, b = solve_layer(
                 self.weights,
                 self.network.with_values_per_input(values),
                 self.index,
                 signed=self.signed,
+                construction=self.construction,
                 solver=self.solver,
                 tol=self.tol,
                 start=self._start(n),
+                max_bytes=self.max_bytes,
+                client=self.client,
             )
             delta = error_matrix(self.weights, a, b, self.signed)
             tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max(initial=0.0))
-            self.cache[n] = (tau, worst, np.packbits(keep, axis=2))
+            self.cache[n] = (tau, worst, packed)
             if self.pairs is not None:
                 self.pairs[n] = (a, b)
             self.seconds += time.perf_counter() - begin
@@ -130,17 +138,14 @@ class _Layer:
             self.bar.update()
         return self.cache[n]
 
-    def keep(self, n: int) -> np.ndarray:
-        """The construction's ``keep`` array at ``n`` (solved if not cached)."""
-        return np.unpackbits(self(n)[2], axis=2, count=n).astype(bool)
-
     def _start(self, n: int):
-        """Warm start for ``n``: the keep of the nearest smaller evaluated n (all its copies
-        exist here), else of the nearest larger one; only with a tolerance."""
+        """Warm start for ``n``: ``(packed keep, m)`` of the nearest smaller evaluated m (all its
+        copies exist here), else of the nearest larger one; only with a tolerance."""
         if self.tol is None or not self.cache:
             return None
         smaller = [m for m in self.cache if m < n]
-        return self.keep(max(smaller) if smaller else min(self.cache))
+        m = max(smaller) if smaller else min(self.cache)
+        return self.cache[m][2], m
 
     def smallest(self, measure: int, goal: float, start: int, limit: int, *, clamp=False):
         """Smallest n (bisection over nested networks) whose figure ``measure`` (0 = τ,
@@ -197,18 +202,12 @@ class _Layer:
         return max(n, self._predict(measure, goal))
 
     def largest_fitting(self, max_bytes: int) -> int:
-        """The largest n whose solve fits in ``max_bytes`` (:func:`solve_bytes`)."""
-        return max_bytes // solve_bytes(*self.weights.shape, 1)
+        """The largest n whose solve fits in ``max_bytes`` (:func:`least_bytes`)."""
+        return largest_fitting(*self.weights.shape, max_bytes)
 
 
 TINY = np.finfo(float).tiny
 """Smallest positive normal float64: the floor of logarithms of errors and goals."""
-
-
-def solve_bytes(d_out: int, d_in: int, n: int) -> int:
-    """Estimated bytes allocated to solve one ``d_out x d_in`` target layer at ``n`` values per
-    input: :data:`BYTES_PER_VALUE` ``d_out d_in n``."""
-    return BYTES_PER_VALUE * d_out * d_in * n
 
 
 def _budget_split(norms, input_radius, eps):
@@ -255,6 +254,7 @@ def approximate(
     certificate=None,
     measure: bool = True,
     progress: bool = False,
+    scheduler=None,
 ) -> Ticket:
     """Find masks of one random 2l-deep network whose pruned network approximates ``target``.
 
@@ -289,7 +289,10 @@ def approximate(
         enough; the ticket it returns does not depend on the cap.
     max_bytes : int, default :data:`MAX_BYTES` (4 GiB)
         Refuse, before allocating, any layer solve estimated above this many bytes
-        (:func:`solve_bytes`: 64 bytes per target weight and value per input). Fixed mode
+        (:func:`strong_lth._shards.least_bytes`: 64 bytes per target weight and value per input
+        in one piece; a layer larger than that or than 256 MiB is solved in shards of rows, at
+        64 bytes per target weight and 12 per value per input kept whole beside one shard,
+        :func:`strong_lth._shards.shard_rows`). Fixed mode
         checks every layer up front; automatic mode checks a lower estimate of the n each layer
         needs up front, then every n before the search tries it.
     certificate : str or sequence of str, optional
@@ -308,6 +311,12 @@ def approximate(
         Show a progress bar on stderr (tqdm): one step per layer solved at one n, with the
         latest n and τ. Silent when stderr is not a terminal, and for calls shorter than
         :data:`PROGRESS_DELAY` seconds.
+    scheduler : str or distributed.Client, optional
+        Solve each layer's shards of rows on a Dask cluster: a scheduler address
+        (``"tcp://host:8786"``, connected within 10 s, closed at the end) or a connected client
+        (left open). Workers regenerate their rows of the random network from the seed and
+        return masks; the ticket is the one this process computes, bit for bit (a shard lost
+        with its worker is recomputed by Dask). Workers need ``strong_lth`` installed.
 
     Returns
     -------
@@ -372,6 +381,8 @@ def approximate(
         _Layer(i, w, signed_inputs(i, w.shape[1], target.has_bias), network, construction, solver)
         for i, w in enumerate(augmented.weights, start=1)
     ]
+    for layer in layers:
+        layer.max_bytes = max_bytes
     etas = [None] * depth
     if eps is None:  # sizes first: before the spectral norms of a large target
         chosen = _fixed_values(values_per_input, depth, cap)
@@ -404,16 +415,16 @@ def approximate(
             TheoryAssumptionWarning,
             stacklevel=2,
         )
-    with _progress_bar(progress) as bar:
+    with _progress_bar(progress) as bar, connect(scheduler) as client:
         for layer in layers:
-            layer.bar = bar
+            layer.bar, layer.client = bar, client
         start = time.perf_counter()
         if eps is not None:
             bound = _TicketBound(target, layers, norms, input_radius, radius, searched)
             chosen = _search(layers, goals, bound, eps, cap, max_bytes)
         masks = []
         for layer, n in zip(layers, chosen):
-            masks += gadget_masks(layer.keep(n))
+            masks += layer_masks(layer(n)[2], n)
         search_seconds = time.perf_counter() - start
         budget = [(None, False, None)] * depth
         if eps is not None:
@@ -551,13 +562,14 @@ def _fewest_values(layer, goal) -> int:
 
 
 def _check_bytes(layer, n, max_bytes, where):
-    need = solve_bytes(*layer.weights.shape, n)
+    need = least_bytes(*layer.weights.shape, n)
     if need > max_bytes:
         raise InvalidParameterError(
             f"`max_bytes` must cover the estimated {_size(need)} of layer {layer.index} "
             f"({layer.weights.shape[1]} -> {layer.weights.shape[0]}) "
             f"{where.format(n=n)}: {BYTES_PER_VALUE} bytes per target weight and value per "
-            f"input; got {_size(max_bytes)}."
+            f"input in one piece, or in shards of rows {RESIDENT_BYTES} bytes per target weight "
+            f"and {KEPT_BYTES_PER_VALUE} per value per input; got {_size(max_bytes)}."
         )
 
 
@@ -686,7 +698,7 @@ def _refuse_unreachable(layer, goal, eps, cap, look, max_bytes):
     )
     wanted = layer.wanted
     if wanted <= look:
-        need = solve_bytes(*layer.weights.shape, wanted)
+        need = least_bytes(*layer.weights.shape, wanted)
         raise InvalidParameterError(
             f"`max_bytes` must cover the estimated {_size(need)} of the next n the search "
             f"tries, {wanted}, to reach eps = {eps:g} ({missed}); got {_size(max_bytes)}."

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .._cluster import check_scheduler, connect
 from .._validation import _fmt, check_int
 from ..exceptions import InvalidParameterError
 from .kinds import KINDS
@@ -126,41 +127,19 @@ def _pool(runs: list[Run], processes: int) -> Iterator[dict]:
                 future.cancel()
 
 
-def _check_scheduler(scheduler) -> None:
-    """Raise unless ``scheduler`` is a Dask address or client (and dask.distributed exists)."""
-    try:
-        import distributed
-    except ImportError:
-        raise InvalidParameterError(
-            "`scheduler` needs dask.distributed (pip install 'strong_lth[dask]'); got "
-            f"{_fmt(scheduler)} without it installed."
-        ) from None
-    if not (
-        (isinstance(scheduler, str) and "://" in scheduler)
-        or isinstance(scheduler, distributed.Client)
-    ):
-        raise InvalidParameterError(
-            "`scheduler` must be a Dask scheduler address such as 'tcp://host:8786' or a "
-            f"distributed.Client; got {_fmt(scheduler)}."
-        )
-
-
 def _dask(runs: list[Run], scheduler) -> Iterator[dict]:
     import distributed
 
-    owned = isinstance(scheduler, str)
-    client = distributed.Client(scheduler) if owned else scheduler
-    futures = [
-        client.submit(execute_run, run, key=f"strong_lth-run-{run.run_id}", pure=False)
-        for run in runs
-    ]
-    try:
-        for future in distributed.as_completed(futures):
-            yield future.result()
-    finally:
-        client.cancel(futures)
-        if owned:
-            client.close()
+    with connect(scheduler) as client:
+        futures = [
+            client.submit(execute_run, run, key=f"strong_lth-run-{run.run_id}", pure=False)
+            for run in runs
+        ]
+        try:
+            for future in distributed.as_completed(futures, loop=client.loop):
+                yield future.result()
+        finally:
+            client.cancel(futures)
 
 
 def _rows(runs: list[Run], scheduler, processes: int | None) -> Iterable[dict]:
@@ -221,7 +200,7 @@ def run_sweep(sweep: Sweep, *, scheduler=None, processes=None, quiet=False, outp
             f"`processes` must be left out with a Dask `scheduler`; got processes={processes}."
         )
     if scheduler is not None:
-        _check_scheduler(scheduler)
+        check_scheduler(scheduler)
     if not isinstance(quiet, bool):
         raise InvalidParameterError(f"`quiet` must be True or False; got {_fmt(quiet)}.")
     if output is not None and not isinstance(output, str | os.PathLike):

@@ -1,0 +1,291 @@
+"""Solve one target layer in shards of output rows, in this process or on a Dask cluster.
+
+Row ``r`` of a target layer is approximated from row ``r`` of ``M_{2i}`` and the shared
+``M_{2i-1}`` gadget weights alone, and every random weight is a pure function of
+``(seed, layer, row, col)`` (:class:`~strong_lth.random_network.RandomNetwork`). So a shard of
+rows is solved by regenerating just those rows from the seed (:class:`RowBlock`) and running the
+layer's construction on them (:func:`solve_shard`): it needs the target rows, not the random
+network, and returns packed masks and subset sums. :func:`solve_layer` cuts a layer into shards
+(:func:`shard_rows`), solves them one after the other or on a cluster, and assembles them.
+
+The answers do not depend on the cut: every instance ``(sign, r, j)`` is solved alone, its pool
+the same bits whichever shard regenerates it, and the exact solvers' answers do not depend on the
+batch around them. (A randomized solver, ``"local"``, draws one seed per instance by its position
+in the batch; its tickets depend on the cut, which is a function of the layer's shape, ``n`` and
+``max_bytes`` only, the same in this process and on any cluster.)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .constructions import CONSTRUCTIONS
+from .gadgets import gadget_masks
+from .random_network import RandomNetwork
+
+__all__ = [
+    "BYTES_PER_VALUE",
+    "KEPT_BYTES_PER_VALUE",
+    "RESIDENT_BYTES",
+    "SHARD_BYTES",
+    "RowBlock",
+    "largest_fitting",
+    "layer_masks",
+    "least_bytes",
+    "shard_rows",
+    "solve_bytes",
+    "solve_layer",
+    "solve_shard",
+]
+
+BYTES_PER_VALUE = 64
+"""Estimated bytes per ``d_out d_in n`` of a layer solved at n values per input in one piece: its
+gadget weights (8), both sign pools (about 9) and their copy handed to the solver, the chosen
+subsets, the masks of the kept weights, with warm-start arrays and margin (40 to 46 measured by
+``tracemalloc`` on a 300-200-10 target at n = 16 and 40, every construction)."""
+
+RESIDENT_BYTES = 64
+"""Estimated bytes per target weight that a layer solved in shards keeps whole on the driver
+whatever the shard: the assembled sums ``A``, ``B`` (16), the error matrix ``Δ`` (16), the copy
+and work space of its spectral norm (about 32)."""
+
+KEPT_BYTES_PER_VALUE = 12
+"""Estimated bytes per target weight and value per input that a layer solved in shards keeps
+whole on the driver: the ticket's kept positions of ``M_{2i}`` (two int64 per kept weight, about
+a quarter of the values kept: 4), the temporaries that find them (6), the unpacked ``keep`` (1)
+and the packed masks of the n the search evaluates (about 1)."""
+
+MASK_BLOCK = 2**22
+"""Values ``keep[r, j, k]`` unpacked at a time by :func:`layer_masks` (4 MiB of bools)."""
+
+_ONES = np.array([bin(byte).count("1") for byte in range(256)], np.int64)
+"""Set bits per byte value: kept weights counted on the packed masks."""
+
+SHARD_BYTES = 2**28
+"""Largest estimated solve of one shard (256 MiB, :func:`solve_bytes`): a layer whose solve
+fits is solved in one piece, as without shards; a larger one in shards of as many rows as fit,
+which a cluster's workers share."""
+
+
+def solve_bytes(d_out: int, d_in: int, n: int) -> int:
+    """Estimated bytes allocated to solve ``d_out`` rows of a ``d_in``-input target layer at ``n``
+    values per input in one piece: :data:`BYTES_PER_VALUE` ``d_out d_in n``."""
+    return BYTES_PER_VALUE * d_out * d_in * n
+
+
+def _sharded_bytes(d_out: int, d_in: int, n: int, rows: int) -> int:
+    """Estimated bytes of a layer solved in shards of ``rows`` rows: what the driver keeps whole
+    (:data:`RESIDENT_BYTES`, :data:`KEPT_BYTES_PER_VALUE`) and one shard's solve."""
+    kept = (RESIDENT_BYTES + KEPT_BYTES_PER_VALUE * n) * d_out * d_in
+    return kept + solve_bytes(rows, d_in, n)
+
+
+def least_bytes(d_out: int, d_in: int, n: int) -> int:
+    """The least estimated bytes that solving a ``d_out x d_in`` target layer at ``n`` values per
+    input can take: in one piece (:func:`solve_bytes`) or in shards of one row, whichever is
+    less. ``approximate(max_bytes=)`` refuses a layer above it."""
+    return min(solve_bytes(d_out, d_in, n), _sharded_bytes(d_out, d_in, n, 1))
+
+
+def largest_fitting(d_out: int, d_in: int, max_bytes: int) -> int:
+    """The largest n at which :func:`least_bytes` of a ``d_out x d_in`` layer fits ``max_bytes``
+    (0 if none): both estimates grow linearly in n."""
+    whole = max_bytes // solve_bytes(d_out, d_in, 1)
+    fixed = RESIDENT_BYTES * d_out * d_in
+    per_value = KEPT_BYTES_PER_VALUE * d_out * d_in + solve_bytes(1, d_in, 1)
+    return max(whole, (max_bytes - fixed) // per_value if max_bytes >= fixed else 0)
+
+
+def shard_rows(d_out: int, d_in: int, n: int, max_bytes: int) -> int:
+    """Rows per shard of a ``d_out x d_in`` target layer at ``n`` values per input.
+
+    ``d_out`` (one piece, no shards) when the whole solve fits both :data:`SHARD_BYTES` and
+    ``max_bytes``; otherwise the most rows whose solve fits :data:`SHARD_BYTES` and, beside what
+    the driver keeps whole, ``max_bytes``; at least one row (:func:`least_bytes` is checked by
+    the caller).
+
+    Examples
+    --------
+    >>> shard_rows(300, 200, 16, 2**32)
+    300
+    >>> shard_rows(4096, 4096, 40, 2**34)
+    25
+    """
+    per_row = solve_bytes(1, d_in, n)
+    if solve_bytes(d_out, d_in, n) <= min(SHARD_BYTES, max_bytes):
+        return d_out
+    spare = max_bytes - _sharded_bytes(d_out, d_in, n, 0)
+    return int(max(1, min(SHARD_BYTES, spare) // per_row))
+
+
+@dataclass(frozen=True)
+class RowBlock:
+    """The rows ``lo .. hi - 1`` of target layer ``i`` of a random network, regenerated from the
+    seed: what a construction reads of them (:meth:`gadget_weights`).
+
+    Stands for the network in a construction's ``choose(weights[lo:hi], block, i, ...)``, which
+    reads only :meth:`gadget_weights`.
+    """
+
+    network: RandomNetwork
+    lo: int
+    hi: int
+
+    def gadget_weights(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """``u`` (d_in, n) and the rows ``v[lo:hi]`` (hi - lo, d_in, n) of
+        :meth:`RandomNetwork.gadget_weights`, from the same positions, so the same bits."""
+        d_in = self.network.widths[i - 1]
+        inputs = np.arange(d_in)[:, None]
+        units = np.arange(self.network.values_per_input[i - 1])[None, :] * d_in + inputs
+        u = self.network.entries(2 * i - 1, units, inputs)
+        rows = np.arange(self.lo, self.hi)[:, None, None]
+        return u, self.network.entries(2 * i, rows, units[None])
+
+
+def solve_shard(
+    weights, block: RowBlock, layer, signed, construction, solver, tol, start, start_n
+) -> tuple[np.ndarray, np.ndarray]:
+    """Solve the rows of ``block`` (target rows ``weights``) by the construction.
+
+    Parameters
+    ----------
+    weights : ndarray, shape (rows, d_in)
+        The target rows ``W_i[lo:hi]``.
+    block : RowBlock
+        The same rows of the random network.
+    layer, signed, construction, solver, tol
+        As in the construction's ``choose`` (:data:`strong_lth.constructions.CONSTRUCTIONS`).
+    start : ndarray of uint8, optional
+        The rows of an earlier packed ``keep`` (``np.packbits(keep, axis=2)``) at ``start_n``
+        values per input: the warm start.
+    start_n : int
+        Values per input of ``start``.
+
+    Returns
+    -------
+    packed : ndarray of uint8, shape (rows, d_in, ceil(n / 8))
+        ``np.packbits(keep, axis=2)`` of these rows.
+    sums : ndarray, shape (2, rows, d_in)
+        The chosen subsets' sums ``A``, ``B`` of these rows.
+    """
+    if start is not None:
+        start = np.unpackbits(start, axis=2, count=start_n).astype(bool)
+    choose = CONSTRUCTIONS[construction]
+    keep, sums, _ = choose(
+        weights, block, layer, signed=signed, solver=solver, tol=tol, start=start
+    )
+    return np.packbits(keep, axis=2), np.asarray(sums)
+
+
+def solve_layer(
+    weights,
+    network: RandomNetwork,
+    layer: int,
+    *,
+    signed,
+    construction: str,
+    solver: str,
+    tol,
+    start,
+    max_bytes: int,
+    client=None,
+):
+    """Solve target layer ``layer`` at the network's n values per input, in shards of rows.
+
+    Parameters
+    ----------
+    weights : ndarray, shape (d_out, d_in)
+        The target layer ``W_i``.
+    network : RandomNetwork
+        The random network (its ``values_per_input`` give this layer's n).
+    layer : int
+        Target layer ``i``.
+    signed, construction, solver, tol
+        As in the construction's ``choose``.
+    start : tuple (packed keep, n) or None
+        Warm start: an earlier answer's packed ``keep`` and its n.
+    max_bytes : int
+        Memory budget of the call: shards are cut by :func:`shard_rows`.
+    client : distributed.Client, optional
+        Solve the shards on its cluster (each worker regenerates its rows from the seed; a
+        shard lost with its worker is recomputed by Dask), else one after the other here.
+
+    Returns
+    -------
+    packed : ndarray of uint8, shape (d_out, d_in, ceil(n / 8))
+        ``np.packbits(keep, axis=2)`` of the layer's ``keep``.
+    a, b : ndarray, shape (d_out, d_in)
+        The chosen subsets' sums.
+
+    Notes
+    -----
+    Memory here is bounded by the assembled answer (packed masks and sums, ``d_out d_in
+    (n / 8 + 16)`` bytes) beside one shard's solve (:data:`SHARD_BYTES` at most) in this process;
+    on a cluster, by the answer alone plus the shards' target rows in flight. The random network
+    is never materialized anywhere.
+    """
+    d_out, d_in = weights.shape
+    n = network.values_per_input[layer - 1]
+    rows = shard_rows(d_out, d_in, n, max_bytes)
+    packed_start, start_n = start if start is not None else (None, 0)
+    cuts = [(lo, min(lo + rows, d_out)) for lo in range(0, d_out, rows)]
+
+    def task(lo, hi):
+        part = None if packed_start is None else packed_start[lo:hi]
+        block = RowBlock(network, lo, hi)
+        return (weights[lo:hi], block, layer, signed, construction, solver, tol, part, start_n)
+
+    packed = np.empty((d_out, d_in, math.ceil(n / 8)), np.uint8)
+    sums = np.empty((2, d_out, d_in))
+    if client is None:
+        for lo, hi in cuts:
+            packed[lo:hi], sums[:, lo:hi] = solve_shard(*task(lo, hi))
+        return packed, sums[0], sums[1]
+    import distributed
+
+    submitted = [client.submit(solve_shard, *task(lo, hi), pure=False) for lo, hi in cuts]
+    where = {future.key: cut for future, cut in zip(submitted, cuts)}
+    try:
+        for future, (part, part_sums) in distributed.as_completed(
+            submitted, loop=client.loop, with_results=True
+        ):
+            lo, hi = where[future.key]
+            packed[lo:hi], sums[:, lo:hi] = part, part_sums
+    finally:
+        client.cancel(submitted)
+    return packed, sums[0], sums[1]
+
+
+def layer_masks(packed: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~strong_lth.gadgets.gadget_masks` of the packed ``keep`` of a layer at ``n``
+    values per input, bit for bit, one block of rows at a time.
+
+    The kept positions of ``M_{2i}`` are sorted by row first, so those of consecutive blocks of
+    rows, each sorted, follow one another; the units of ``M_{2i-1}`` kept by any output are the
+    union over blocks. Memory: the masks themselves (counted first on the packed bits, then
+    filled) beside one block's temporaries (:data:`MASK_BLOCK` values), where the whole
+    ``keep`` would take ``d_out d_in n`` bytes and its temporaries about 30 per value.
+
+    Examples
+    --------
+    >>> keep = np.random.default_rng(0).random((5, 3, 4)) < 0.5
+    >>> mine = layer_masks(np.packbits(keep, axis=2), 4)
+    >>> all(np.array_equal(a, b) for a, b in zip(mine, gadget_masks(keep)))
+    True
+    """
+    d_out, d_in = packed.shape[:2]
+    step = max(1, MASK_BLOCK // max(1, d_in * n))
+    second = np.empty((int(_ONES[packed].sum()), 2), np.int64)
+    used = np.zeros((d_in, n), bool)
+    filled = 0
+    for lo in range(0, d_out, step):
+        keep = np.unpackbits(packed[lo : lo + step], axis=2, count=n).astype(bool)
+        used |= keep.any(axis=0)
+        block = gadget_masks(keep)[1]
+        block[:, 0] += lo
+        second[filled : filled + len(block)] = block
+        filled += len(block)
+    return gadget_masks(used[None])[0], second

@@ -1,0 +1,221 @@
+"""Sharded approximation: layers solved in shards of rows, here and on a Dask cluster, give the
+ticket of the one-piece solve, bit for bit."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import strong_lth._cluster as cluster_module
+import strong_lth._shards as shards
+from strong_lth import ReLUNetwork, approximate
+from strong_lth._cluster import connect
+from strong_lth.exceptions import InvalidParameterError
+from strong_lth.random_network import RandomNetwork
+
+QUICK = {"certificate": "spectral", "measure": False}
+pytestmark = pytest.mark.filterwarnings("ignore::strong_lth.exceptions.TheoryAssumptionWarning")
+
+
+def same_ticket(a, b) -> bool:
+    return (
+        a.values_per_input == b.values_per_input
+        and len(a.masks) == len(b.masks)
+        and all(np.array_equal(x, y) for x, y in zip(a.masks, b.masks))
+        and a.report.certified == b.report.certified
+    )
+
+
+@pytest.fixture
+def tiny_shards(monkeypatch):
+    """Layers in shards of one to three rows (one at n >= 14)."""
+    monkeypatch.setattr(shards, "SHARD_BYTES", 16_000)
+
+
+CASES = [
+    ("pensia", {"eps": 0.05}),
+    ("pensia", {"values_per_input": 12}),
+    ("malach", {"values_per_input": 12}),
+    ("malach", {"eps": 0.5}),
+]
+
+
+@pytest.fixture(scope="module")
+def target():
+    return ReLUNetwork.random((5, 6, 3), rng=0, bias=True)  # augmented: 6 -> 7 -> 3
+
+
+@pytest.fixture(scope="module")
+def one_piece(target):
+    return {
+        (c, tuple(kw)): approximate(target, rng=1, construction=c, **kw, **QUICK) for c, kw in CASES
+    }
+
+
+@pytest.mark.parametrize(("construction", "mode"), CASES)
+def test_shards_of_one_row_here_give_the_one_piece_ticket(
+    target, one_piece, tiny_shards, construction, mode
+):
+    sharded = approximate(target, rng=1, construction=construction, **mode, **QUICK)
+    assert same_ticket(sharded, one_piece[construction, tuple(mode)])
+
+
+def test_a_row_block_regenerates_the_rows_of_the_gadget_weights():
+    network = RandomNetwork(seed=3, widths=(5, 7, 2), values_per_input=(6, 4), source_density=0.7)
+    for i in (1, 2):
+        u, v = network.gadget_weights(i)
+        block = shards.RowBlock(network, 2, network.widths[i] if i == 2 else 5)
+        bu, bv = block.gadget_weights(i)
+        assert np.array_equal(bu, u) and np.array_equal(bv, v[2 : block.hi])
+        # and from the dense matrices directly, position by position
+        m1, m2 = network.matrix(2 * i - 1), network.matrix(2 * i)
+        d_in = network.widths[i - 1]
+        for j in range(d_in):
+            for k in range(network.values_per_input[i - 1]):
+                assert bu[j, k] == m1[k * d_in + j, j]
+                assert np.array_equal(bv[:, j, k], m2[2 : block.hi, k * d_in + j])
+
+
+def test_shard_rows_keep_a_shard_within_both_budgets():
+    assert shards.shard_rows(300, 200, 16, 2**32) == 300  # one piece, as without shards
+    rows = shards.shard_rows(4096, 4096, 40, 2**34)
+    assert shards.solve_bytes(rows, 4096, 40) <= shards.SHARD_BYTES
+    assert shards.solve_bytes(rows + 1, 4096, 40) > shards.SHARD_BYTES
+    # a budget below one shard of SHARD_BYTES: the rows that fit beside what is kept whole
+    kept = shards.least_bytes(4096, 4096, 40) - shards.solve_bytes(1, 4096, 40)
+    budget = kept + 5 * shards.solve_bytes(1, 4096, 40)
+    assert shards.shard_rows(4096, 4096, 40, budget) == 5
+    assert shards.shard_rows(4096, 4096, 40, kept) == 1  # at least one row
+
+
+def test_least_bytes_and_largest_fitting_agree():
+    for d_out, d_in, budget in [(4096, 4096, 2**34), (300, 400, 2**30), (8, 4, 61_440), (3, 2, 1)]:
+        n = shards.largest_fitting(d_out, d_in, budget)
+        assert n == 0 or shards.least_bytes(d_out, d_in, n) <= budget
+        assert shards.least_bytes(d_out, d_in, n + 1) > budget
+
+
+def test_a_layer_above_max_bytes_is_solved_in_shards_within_it(target, one_piece):
+    # 64 bytes per weight and value cannot hold layer 1 (6 -> 7) at n = 12 in one piece
+    assert target.augmented().weights[0].shape == (7, 6)
+    budget = shards.least_bytes(7, 6, 12) + 2 * shards.solve_bytes(1, 6, 12)
+    assert shards.solve_bytes(7, 6, 12) > budget and shards.shard_rows(7, 6, 12, budget) == 3
+    small = approximate(target, rng=1, values_per_input=12, max_bytes=budget, **QUICK)
+    assert same_ticket(small, one_piece["pensia", ("values_per_input",)])
+    with pytest.raises(
+        InvalidParameterError,
+        match=(
+            r"`max_bytes` must cover the estimated [\d,]+ bytes \(.* GiB\) of layer 1 \(6 -> 7\) "
+            r"at n = 12 values per input: 64 bytes per target weight and value per input in one "
+            r"piece, or in shards of rows 64 bytes per target weight and 12 per value per input; "
+            r"got"
+        ),
+    ):
+        approximate(target, rng=1, values_per_input=12, max_bytes=budget // 2, **QUICK)
+
+
+# --------------------------------------------------------------------------------------------
+# Dask
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        host="127.0.0.1",
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        env={"NUMBA_NUM_THREADS": "1"},
+    ) as cluster:
+        yield cluster
+
+
+@pytest.mark.parametrize(
+    ("construction", "mode"),
+    [*CASES[:3], pytest.param(*CASES[3], marks=pytest.mark.slow)],  # malach searches longest
+)
+def test_a_dask_cluster_gives_the_in_process_ticket(
+    target, one_piece, cluster, tiny_shards, construction, mode
+):
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(cluster, set_as_default=False) as client:
+        before = sum(client.run(lambda dask_worker: len(dask_worker.data)).values())
+        sharded = approximate(
+            target, rng=1, construction=construction, scheduler=client, **mode, **QUICK
+        )
+        assert client.status == "running"  # a client is used, and left open
+        assert before == 0 and not client.futures  # shards released
+    assert same_ticket(sharded, one_piece[construction, tuple(mode)])
+
+
+def test_a_scheduler_address_is_connected_and_closed(target, one_piece, cluster, tiny_shards):
+    sharded = approximate(
+        target, rng=1, values_per_input=12, scheduler=cluster.scheduler_address, **QUICK
+    )
+    assert same_ticket(sharded, one_piece["pensia", ("values_per_input",)])
+
+
+def test_a_killed_worker_changes_nothing(cluster, tiny_shards):
+    distributed = pytest.importorskip("distributed")
+    target = ReLUNetwork.random((12, 60, 2), rng=4)
+    mode = {"values_per_input": 28, "solver": "mitm"}
+    local = approximate(target, rng=2, **mode, **QUICK)
+    with distributed.Client(cluster, set_as_default=False) as client:
+        pids = client.run(os.getpid)
+        done, found = threading.Event(), {}
+
+        def run():
+            found["ticket"] = approximate(target, rng=2, scheduler=client, **mode, **QUICK)
+            done.set()
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        victim, killed_before_done = None, False
+        deadline = time.monotonic() + 60
+        while victim is None and not done.is_set() and time.monotonic() < deadline:
+            busy = [a for a, tasks in client.processing().items() if tasks and a in pids]
+            if busy:
+                victim = busy[0]
+                os.kill(pids[victim], signal.SIGKILL)
+                killed_before_done = not done.is_set()
+            time.sleep(0.01)
+        worker.join(120)
+        assert victim is not None and killed_before_done and "ticket" in found
+        client.wait_for_workers(2, timeout=60)
+        assert pids[victim] not in client.run(os.getpid).values()  # it was replaced
+    assert same_ticket(found["ticket"], local)
+
+
+@pytest.mark.parametrize(
+    "address", ["tcp://127.0.0.1:1", "tcp://nonexistent.invalid:8786", "nope://x"]
+)
+def test_a_bad_scheduler_address_fails_fast_and_clearly(address):
+    pytest.importorskip("distributed")
+    start = time.monotonic()
+    with pytest.raises(
+        InvalidParameterError,
+        match=(
+            r"`scheduler` must be the address of a running Dask scheduler; none answered at "
+            rf"'{address}' within 1 s \((OSError|ValueError): .*\); got '{address}'\."
+        ),
+    ):
+        with connect(address, timeout=1.0):
+            pass
+    assert time.monotonic() - start < 10
+
+
+def test_approximate_refuses_a_bad_scheduler_within_its_timeout(target, monkeypatch):
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(cluster_module, "CONNECT_SECONDS", 1.0)
+    start = time.monotonic()
+    with pytest.raises(InvalidParameterError, match=r"none answered at 'tcp://127.0.0.1:1' wit"):
+        approximate(target, rng=1, values_per_input=2, scheduler="tcp://127.0.0.1:1", **QUICK)
+    assert time.monotonic() - start < 10
+    with pytest.raises(InvalidParameterError, match=r"`scheduler` must be a Dask scheduler add"):
+        approximate(target, rng=1, values_per_input=2, scheduler="localhost:8786", **QUICK)
