@@ -36,10 +36,10 @@ def tiny_shards(monkeypatch):
 
 
 CASES = [
-    ("pensia", {"eps": 0.05}),
+    ("pensia", {"eps": 0.2}),
     ("pensia", {"values_per_input": 12}),
     ("malach", {"values_per_input": 12}),
-    ("malach", {"eps": 0.5}),
+    ("malach", {"eps": 1.0}),
 ]
 
 

@@ -158,8 +158,9 @@ def run_sweep(sweep: Sweep, *, scheduler=None, processes=None, quiet=False, outp
     sweep : Sweep
         The sweep (:meth:`Sweep.from_toml`, :meth:`Sweep.from_dict`).
     scheduler : str or distributed.Client, optional
-        Run on a Dask distributed cluster: a scheduler address (``"tcp://host:8786"``; the
-        client is closed at the end) or a connected client (left open). Workers need
+        Run on a Dask distributed cluster: a scheduler address (``"tcp://host:8786"``,
+        connected within 10 s, the client closed at the end) or a connected client (left
+        open). Workers need
         ``strong_lth`` installed, nothing else: no shared filesystem.
     processes : int, optional
         Without ``scheduler``: ``None`` or 1 runs in this process; more uses a local pool of
@@ -179,7 +180,7 @@ def run_sweep(sweep: Sweep, *, scheduler=None, processes=None, quiet=False, outp
     Raises
     ------
     InvalidParameterError
-        On a bad argument.
+        On a bad argument, or when no scheduler answers at the address within 10 s.
     StrongLTHError
         If another sweep is writing the same table. An exception inside a run stops the sweep
         and propagates; every row stored before it stays stored.

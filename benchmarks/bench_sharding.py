@@ -1,0 +1,113 @@
+"""Benchmark sharded approximation: one automatic ``approximate`` call in one piece, in shards of
+rows in this process (the streaming path), and on a 2-worker Dask LocalCluster (127.0.0.1).
+
+Each configuration runs in a fresh interpreter, which reports its wall time, its peak resident
+memory (``VmHWM``, the driver's only: a cluster's workers are other processes) and a digest of
+the ticket's masks; the digests must agree before any figure is printed. The streaming path is
+forced on a small target by lowering ``strong_lth._shards.SHARD_BYTES``; on a large one
+(``--widths 4096,4096,10``) it is what ``approximate`` does anyway. The load average around each
+run is reported: the machine may be shared.
+
+Usage: ``python benchmarks/bench_sharding.py [--widths 256,256,10] [--eps 0.01]
+[--modes one-piece,streaming,cluster] [--max-bytes 17179869184]``; saves
+benchmarks/results/sharding.json.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from _common import PEAK_MB, markdown_table, save
+
+CODE = textwrap.dedent(
+    """
+    import hashlib, json, time
+    import strong_lth._shards as shards
+    from strong_lth import ReLUNetwork, approximate
+    from strong_lth.subset_sum import warmup
+    warmup()
+    widths, eps, mode, max_bytes = {widths!r}, {eps!r}, {mode!r}, {max_bytes!r}
+    target = ReLUNetwork.random(widths, rng=0)
+    scheduler = cluster = None
+    if mode == "streaming":
+        shards.SHARD_BYTES = {shard_bytes!r}
+    if mode == "cluster":
+        import distributed
+        cluster = distributed.LocalCluster(
+            host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True,
+            dashboard_address=None, env={{"NUMBA_NUM_THREADS": "1"}},
+        )
+        scheduler = cluster.scheduler_address
+    start = time.perf_counter()
+    ticket = approximate(target, eps=eps, rng=1, max_bytes=max_bytes, measure=False,
+                         certificate="spectral", scheduler=scheduler)
+    wall = time.perf_counter() - start
+    digest = hashlib.sha256()
+    for mask in ticket.masks:
+        digest.update(mask.tobytes())
+    print(json.dumps({{
+        "wall": wall, "peak_mb": {peak}, "digest": digest.hexdigest()[:16],
+        "n": list(ticket.values_per_input), "certified": ticket.report.certified,
+        "solve": ticket.report.seconds["solve"], "certify": ticket.report.seconds["certify"],
+    }}))
+    """
+)
+
+
+def run(widths, eps, mode, max_bytes, shard_bytes) -> dict:
+    code = CODE.format(
+        widths=widths,
+        eps=eps,
+        mode=mode,
+        max_bytes=max_bytes,
+        shard_bytes=shard_bytes,
+        peak=PEAK_MB,
+    )
+    load = os.getloadavg()[0]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    found["load avg before/after"] = f"{load:.2f}/{os.getloadavg()[0]:.2f}"
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--widths", default="256,256,10")
+    parser.add_argument("--eps", type=float, default=0.01)
+    parser.add_argument("--modes", default="one-piece,streaming,cluster")
+    parser.add_argument("--max-bytes", type=int, default=2**32)
+    parser.add_argument(
+        "--shard-bytes", type=int, default=2**22, help="SHARD_BYTES of the streaming mode"
+    )
+    args = parser.parse_args()
+    widths = tuple(int(w) for w in args.widths.split(","))
+    rows, digests = [], set()
+    for mode in args.modes.split(","):
+        found = run(widths, args.eps, mode, args.max_bytes, args.shard_bytes)
+        digests.add(found["digest"])
+        rows.append(
+            {
+                "target": "-".join(map(str, widths)),
+                "eps": args.eps,
+                "mode": mode,
+                "n": "/".join(map(str, found["n"])),
+                "certified": f"{found['certified']:.4g}",
+                "wall (s)": f"{found['wall']:.1f}",
+                "solve (s)": f"{found['solve']:.1f}",
+                "certify (s)": f"{found['certify']:.1f}",
+                "driver peak RSS (MB)": f"{found['peak_mb']:.0f}",
+                "masks digest": found["digest"],
+                "load avg before/after": found["load avg before/after"],
+            }
+        )
+    if len(digests) != 1:
+        raise SystemExit(f"the modes gave different tickets: {digests}")
+    print(markdown_table(rows))
+    print("saved to", save("sharding", {"rows": rows}))
+
+
+if __name__ == "__main__":
+    main()
