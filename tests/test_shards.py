@@ -219,3 +219,28 @@ def test_approximate_refuses_a_bad_scheduler_within_its_timeout(target, monkeypa
     assert time.monotonic() - start < 10
     with pytest.raises(InvalidParameterError, match=r"`scheduler` must be a Dask scheduler add"):
         approximate(target, rng=1, values_per_input=2, scheduler="localhost:8786", **QUICK)
+
+
+def test_a_layer_in_shards_allocates_about_one_shard_beside_its_answer(monkeypatch):
+    import tracemalloc
+
+    weights = ReLUNetwork.random((100, 200, 2), rng=0).weights[0]
+    network = RandomNetwork(seed=1, widths=(100, 200, 2), values_per_input=(16, 1))
+    kwargs = dict(signed=np.ones(100, bool), construction="pensia", solver="mitm", tol=None)
+    shards.solve_layer(weights[:2], network, 1, start=None, max_bytes=2**30, **kwargs)  # warm
+    peaks = {}
+    for name, shard_bytes in (("whole", 2**40), ("shards", shards.solve_bytes(10, 100, 16))):
+        monkeypatch.setattr(shards, "SHARD_BYTES", shard_bytes)
+        tracemalloc.start()
+        try:
+            found = shards.solve_layer(weights, network, 1, start=None, max_bytes=2**40, **kwargs)
+            peaks[name] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        peaks[name, "answer"] = sum(a.nbytes for a in found)
+    one_piece = shards.solve_bytes(200, 100, 16)  # 20.5 MB
+    assert peaks["whole"] > one_piece / 4  # the one-piece solve does allocate its layer
+    # in shards of 10 rows: the answer (0.36 MB) and about one shard (1 MB estimated; 22 MB whole
+    # and 1.5 MB in shards measured)
+    assert peaks["shards"] < peaks["shards", "answer"] + 4 * shards.solve_bytes(10, 100, 16)
+    assert peaks["shards"] < peaks["whole"] / 3
