@@ -5,6 +5,7 @@ import os
 import signal
 import threading
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ import strong_lth._shards as shards
 from strong_lth import ReLUNetwork, approximate
 from strong_lth._cluster import connect
 from strong_lth.exceptions import InvalidParameterError
+from strong_lth.gadgets import gadget_masks
 from strong_lth.random_network import RandomNetwork
 
 QUICK = {"certificate": "spectral", "measure": False}
@@ -222,8 +224,6 @@ def test_approximate_refuses_a_bad_scheduler_within_its_timeout(target, monkeypa
 
 
 def test_a_layer_in_shards_allocates_about_one_shard_beside_its_answer(monkeypatch):
-    import tracemalloc
-
     weights = ReLUNetwork.random((100, 200, 2), rng=0).weights[0]
     network = RandomNetwork(seed=1, widths=(100, 200, 2), values_per_input=(16, 1))
     kwargs = dict(signed=np.ones(100, bool), construction="pensia", solver="mitm", tol=None)
@@ -244,3 +244,14 @@ def test_a_layer_in_shards_allocates_about_one_shard_beside_its_answer(monkeypat
     # and 1.5 MB in shards measured)
     assert peaks["shards"] < peaks["shards", "answer"] + 4 * shards.solve_bytes(10, 100, 16)
     assert peaks["shards"] < peaks["whole"] / 3
+
+
+@pytest.mark.parametrize("block", [1, 45, 10**6])  # one row (rows below 45 values), 5 rows, all
+def test_layer_masks_in_blocks_of_rows_are_the_gadget_masks(monkeypatch, block):
+    monkeypatch.setattr(shards, "MASK_BLOCK", block)
+    rng = np.random.default_rng(0)
+    for shape, density in [((37, 5, 9), 0.4), ((4, 3, 17), 0.05), ((6, 2, 3), 0.0)]:
+        keep = rng.random(shape) < density
+        mine = shards.layer_masks(np.packbits(keep, axis=2), shape[2])
+        whole = gadget_masks(keep)
+        assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(mine, whole))
