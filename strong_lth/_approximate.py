@@ -16,7 +16,7 @@ from tqdm import tqdm
 from . import bounds
 from ._certify import METHODS as CERTIFICATES
 from ._certify import certified_error, certify, cheap_methods, rigorous_bounds
-from ._cluster import connect
+from ._cluster import check_reachable, connect
 from ._shards import (
     BYTES_PER_VALUE,
     KEPT_BYTES_PER_VALUE,
@@ -374,6 +374,7 @@ def approximate(
     methods, searched = _certificate_methods(certificate, target.widths)
     distribution = get_distribution(distribution)
     seed = resolve_seed(rng)
+    check_reachable(scheduler)  # now, not after the spectral norms of a large target
     augmented = target.augmented()
     depth = augmented.depth
     network = RandomNetwork(seed, augmented.widths, 1, distribution)

@@ -11,7 +11,7 @@ from typing import Any
 from ._validation import _fmt
 from .exceptions import InvalidParameterError
 
-__all__ = ["CONNECT_SECONDS", "check_scheduler", "connect"]
+__all__ = ["CONNECT_SECONDS", "check_reachable", "check_scheduler", "connect"]
 
 CONNECT_SECONDS = 10.0
 """Seconds to reach a scheduler given by address before the call gives up with an
@@ -91,3 +91,16 @@ def connect(scheduler: Any, *, timeout: float | None = None) -> Iterator[Any]:
         yield client
     finally:
         client.close()
+
+
+def check_reachable(scheduler: Any) -> None:
+    """Connect to ``scheduler`` and disconnect: :func:`connect`'s errors, raised before a long
+    computation rather than after it (a client is only checked, not touched).
+
+    Raises
+    ------
+    InvalidParameterError
+        As :func:`connect`.
+    """
+    with connect(scheduler):
+        pass

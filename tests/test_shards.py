@@ -216,8 +216,14 @@ def test_approximate_refuses_a_bad_scheduler_within_its_timeout(target, monkeypa
     pytest.importorskip("distributed")
     monkeypatch.setattr(cluster_module, "CONNECT_SECONDS", 1.0)
     start = time.monotonic()
-    with pytest.raises(InvalidParameterError, match=r"none answered at 'tcp://127.0.0.1:1' wit"):
-        approximate(target, rng=1, values_per_input=2, scheduler="tcp://127.0.0.1:1", **QUICK)
+
+    def never(self):
+        raise AssertionError("the address is checked before any work on the target")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ReLUNetwork, "augmented", never)
+        with pytest.raises(InvalidParameterError, match=r"none answered at 'tcp://127.0.0.1:1' "):
+            approximate(target, rng=1, values_per_input=2, scheduler="tcp://127.0.0.1:1", **QUICK)
     assert time.monotonic() - start < 10
     with pytest.raises(InvalidParameterError, match=r"`scheduler` must be a Dask scheduler add"):
         approximate(target, rng=1, values_per_input=2, scheduler="localhost:8786", **QUICK)
