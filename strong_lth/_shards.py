@@ -54,9 +54,11 @@ and work space of its spectral norm (about 32)."""
 
 KEPT_BYTES_PER_VALUE = 12
 """Estimated bytes per target weight and value per input that a layer solved in shards keeps
-whole on the driver: the ticket's kept positions of ``M_{2i}`` (two int64 per kept weight, about
-a quarter of the values kept: 4), the temporaries that find them (6), the unpacked ``keep`` (1)
-and the packed masks of the n the search evaluates (about 1)."""
+whole on the driver: the ticket's kept positions of ``M_{2i}`` (two int64 per kept weight, and
+0.38 to 0.47 of the values kept on 400-400-10 at n = 16 and 32: about 8), the packed masks of the
+n the search evaluates (about 1) and margin; :func:`layer_masks` unpacks a block of rows at a
+time. Certifying the ticket afterwards (:func:`strong_lth.certify`) needs more, which this does
+not count: about 26 bytes per weight and value measured there."""
 
 MASK_BLOCK = 2**22
 """Values ``keep[r, j, k]`` unpacked at a time by :func:`layer_masks` (4 MiB of bools)."""
