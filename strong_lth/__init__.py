@@ -41,6 +41,7 @@ _NAMES = {
     "NeuronSubnetwork": "features",
     "RandomFeatures": "features",
     "WeightSubnetwork": "features",
+    "ConvNetwork": "convnets",
     "ReLUNetwork": "networks",
     "RandomNetwork": "random_network",
     "LayerReport": "report",
