@@ -21,6 +21,7 @@ _SUBMODULES = ("bounds", "datasets", "features", "finders", "subset_sum")
 
 _NAMES = {
     "approximate": "_approximate",
+    "approximate_conv": "_approximate_conv",
     "Certificate": "_certify",
     "certify": "_certify",
     "cheap_methods": "_certify",
@@ -42,6 +43,7 @@ _NAMES = {
     "RandomFeatures": "features",
     "WeightSubnetwork": "features",
     "ConvNetwork": "convnets",
+    "ConvTicket": "conv_ticket",
     "ReLUNetwork": "networks",
     "RandomNetwork": "random_network",
     "LayerReport": "report",

@@ -33,12 +33,19 @@ import numpy as np
 
 from ._validation import check_int
 from .constructions import pensia
-from .convnets import Conv2d, Linear, ReLU
+from .convnets import Conv2d, ConvNetwork, Linear, ReLU
 from .distributions import Distribution, Uniform, get_distribution
 from .exceptions import InvalidParameterError
 from .random_network import uniform_bits
 
-__all__ = ["ConvRandomNetwork", "choose", "gadget_kernels", "gadget_layers", "pruned_layers"]
+__all__ = [
+    "ConvRandomNetwork",
+    "choose",
+    "gadget_kernels",
+    "gadget_layers",
+    "gadget_network",
+    "pruned_layers",
+]
 
 
 def _kernel_shape(layer) -> tuple[int, int, int, int]:
@@ -222,3 +229,16 @@ def gadget_layers(layer, a, b) -> list:
     c = a.shape[1]
     first = np.concatenate([np.eye(c), -np.eye(c)])[:, :, None, None]
     return _pair(layer, first, np.concatenate([a, -b], axis=1))
+
+
+def gadget_network(target: ConvNetwork, kernels) -> ConvNetwork:
+    """``target`` with weighted layer i replaced by :func:`gadget_layers` of ``kernels[i]``:
+    the function of every ticket whose pairs have these ``(A_i, B_i)``, in compact form."""
+    layers, i = [], 0
+    for layer in target.layers:
+        if isinstance(layer, Conv2d | Linear):
+            layers += gadget_layers(layer, *kernels[i])
+            i += 1
+        else:
+            layers.append(layer)
+    return ConvNetwork(target.input_shape, layers)
