@@ -14,6 +14,7 @@ from ._approximate import (
     SAFETY,
     TOL_FACTOR,
     _budget_split,
+    _check_bytes,
     _fixed_values,
     _Layer,
     _progress_bar,
@@ -24,7 +25,7 @@ from ._validation import check_choice, check_int, check_real, resolve_seed
 from .conv_certify import certify_conv, conv_pieces, error_layer, operator_norm
 from .conv_gadgets import ConvRandomNetwork, choose
 from .conv_ticket import ConvTicket, architecture
-from .convnets import AvgPool2d, Conv2d, ConvNetwork, Linear
+from .convnets import Conv2d, ConvNetwork
 from .distributions import get_distribution
 from .exceptions import CertificationError, InvalidParameterError
 from .subset_sum import METHODS
@@ -138,25 +139,21 @@ class _ConvLayer(_Layer):
 
 
 class _ConvBound:
-    """The certified error of the ticket with ``n_i`` per weighted layer (spectral recursion)."""
+    """The certified error of the ticket with ``n_i`` per weighted layer: the recursion of
+    :func:`~strong_lth.conv_certify.certify_conv` on each layer's cached τ (pooling: τ = 0)."""
 
-    tighter = False
+    tighter = False  # no bound beyond the spectral recursion (as `approximate`'s search reads)
 
     def __init__(self, layers, pieces, radius):
         self.layers, self.pieces, self.radius = layers, pieces, radius
-        self.norms = [p[0] for p in pieces]
 
     def __call__(self, chosen, *, spectral_only=False) -> float:
-        taus = iter(layer(n)[0] for layer, n in zip(self.layers, chosen))
+        taus = iter([layer(n)[0] for layer, n in zip(self.layers, chosen)])
         return certified_error(
-            [next(taus) if weighted else 0.0 for weighted in self._weighted],
-            self.norms,
+            [next(taus) if p.weighted else 0.0 for p in self.pieces],
+            [p.norm for p in self.pieces],
             self.radius,
         )
-
-    @property
-    def _weighted(self):
-        return [p[4] for p in self.pieces]
 
 
 def approximate_conv(
@@ -252,44 +249,44 @@ def approximate_conv(
     for name, flag in (("measure", measure), ("progress", progress)):
         if not isinstance(flag, bool):
             raise InvalidParameterError(f"`{name}` must be True or False; got {flag!r}.")
-    target.dense_equivalent(max_bytes=max_bytes)  # refuses a structure the search cannot measure
+    target.dense_equivalent()  # refuses a structure the certificate cannot measure
     distribution = get_distribution(distribution)
     seed = resolve_seed(rng)
-    pieces = [
-        (*p, isinstance(target.layers[k], Conv2d | Linear))
-        for p, k in zip(conv_pieces(target), _piece_indices(target))
-    ]
-    weighted = [p for p in pieces if p[4]]
-    kernel_shapes = [_kernel(target.layers[k]).shape for k in target.weighted]
-    network = ConvRandomNetwork(seed, kernel_shapes, 1, distribution)
+    pieces = conv_pieces(target)
+    weighted = [p for p in pieces if p.weighted]
+    network = ConvRandomNetwork(
+        seed, [_kernel(target.layers[p.index]).shape for p in weighted], 1, distribution
+    )
     layers = []
-    for i, (k, piece) in enumerate(zip(target.weighted, weighted), start=1):
-        kernel = _kernel(target.layers[k])
+    for i, piece in enumerate(weighted, start=1):
+        kernel = _kernel(target.layers[piece.index])
         o, c, kh, kw = kernel.shape
         layers.append(
             _ConvLayer(
                 index=i,
                 weights=kernel.reshape(o, c * kh * kw),
-                signed=np.full(c * kh * kw, piece[2]),
+                signed=np.full(c * kh * kw, piece.signed),
                 network=network,
                 construction="pensia",
                 solver=solver,
-                layer=target.layers[k],
+                layer=target.layers[piece.index],
                 kernel=kernel,
-                shape=piece[3],
-                signed_input=piece[2],
+                shape=piece.shape,
+                signed_input=piece.signed,
             )
         )
+    if eps is None:
+        chosen = _fixed_values(values_per_input, len(layers), cap)
+        for layer, n in zip(layers, chosen):
+            _check_bytes(layer, n, max_bytes, "at n = {n} values per input")
     start = time.perf_counter()
     with _progress_bar(progress) as bar:
         for layer in layers:
             layer.bar = bar
-        if eps is None:
-            chosen = _fixed_values(values_per_input, len(layers), cap)
-        else:
+        if eps is not None:
             eps = check_real("eps", eps, low=0.0, low_open=True)
-            goals_all = _budget_split(np.array([p[0] for p in pieces]), radius, eps * (1 - SAFETY))
-            goals = [g for g, p in zip(goals_all, pieces) if p[4]]
+            split = _budget_split(np.array([p.norm for p in pieces]), radius, eps * (1 - SAFETY))
+            goals = [g for g, p in zip(split, pieces) if p.weighted]
             for layer, goal in zip(layers, goals):
                 o, ckk = layer.weights.shape
                 layer.tol = float(goal / (TOL_FACTOR * (math.sqrt(o) + math.sqrt(2 * ckk))))
@@ -349,7 +346,3 @@ def approximate_conv(
 def _kernel(layer) -> np.ndarray:
     """The kernel of a Conv2d, or a Linear's weight as ``(O, I, 1, 1)``."""
     return layer.weight if isinstance(layer, Conv2d) else layer.weight[:, :, None, None]
-
-
-def _piece_indices(target):
-    return [k for k, ly in enumerate(target.layers) if isinstance(ly, Conv2d | Linear | AvgPool2d)]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from .worst_case import measure_worst_case, project, structured_starts
 __all__ = [
     "DENSE_BYTES",
     "ConvCertificate",
+    "Piece",
     "certify_conv",
     "conv_pieces",
     "error_layer",
@@ -135,8 +137,20 @@ def error_layer(layer, a, b, signed):
     return _with_kernel(layer, delta)
 
 
-def conv_pieces(target: ConvNetwork, kernels=None):
-    """The recursion's pieces: ``(norm, τ, signed, shape)`` per Conv2d, Linear or AvgPool2d.
+class Piece(NamedTuple):
+    """One linear layer of the recursion (:func:`conv_pieces`)."""
+
+    index: int  # position in ``target.layers``
+    weighted: bool  # a Conv2d or Linear (approximated by a gadget pair), else an AvgPool2d
+    norm: float  # operator norm on the layer's input size
+    tau: float  # operator norm of the error kernel (0 for pooling, or without kernels)
+    worst: float  # largest entry of the error kernel
+    signed: bool  # whether the layer's input can be negative
+    shape: tuple  # the layer's input shape
+
+
+def conv_pieces(target: ConvNetwork, kernels=None) -> list[Piece]:
+    """The recursion's pieces: one :class:`Piece` per Conv2d, Linear or AvgPool2d, in order.
 
     ``kernels``: ``(A_i, B_i)`` per weighted layer (``(O, C, k_h, k_w)``; a Linear's as
     ``(O, I, 1, 1)``), or None for the norms alone (τ = 0). ``signed``: whether the layer's input
@@ -144,18 +158,19 @@ def conv_pieces(target: ConvNetwork, kernels=None):
     unsigned input charges no ``K - B`` columns, since ``σ(-h) = 0`` there.
     """
     pieces, signed, i = [], True, 0
-    for layer, shape in zip(target.layers, target.shapes):
+    for k, (layer, shape) in enumerate(zip(target.layers, target.shapes)):
         if isinstance(layer, ReLU):
             signed = False
         elif isinstance(layer, Conv2d | Linear):
-            tau = 0.0
+            tau = worst = 0.0
             if kernels is not None:
-                a, b = kernels[i]
-                tau = operator_norm(error_layer(layer, a, b, signed), shape)
-            pieces.append((operator_norm(layer, shape), tau, signed, shape))
+                delta = error_layer(layer, *kernels[i], signed)
+                tau = operator_norm(delta, shape)
+                worst = float(np.abs(delta.weight).max())
+            pieces.append(Piece(k, True, operator_norm(layer, shape), tau, worst, signed, shape))
             signed, i = True, i + 1
         elif isinstance(layer, AvgPool2d):
-            pieces.append((operator_norm(layer, shape), 0.0, signed, shape))
+            pieces.append(Piece(k, False, operator_norm(layer, shape), 0.0, 0.0, signed, shape))
     return pieces
 
 
@@ -267,21 +282,11 @@ def certify_conv(
     rng = as_generator(rng)
     kernels = ticket.gadget_kernels()
     pieces = conv_pieces(target, kernels)
-    norms = np.array([p[0] for p in pieces])
-    taus = np.array([p[1] for p in pieces])
-    certified = float(certified_error(taus, norms, radius))
-    weighted = [k for k, layer in enumerate(target.layers) if isinstance(layer, Conv2d | Linear)]
-    is_pool = np.array([isinstance(target.layers[k], AvgPool2d) for k in _piece_layers(target)])
-    errors = []
-    for k, (a, b), piece in zip(weighted, kernels, [p for p, q in zip(pieces, is_pool) if not q]):
-        w = target.layers[k].weight
-        w = w if w.ndim == 4 else w[:, :, None, None]
-        worst = np.abs(a - w).max()
-        errors.append(max(worst, np.abs(w - b).max()) if piece[2] else worst)
+    certified = float(certified_error([p.tau for p in pieces], [p.norm for p in pieces], radius))
     gadget = gadget_network(target, kernels)
     d = math.prod(target.input_shape)
-    check = project(rng.standard_normal((64, d)), radius, sphere=True)
-    _check_agreement(ticket.pruned_network(), gadget, check)
+    pruned = ticket.pruned_network()
+    _check_agreement(pruned, gadget, project(rng.standard_normal((64, d)), radius, sphere=True))
     measured = where = None
     if measure:
         dense_target, dense_gadget = target.dense_equivalent(), gadget.dense_equivalent()
@@ -301,26 +306,23 @@ def certify_conv(
             ascent_steps=ascent_steps,
             extra_starts=extra,
         )
-        _check_agreement(ticket.pruned_network(), gadget, where[None])
+        _check_agreement(pruned, gadget, where[None])
         if measured > certified * (1 + AGREEMENT):
             raise CertificationError(
                 f"the measured error {measured!r} exceeds the certified bound {certified!r} at "
                 f"input {where!r}: this is a bug."
             )
+    weighted = [p for p in pieces if p.weighted]
     return ConvCertificate(
         radius=radius,
-        weight_norms=norms[~is_pool],
-        tau=taus[~is_pool],
-        pool_norms=norms[is_pool],
-        max_weight_error=np.array(errors),
+        weight_norms=np.array([p.norm for p in weighted]),
+        tau=np.array([p.tau for p in weighted]),
+        pool_norms=np.array([p.norm for p in pieces if not p.weighted]),
+        max_weight_error=np.array([p.worst for p in weighted]),
         certified=certified,
         measured=measured,
         measured_input=where,
     )
-
-
-def _piece_layers(target):
-    return [k for k, ly in enumerate(target.layers) if isinstance(ly, Conv2d | Linear | AvgPool2d)]
 
 
 def _with_kernel(layer, kernel):

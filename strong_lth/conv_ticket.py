@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_int
 from .conv_gadgets import ConvRandomNetwork, gadget_kernels, pruned_layers
 from .convnets import AvgPool2d, Conv2d, ConvNetwork, Flatten, Linear, ReLU
 from .distributions import Distribution, get_distribution
@@ -226,7 +225,6 @@ class ConvTicket:
             ) from error
         if arrays:
             raise FileFormatError(f"`path` has unexpected arrays {sorted(arrays)} in {text!r}.")
-        check_int("seed", header["seed"], low=0)
         return cls(
             seed=header["seed"],
             distribution=distribution,

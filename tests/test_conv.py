@@ -173,8 +173,9 @@ def test_gadget_identity(stride, padding, shape, signed):
     keep, sums, _ = choose(kernel, network, 1, signed=signed)
     a, b = gadget_kernels(u, v, keep)
     assert np.allclose(a, sums[0], atol=1e-12) and np.allclose(b, sums[1], atol=1e-12)
-    if not signed:
+    if not signed:  # units with u < 0 never fire on a non-negative input: none is kept
         assert not b.any()
+        assert np.all(u[np.nonzero(keep.reshape(*shape, -1).any(axis=(0, 2, 3)))] > 0)
     x = gen.standard_normal((4, shape[1], 7, 8))
     pruned = ConvNetwork((shape[1], 7, 8), pruned_layers(layer, u, v, keep))
     expected = naive_conv(np.maximum(x, 0), a, stride, padding) - naive_conv(
