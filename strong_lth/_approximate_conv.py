@@ -20,9 +20,15 @@ from ._approximate import (
     _progress_bar,
     _search,
 )
-from ._certify import certified_error
 from ._validation import check_choice, check_int, check_real, resolve_seed
-from .conv_certify import certify_conv, conv_pieces, error_layer, operator_norm
+from .conv_certify import (
+    certify_conv,
+    conv_bounds,
+    conv_pieces,
+    error_layer,
+    lockstep_available,
+    operator_norm,
+)
 from .conv_gadgets import ConvRandomNetwork, choose
 from .conv_ticket import ConvTicket, architecture
 from .convnets import Conv2d, ConvNetwork
@@ -67,7 +73,9 @@ class ConvLayerReport:
 
 @dataclass(frozen=True)
 class ConvReport:
-    """What :func:`approximate_conv` found: per-layer rows, the certificate, sizes and timings."""
+    """What :func:`approximate_conv` found: per-layer rows (:class:`ConvLayerReport`), the
+    certified error (the least of ``bounds``, by method), the measured error, parameter counts
+    and timings."""
 
     eps: float | None
     radius: float
@@ -76,6 +84,7 @@ class ConvReport:
     layers: tuple
     certified: float
     measured: float | None
+    bounds: dict
     random_params: int
     kept_params: int
     target_params: int
@@ -133,27 +142,32 @@ class _ConvLayer(_Layer):
             tau = operator_norm(delta, self.shape)
             worst = float(np.abs(delta.weight).max(initial=0.0))
             self.cache[n] = (tau, worst, np.packbits(keep, axis=2))
+            if self.pairs is not None:
+                self.pairs[n] = (sums[0], sums[1])
             self.seconds += time.perf_counter() - begin
             self.bar.update()
         return self.cache[n]
 
 
 class _ConvBound:
-    """The certified error of the ticket with ``n_i`` per weighted layer: the recursion of
-    :func:`~strong_lth.conv_certify.certify_conv` on each layer's cached τ (pooling: τ = 0)."""
+    """The least certified error of the ticket with ``n_i`` per weighted layer, from each
+    layer's cached τ and ``(A, B)``: the recursion of :func:`~strong_lth.conv_certify.
+    certify_conv` (pooling: τ = 0), and the lockstep bound when ``tighter``."""
 
-    tighter = False  # no bound beyond the spectral recursion (as `approximate`'s search reads)
-
-    def __init__(self, layers, pieces, radius):
-        self.layers, self.pieces, self.radius = layers, pieces, radius
+    def __init__(self, target, layers, pieces, radius, tighter):
+        self.target, self.layers, self.pieces, self.radius = target, layers, pieces, radius
+        self.tighter = tighter
+        for layer in layers:
+            layer.pairs = {} if tighter else None
 
     def __call__(self, chosen, *, spectral_only=False) -> float:
         taus = iter([layer(n)[0] for layer, n in zip(self.layers, chosen)])
-        return certified_error(
-            [next(taus) if p.weighted else 0.0 for p in self.pieces],
-            [p.norm for p in self.pieces],
-            self.radius,
-        )
+        pieces = [p._replace(tau=next(taus)) if p.weighted else p for p in self.pieces]
+        kernels = None
+        lockstep = self.tighter and not spectral_only
+        if lockstep:
+            kernels = [layer.pairs[n] for layer, n in zip(self.layers, chosen)]
+        return min(conv_bounds(self.target, pieces, kernels, self.radius, lockstep).values())
 
 
 def approximate_conv(
@@ -215,9 +229,12 @@ def approximate_conv(
     ``τ_i`` by the recursion of :func:`strong_lth.conv_certify.certify_conv` (pooling layers
     count with their norm and no error), each weighted layer's n is found by bisection over the
     nested random networks, then every n with slack is lowered while the certified error stays
-    within ``eps``. Weighted layer i is the convolutional gadget of
-    :mod:`strong_lth.conv_gadgets`: ``C_i n_i`` hidden channels. da Cunha, Natale, Viennot
-    (ICLR 2022) prove ``n_i = O(log(C_i O_i k_h k_w l / ε))`` suffices with high probability.
+    within ``eps``: one step at a time on the recursion, then by bisection per layer on the
+    lockstep bound when it is available and tighter
+    (:func:`strong_lth.conv_certify.lockstep_available`). Weighted layer i is the
+    convolutional gadget of :mod:`strong_lth.conv_gadgets`: ``C_i n_i`` hidden channels.
+    da Cunha, Natale, Viennot (ICLR 2022) prove ``n_i = O(log(C_i O_i k_h k_w l / ε))``
+    suffices with high probability.
 
     Examples
     --------
@@ -290,7 +307,9 @@ def approximate_conv(
             for layer, goal in zip(layers, goals):
                 o, ckk = layer.weights.shape
                 layer.tol = float(goal / (TOL_FACTOR * (math.sqrt(o) + math.sqrt(2 * ckk))))
-            chosen = _search(layers, goals, _ConvBound(layers, pieces, radius), eps, cap, max_bytes)
+            tighter = lockstep_available(target)
+            bound = _ConvBound(target, layers, pieces, radius, tighter)
+            chosen = _search(layers, goals, bound, eps, cap, max_bytes)
         keeps = [layer.keep(n) for layer, n in zip(layers, chosen)]
     search_seconds = time.perf_counter() - start
     ticket = ConvTicket(
@@ -331,6 +350,7 @@ def approximate_conv(
         layers=rows,
         certified=found.certified,
         measured=found.measured,
+        bounds=dict(found.bounds),
         random_params=ticket.random_params,
         kept_params=ticket.n_kept,
         target_params=target.n_params,

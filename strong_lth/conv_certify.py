@@ -21,12 +21,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._certify import certified_error
+from ._certify import certified_error, cheap_methods
 from ._validation import as_generator, check_int, check_real
 from .conv_gadgets import gadget_network
 from .convnets import AvgPool2d, Conv2d, ConvNetwork, Linear, ReLU, layer_matrix
 from .exceptions import CertificationError, InvalidParameterError
 from .gadgets import AGREEMENT
+from .lockstep import error_bound
 from .worst_case import measure_worst_case, project, structured_starts
 
 __all__ = [
@@ -34,9 +35,12 @@ __all__ = [
     "ConvCertificate",
     "Piece",
     "certify_conv",
+    "conv_bounds",
     "conv_pieces",
+    "dense_pairs",
     "error_layer",
     "fft_norm_bound",
+    "lockstep_available",
     "operator_norm",
 ]
 
@@ -174,6 +178,61 @@ def conv_pieces(target: ConvNetwork, kernels=None) -> list[Piece]:
     return pieces
 
 
+def _one_to_one(target: ConvNetwork) -> bool:
+    """Whether the dense equivalent's layers are the weighted layers one to one: no pooling,
+    and exactly one Conv2d or Linear between consecutive ReLUs."""
+    counts = [0]
+    for layer in target.layers:
+        if isinstance(layer, ReLU):
+            counts.append(0)
+        elif isinstance(layer, AvgPool2d):
+            return False
+        elif isinstance(layer, Conv2d | Linear):
+            counts[-1] += 1
+    return all(count == 1 for count in counts)
+
+
+def dense_pairs(target: ConvNetwork, kernels):
+    """The gadget pairs as matrices ``(A_i, B_i)`` on the flattened inputs, for the lockstep bound
+    on :meth:`~strong_lth.convnets.ConvNetwork.dense_equivalent`, whose layers must be the
+    weighted layers one to one (no pooling, one weighted layer between ReLUs)."""
+    indices = target.weighted
+    return [
+        tuple(layer_matrix(_with_kernel(target.layers[k], m), target.shapes[k]) for m in pair)
+        for k, pair in zip(indices, kernels)
+    ]
+
+
+def lockstep_available(target: ConvNetwork) -> bool:
+    """Whether :func:`certify_conv` adds the lockstep bound: the dense equivalent's layers are
+    the weighted layers one to one (no pooling, one Conv2d or Linear between ReLUs) and one
+    lockstep pass is cheap (:func:`strong_lth.certify.cheap_methods` of its widths)."""
+    if not _one_to_one(target):
+        return False
+    return "lockstep" in cheap_methods(target.dense_equivalent().widths)
+
+
+def conv_bounds(target: ConvNetwork, pieces, kernels, radius: float, lockstep: bool) -> dict:
+    """The rigorous bounds of ``sup_{||x|| <= radius} ||F(x) - G(x)||_2``, by method:
+    "spectral" (the recursion on ``pieces``, :func:`certify_conv` Notes) and, with
+    ``lockstep``, :func:`strong_lth.lockstep.error_bound` on the dense equivalents over the
+    ball (and the box ``[-radius, radius]^d`` around it)."""
+    taus, norms = [p.tau for p in pieces], [p.norm for p in pieces]
+    out = {"spectral": float(certified_error(taus, norms, radius))}
+    if lockstep:
+        d = math.prod(target.input_shape)
+        out["lockstep"] = float(
+            error_bound(
+                target.dense_equivalent(),
+                dense_pairs(target, kernels),
+                lower=np.full(d, -radius),
+                upper=np.full(d, radius),
+                radius=radius,
+            )
+        )
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class ConvCertificate:
     """The error figures of a convolutional ticket against its target.
@@ -190,8 +249,10 @@ class ConvCertificate:
     max_weight_error : ndarray
         Per weighted layer, the largest ``|A - K|`` (and ``|K - B|`` of a signed input).
     certified : float
-        ``e`` of the recursion (module Notes): a rigorous bound of
-        ``sup_{||x|| <= radius} ||F(x) - G(x)||_2``.
+        The least of ``bounds``: a rigorous bound of ``sup_{||x|| <= radius} ||F(x) - G(x)||_2``.
+    bounds : dict of str to float
+        Every rigorous bound computed (:func:`conv_bounds`): "spectral" always, "lockstep" when
+        :func:`lockstep_available`.
     measured : float or None
         The largest error found by ascent (a lower bound of the true supremum); None when not
         measured.
@@ -206,6 +267,7 @@ class ConvCertificate:
     certified: float
     measured: float | None
     measured_input: np.ndarray | None
+    bounds: dict
 
 
 def certify_conv(
@@ -257,7 +319,10 @@ def certify_conv(
     so it errs by ``Δ * [σ(h); σ(-h)_S]`` (channels stacked), and ``||[σ(h); σ(-h)_S]|| <=
     ||h||`` since the two have disjoint supports; the ticket's input to the pair has norm at
     most ``R + e``. Linear layers (pooling) map an error ``e`` to at most ``ν e``, ReLU and
-    Flatten to at most ``e``. The measured error climbs ``||F(x) - G(x)||_2`` on the sphere
+    Flatten to at most ``e``. When the target's dense equivalent has the weighted layers as its
+    layers (no pooling) the lockstep bound of :func:`strong_lth.lockstep.error_bound` on the
+    dense equivalents, with the pairs as matrices, is computed too (:func:`conv_bounds`), and
+    ``certified`` is the least bound. The measured error climbs ``||F(x) - G(x)||_2`` on the sphere
     (both networks are positively homogeneous) by :func:`strong_lth.worst_case.
     measure_worst_case` on the dense equivalents
     (:meth:`~strong_lth.convnets.ConvNetwork.dense_equivalent`).
@@ -282,7 +347,8 @@ def certify_conv(
     rng = as_generator(rng)
     kernels = ticket.gadget_kernels()
     pieces = conv_pieces(target, kernels)
-    certified = float(certified_error([p.tau for p in pieces], [p.norm for p in pieces], radius))
+    bounds = conv_bounds(target, pieces, kernels, radius, lockstep_available(target))
+    certified = min(bounds.values())
     gadget = gadget_network(target, kernels)
     d = math.prod(target.input_shape)
     pruned = ticket.pruned_network()
@@ -307,11 +373,12 @@ def certify_conv(
             extra_starts=extra,
         )
         _check_agreement(pruned, gadget, where[None])
-        if measured > certified * (1 + AGREEMENT):
-            raise CertificationError(
-                f"the measured error {measured!r} exceeds the certified bound {certified!r} at "
-                f"input {where!r}: this is a bug."
-            )
+        for name, bound in bounds.items():
+            if measured > bound * (1 + AGREEMENT):
+                raise CertificationError(
+                    f"the measured error {measured!r} exceeds the {name} bound {bound!r} at "
+                    f"input {where!r}: this is a bug."
+                )
     weighted = [p for p in pieces if p.weighted]
     return ConvCertificate(
         radius=radius,
@@ -322,6 +389,7 @@ def certify_conv(
         certified=certified,
         measured=measured,
         measured_input=where,
+        bounds=bounds,
     )
 
 

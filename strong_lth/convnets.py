@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import _fmt, check_array, check_int
+from ._validation import _fmt, check_array, check_int, check_real
 from .exceptions import FileFormatError, InvalidParameterError
 from .networks import ReLUNetwork, _optional_import, _read_only, read_npz, write_npz
 
@@ -463,6 +463,69 @@ class ConvNetwork:
             current = m if current is None else m @ current
         weights.append(current)
         return ReLUNetwork(weights)
+
+    def balanced(self, max_weight: float = 0.5) -> ConvNetwork:
+        """Return ``s F`` for a constant ``s > 0``, every Conv2d and Linear with largest entry
+        ``max_weight``: :meth:`strong_lth.ReLUNetwork.balanced` for convolutional networks.
+
+        Parameters
+        ----------
+        max_weight : float, default 0.5
+            Largest absolute weight or bias of every weighted layer after rescaling, > 0.
+
+        Returns
+        -------
+        ConvNetwork
+            Weighted layer i (weights and bias) is multiplied by ``c_i = max_weight /
+            max|[K_i, b_i]|`` (``K_i`` as already divided by ``c_{i-1}``) and the next weighted
+            layer divided by ``c_i``. ReLU, average pooling and flattening are positively
+            homogeneous (``f(c h) = c f(h)`` for ``c > 0``), so every change is undone by the next
+            weighted layer and the result computes ``s F(x)`` with ``s = c_l``: the same labels.
+
+        Raises
+        ------
+        InvalidParameterError
+            If ``max_weight <= 0`` or a weighted layer is all zeros.
+
+        Notes
+        -----
+        The gadget approximates a kernel entry by a sum of products ``u v`` of Uniform[-1, 1]
+        weights (``|u v| <= 1``): an entry of 1.5 needs many same-sign products, and the width then
+        grows to *reach* the largest entry rather than to reach a precision (on the digits CNN
+        of ``benchmarks/bench_cnn.py`` τ fell by a factor 60 between n = 47 and 48, where the
+        pools first reached its largest entries). Balancing moves that scale into the output.
+
+        Examples
+        --------
+        >>> net = ConvNetwork((1, 3, 3), [Conv2d(np.full((1, 1, 2, 2), 4.0)), ReLU(), Flatten(),
+        ...                               Linear(np.array([[1.0, -1.0, 0.5, 2.0]]))])
+        >>> bal = net.balanced(1.0)
+        >>> float(bal.layers[0].weight.max()), float(np.abs(bal.layers[-1].weight).max())
+        (1.0, 1.0)
+        >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+        >>> float((bal.forward(x) / net.forward(x))[0, 0])  # s = 1 / 4 * 1 / 2
+        0.125
+        """
+        max_weight = check_real("max_weight", max_weight, low=0.0, low_open=True)
+        layers, carried = list(self.layers), 1.0
+        for k in self.weighted:
+            layer = layers[k]
+            weight = layer.weight / carried
+            bias = layer.bias
+            largest = float(np.abs(weight).max())
+            if bias is not None:
+                largest = max(largest, float(np.abs(bias).max()))
+            if largest == 0.0:
+                raise InvalidParameterError(
+                    f"`layers[{k}]` must be non-zero to be balanced; got an all-zero layer."
+                )
+            factor = max_weight / largest
+            changes = {"weight": weight * factor}
+            if bias is not None:
+                changes["bias"] = bias * factor
+            layers[k] = type(layer)(**{**layer.__dict__, **changes})
+            carried = factor
+        return ConvNetwork(self.input_shape, layers)
 
     def to_npz(self, path: str | os.PathLike[str]) -> None:
         """Save as an ``.npz`` without pickles: ``input_shape``, ``kinds`` (layer type names)

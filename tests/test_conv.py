@@ -209,3 +209,21 @@ def test_random_weights_nested_and_match_dense():
         assert np.array_equal(u, uc) and np.array_equal(v, vc[:, :, :, 0, 0])
     with pytest.raises(InvalidParameterError, match="one entry per weighted layer"):
         ConvRandomNetwork(3, [(2, 5, 1, 1)], (6, 5))
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_balanced_scales_the_output_only(bias):
+    net = small_net(bias=bias)
+    bal = net.balanced(0.5)
+    for k in net.weighted:
+        layer = bal.layers[k]
+        parts = [layer.weight] + ([layer.bias] if bias else [])
+        assert max(float(np.abs(p).max()) for p in parts) == pytest.approx(0.5, rel=1e-12)
+    x = np.random.default_rng(6).standard_normal((8, 2, 7, 6))
+    ratio = bal.forward(x) / net.forward(x)
+    assert np.allclose(ratio, ratio[0, 0], rtol=1e-9) and ratio[0, 0] > 0
+    zero = ConvNetwork((1, 3, 3), [Conv2d(np.zeros((1, 1, 2, 2)))])
+    with pytest.raises(InvalidParameterError, match="non-zero to be balanced"):
+        zero.balanced()
+    with pytest.raises(InvalidParameterError, match="`max_weight` must be in"):
+        net.balanced(0.0)
