@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .conv_certify import ConvCertificate, certify_conv
 from .conv_gadgets import ConvRandomNetwork, gadget_kernels, pruned_layers
 from .convnets import AvgPool2d, Conv2d, ConvNetwork, Flatten, Linear, ReLU
 from .distributions import Distribution, get_distribution
@@ -170,6 +171,12 @@ class ConvTicket:
             else:
                 layers.append(layer)
         return ConvNetwork(tuple(self.input_shape), layers)
+
+    def certificate(self, target: ConvNetwork, **options) -> ConvCertificate:
+        """Certify the ticket against ``target``: :func:`~strong_lth.conv_certify.certify_conv`
+        (``options``: ``radius``, ``rng``, ``samples``, ``starts``, ``ascent_steps``,
+        ``measure``)."""
+        return certify_conv(target, self, **options)
 
     def forward(self, x: Any) -> np.ndarray:
         """The pruned network on a batch ``(N, C, H, W)`` (or flat rows ``(N, C H W)``)."""

@@ -143,7 +143,7 @@ def test_automatic_mode_meets_eps_and_round_trips(tmp_path):
     x = np.random.default_rng(0).standard_normal((3, 1, 5, 5))
     assert np.array_equal(back.forward(x), ticket.forward(x))
     assert back.report["certified"] == report.certified
-    assert certify_conv(target, back, measure=False).certified == report.certified
+    assert back.certificate(target, measure=False).certified == report.certified
     np.savez(tmp_path / "bad.npz", header=np.array("{}"))
     with pytest.raises(FileFormatError, match="ConvTicket file"):
         ConvTicket.load(tmp_path / "bad.npz")
@@ -168,3 +168,25 @@ def test_refusals():
         approximate_conv(target, values_per_input=4, max_bytes=1000)
     with pytest.raises(InvalidParameterError, match=r"`keeps\[0\]` must be a bool array"):
         ConvTicket(**{**ticket.__dict__, "keeps": (np.ones((2, 9, 3), bool), *ticket.keeps[1:])})
+
+
+class Tampered:
+    """A ticket whose kernels claim one function while its pruned network computes another."""
+
+    def __init__(self, ticket):
+        self.ticket, self.target_fingerprint = ticket, ticket.target_fingerprint
+
+    def gadget_kernels(self):
+        return [(1.5 * a, 1.5 * b) for a, b in self.ticket.gadget_kernels()]
+
+    def pruned_network(self):
+        return self.ticket.pruned_network()
+
+
+def test_a_ticket_whose_masks_disagree_is_refused():
+    from strong_lth.exceptions import CertificationError
+
+    target = digits_like()
+    ticket = approximate_conv(target, values_per_input=10, rng=0, measure=False)
+    with pytest.raises(CertificationError, match="cannot be certified"):
+        certify_conv(target, Tampered(ticket))
