@@ -197,6 +197,9 @@ class Flatten:
 LAYER_TYPES = (Conv2d, ReLU, Flatten, AvgPool2d, Linear)
 """The layer types a :class:`ConvNetwork` holds."""
 
+_BASIS_CHUNK = 256
+"""Unit vectors :func:`layer_matrix` pushes through a layer at once."""
+
 
 def _window_sizes(layer, size, kernel, padding) -> tuple[int, int]:
     out = []
@@ -263,15 +266,19 @@ def layer_matrix(layer, shape: tuple[int, ...]) -> np.ndarray:
 
     Notes
     -----
-    Built by applying the layer to the identity batch, so it is the layer's own arithmetic
+    Built by applying the layer to unit vectors (in chunks), so it is the layer's own arithmetic
     (each entry is one kernel entry, a pooling weight ``1 / (k_h k_w)``, or 0/1).
     """
     size = math.prod(shape)
-    eye = np.eye(size).reshape(size, *shape)
-    bias = getattr(layer, "bias", None)
-    if bias is not None:
+    if getattr(layer, "bias", None) is not None:
         layer = type(layer)(**{**layer.__dict__, "bias": None})
-    return _apply(layer, eye).reshape(size, -1).T.copy()
+    out = np.empty((math.prod(layer.output_shape(shape)), size))
+    for lo in range(0, size, _BASIS_CHUNK):  # unit vectors a chunk at a time: memory ~ out
+        count = min(_BASIS_CHUNK, size - lo)
+        basis = np.zeros((count, size))
+        basis[np.arange(count), lo + np.arange(count)] = 1.0
+        out[:, lo : lo + count] = _apply(layer, basis.reshape(count, *shape)).reshape(count, -1).T
+    return out
 
 
 @dataclass(frozen=True, eq=False, repr=False)
