@@ -164,6 +164,10 @@ def test_refusals():
         approximate_conv("net", eps=0.1)
     with pytest.raises(InvalidParameterError, match="start and end with a linear layer"):
         approximate_conv(ConvNetwork((1, 4, 4), [Conv2d(np.ones((1, 1, 3, 3))), ReLU()]), eps=1)
+    with pytest.raises(InvalidParameterError, match="`eps` must be in"):
+        approximate_conv(target, eps=-1.0)
+    with pytest.raises(InvalidParameterError, match="`max_values_per_input` must be"):
+        approximate_conv(target, eps=1e-3, max_values_per_input=3, measure=False)
     with pytest.raises(InvalidParameterError, match="`max_bytes` must cover"):
         approximate_conv(target, values_per_input=4, max_bytes=1000)
     with pytest.raises(InvalidParameterError, match=r"`keeps\[0\]` must be a bool array"):
