@@ -194,3 +194,25 @@ def test_a_ticket_whose_masks_disagree_is_refused():
     ticket = approximate_conv(target, values_per_input=10, rng=0, measure=False)
     with pytest.raises(CertificationError, match="cannot be certified"):
         certify_conv(target, Tampered(ticket))
+
+
+def test_a_dense_target_gets_the_dense_pipelines_ticket_and_bounds():
+    """A ReLUNetwork written as a ConvNetwork (Flatten, Linear, ReLU, Linear) on (d, 1, 1)
+    inputs: the same random weights, subsets, (A, B) and spectral bound as strong_lth.approximate
+    and strong_lth.certify compute independently."""
+    from strong_lth import ReLUNetwork, approximate, certify
+    from strong_lth.gadgets import gadget_form
+
+    dense = ReLUNetwork.random((4, 6, 3), rng=0)
+    target = ConvNetwork(
+        (4, 1, 1), [Flatten(), Linear(dense.weights[0]), ReLU(), Linear(dense.weights[1])]
+    )
+    ticket = approximate_conv(target, values_per_input=(7, 9), rng=5, measure=False)
+    reference = approximate(dense, values_per_input=(7, 9), rng=5, measure=False)
+    for (a, b), (a_ref, b_ref) in zip(ticket.gadget_kernels(), gadget_form(dense, reference)):
+        assert np.allclose(a[:, :, 0, 0], a_ref, atol=1e-12)
+        assert np.allclose(b[:, :, 0, 0], b_ref, atol=1e-12)
+    mine = ticket.report.bounds
+    theirs = certify(dense, reference, rng=0, method=("spectral", "lockstep")).bounds
+    assert mine["spectral"] == pytest.approx(theirs["spectral"], rel=1e-9)
+    assert mine["lockstep"] == pytest.approx(theirs["lockstep"], rel=1e-9)
