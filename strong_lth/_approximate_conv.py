@@ -9,18 +9,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._approximate import (
-    MAX_BYTES,
+from ._search import (
     SAFETY,
     TOL_FACTOR,
-    _budget_split,
-    _check_bytes,
-    _fixed_values,
-    _Layer,
-    _progress_bar,
-    _search,
+    NestedLayer,
+    budget_split,
+    check_bytes,
+    fixed_values,
+    progress_bar,
+    search,
 )
-from ._validation import check_choice, check_int, check_real, resolve_seed
+from ._validation import check_real
 from .conv_certify import (
     certify_conv,
     conv_bounds,
@@ -32,11 +31,10 @@ from .conv_certify import (
 from .conv_gadgets import ConvRandomNetwork, choose
 from .conv_ticket import ConvTicket, architecture
 from .convnets import Conv2d, ConvNetwork
-from .distributions import get_distribution
 from .exceptions import CertificationError, InvalidParameterError
-from .subset_sum import METHODS
+from .parameters import DEFAULTS, ApproximateParameters
 
-__all__ = ["ConvLayerReport", "ConvReport", "approximate_conv"]
+__all__ = ["ConvLayerReport", "ConvReport", "approximate_conv", "conv_ticket"]
 
 
 @dataclass(frozen=True)
@@ -114,39 +112,39 @@ class ConvReport:
         return "\n".join(lines)
 
 
+UNSUPPORTED = {
+    "construction": "the convolutional gadget is the subset-sum construction of Pensia et al.",
+    "subset_size": "subsets of any size only",
+    "source_density": "a dense random network only",
+    "certificate": "the spectral recursion, and the lockstep bound when no pooling is present",
+}
+"""Options of :class:`~strong_lth.parameters.ApproximateParameters` that
+:func:`approximate_conv` accepts only at their default, with what it supports instead."""
+
+
 @dataclass
-class _ConvLayer(_Layer):
-    """One weighted layer of a convolutional target, solved at any n (the dense search's
-    :class:`~strong_lth._approximate._Layer` with the convolutional gadget and operator norms)."""
+class _ConvLayer(NestedLayer):
+    """One weighted layer of a convolutional target, solved at any n by the convolutional
+    gadget, with the operator norm of its error kernel as τ."""
 
     layer: object = None  # the target Conv2d or Linear
     kernel: np.ndarray | None = None  # (O, C, k_h, k_w)
     shape: tuple = ()  # the layer's input shape
     signed_input: bool = True
 
-    def __call__(self, n: int):
-        if n not in self.cache:
-            begin = time.perf_counter()
-            values = [1] * len(self.network.kernel_shapes)
-            values[self.index - 1] = n
-            keep, sums, _ = choose(
-                self.kernel,
-                self.network.with_values_per_input(values),
-                self.index,
-                signed=self.signed_input,
-                solver=self.solver,
-                tol=self.tol,
-                start=self._start(n),
-            )
-            delta = error_layer(self.layer, sums[0], sums[1], self.signed_input)
-            tau = operator_norm(delta, self.shape)
-            worst = float(np.abs(delta.weight).max(initial=0.0))
-            self.cache[n] = (tau, worst, np.packbits(keep, axis=2))
-            if self.pairs is not None:
-                self.pairs[n] = (sums[0], sums[1])
-            self.seconds += time.perf_counter() - begin
-            self.bar.update()
-        return self.cache[n]
+    def solve(self, n: int):
+        keep, sums, _ = choose(
+            self.kernel,
+            self.network.with_values_per_input(self.values(n)),
+            self.index,
+            signed=self.signed_input,
+            solver=self.solver,
+            tol=self.tol,
+            start=self._start(n),
+        )
+        delta = error_layer(self.layer, sums[0], sums[1], self.signed_input)
+        worst = float(np.abs(delta.weight).max(initial=0.0))
+        return operator_norm(delta, self.shape), worst, keep, (sums[0], sums[1])
 
 
 class _ConvBound:
@@ -170,28 +168,23 @@ class _ConvBound:
         return min(conv_bounds(self.target, pieces, kernels, self.radius, lockstep).values())
 
 
-def approximate_conv(
-    target: ConvNetwork,
-    *,
-    eps: float | None = None,
-    values_per_input=None,
-    rng=None,
-    radius: float = 1.0,
-    solver: str = "mitm",
-    distribution="uniform",
-    max_values_per_input: int = 512,
-    max_bytes: int = MAX_BYTES,
-    measure: bool = True,
-    progress: bool = False,
-) -> ConvTicket:
+def approximate_conv(target: ConvNetwork, **options) -> ConvTicket:
     """Find masks of one random convolutional network whose pruned network approximates
     ``target``, with a certified error.
+
+    ``strong_lth.approximate(target, ...)`` with a :class:`~strong_lth.convnets.ConvNetwork`
+    target calls this. The keywords are those of :func:`strong_lth.approximate`, declared
+    once, with their defaults, by :class:`~strong_lth.parameters.ApproximateParameters`, which
+    checks them; those of :data:`UNSUPPORTED` (``construction``, ``subset_size``,
+    ``source_density``, ``certificate``) are refused unless left at their default.
 
     Parameters
     ----------
     target : ConvNetwork
         Bias-free, starting and ending with a Conv2d or Linear layer (possibly behind pooling
         or Flatten), no two ReLUs in a row.
+    **options
+        Keywords of :class:`~strong_lth.parameters.ApproximateParameters`; those used here:
     eps : float, optional
         Automatic mode: the smallest ``n_i`` per weighted layer whose ticket's certified error
         ``sup_{||x|| <= radius} ||F(x) - G(x)||_2`` is at most ``eps``.
@@ -207,6 +200,8 @@ def approximate_conv(
         Weights of the random network (default Uniform[-1, 1]).
     max_values_per_input, max_bytes : int
         As :func:`strong_lth.approximate`.
+    construction, certificate, subset_size, source_density
+        Only their defaults (:data:`UNSUPPORTED`).
     measure : bool, default True
         Also search for the measured worst case (``report.measured``).
     progress : bool
@@ -220,7 +215,8 @@ def approximate_conv(
     Raises
     ------
     InvalidParameterError
-        Bad input; a target with biases; ``max_values_per_input`` or ``max_bytes`` too small
+        Bad input; an option of :data:`UNSUPPORTED` away from its default; a target with
+        biases; ``max_values_per_input`` or ``max_bytes`` too small
         for ``eps`` (stating what is enough when it can).
 
     Notes
@@ -247,6 +243,18 @@ def approximate_conv(
     >>> bool(ticket.report.measured <= ticket.report.certified <= 0.05)
     True
     """
+    unknown = sorted(set(options) - set(DEFAULTS))
+    if unknown:
+        raise InvalidParameterError(
+            f"`{unknown[0]}` is no option of approximate_conv; expected keywords among "
+            f"{sorted(DEFAULTS)}."
+        )
+    return conv_ticket(target, ApproximateParameters(**options))
+
+
+def conv_ticket(target: ConvNetwork, options: ApproximateParameters) -> ConvTicket:
+    """:func:`approximate_conv` with its options already checked (what
+    :func:`strong_lth.approximate` calls for a convolutional target)."""
     if not isinstance(target, ConvNetwork):
         raise InvalidParameterError(f"`target` must be a ConvNetwork; got {type(target).__name__}.")
     if target.has_bias:
@@ -254,21 +262,16 @@ def approximate_conv(
             "`target` must be bias-free (a bias of a padded convolution cannot ride on a constant "
             "channel, whose padded border is 0); got a layer with a bias."
         )
-    if (eps is None) == (values_per_input is None):
-        raise InvalidParameterError(
-            "exactly one of `eps` (automatic mode) and `values_per_input` (fixed mode) must be "
-            f"given; got eps={eps!r}, values_per_input={values_per_input!r}."
-        )
-    solver = check_choice("solver", solver, METHODS)
-    radius = check_real("radius", radius, low=0.0, low_open=True)
-    cap = check_int("max_values_per_input", max_values_per_input, low=1)
-    max_bytes = check_int("max_bytes", max_bytes, low=1)
-    for name, flag in (("measure", measure), ("progress", progress)):
-        if not isinstance(flag, bool):
-            raise InvalidParameterError(f"`{name}` must be True or False; got {flag!r}.")
+    for name, why in UNSUPPORTED.items():
+        if getattr(options, name) != DEFAULTS[name]:
+            raise InvalidParameterError(
+                f"`{name}` must be left at its default {DEFAULTS[name]!r} for a convolutional "
+                f"target ({why}); got {getattr(options, name)!r}."
+            )
+    eps, values_per_input, progress = options.eps, options.values_per_input, options.progress
+    solver, radius, cap = options.solver, options.radius, options.max_values_per_input
+    max_bytes, distribution, seed = options.max_bytes, options.distribution, options.rng
     target.dense_equivalent()  # refuses a structure the certificate cannot measure
-    distribution = get_distribution(distribution)
-    seed = resolve_seed(rng)
     pieces = conv_pieces(target)
     weighted = [p for p in pieces if p.weighted]
     network = ConvRandomNetwork(
@@ -284,7 +287,6 @@ def approximate_conv(
                 weights=kernel.reshape(o, c * kh * kw),
                 signed=np.full(c * kh * kw, piece.signed),
                 network=network,
-                construction="pensia",
                 solver=solver,
                 layer=target.layers[piece.index],
                 kernel=kernel,
@@ -293,23 +295,23 @@ def approximate_conv(
             )
         )
     if eps is None:
-        chosen = _fixed_values(values_per_input, len(layers), cap)
+        chosen = fixed_values(values_per_input, len(layers), cap)
         for layer, n in zip(layers, chosen):
-            _check_bytes(layer, n, max_bytes, "at n = {n} values per input")
+            check_bytes(layer, n, max_bytes, "at n = {n} values per input")
     start = time.perf_counter()
-    with _progress_bar(progress) as bar:
+    with progress_bar(progress) as bar:
         for layer in layers:
             layer.bar = bar
         if eps is not None:
             eps = check_real("eps", eps, low=0.0, low_open=True)
-            split = _budget_split(np.array([p.norm for p in pieces]), radius, eps * (1 - SAFETY))
+            split = budget_split(np.array([p.norm for p in pieces]), radius, eps * (1 - SAFETY))
             goals = [g for g, p in zip(split, pieces) if p.weighted]
             for layer, goal in zip(layers, goals):
                 o, ckk = layer.weights.shape
                 layer.tol = float(goal / (TOL_FACTOR * (math.sqrt(o) + math.sqrt(2 * ckk))))
             tighter = lockstep_available(target)
             bound = _ConvBound(target, layers, pieces, radius, tighter)
-            chosen = _search(layers, goals, bound, eps, cap, max_bytes)
+            chosen = search(layers, goals, bound, eps, cap, max_bytes)
         keeps = [layer.keep(n) for layer, n in zip(layers, chosen)]
     search_seconds = time.perf_counter() - start
     ticket = ConvTicket(
@@ -322,7 +324,7 @@ def approximate_conv(
         target_fingerprint=target.fingerprint(),
     )
     start = time.perf_counter()
-    found = certify_conv(target, ticket, radius=radius, rng=seed, measure=measure)
+    found = certify_conv(target, ticket, radius=radius, rng=seed, measure=options.measure)
     certify_seconds = time.perf_counter() - start
     if eps is not None and found.certified > eps:
         raise CertificationError(
