@@ -20,6 +20,7 @@ import numpy as np
 from scipy import ndimage
 
 from ._validation import as_generator, check_array, check_int, check_real
+from .conv_ticket import ConvTicket
 from .convnets import Conv2d, ConvNetwork, Flatten, Linear, ReLU
 from .exceptions import InvalidParameterError
 from .networks import ReLUNetwork, _check_int_tuple, _optional_import
@@ -439,10 +440,11 @@ def margin_eps(target: ReLUNetwork, x: Any, *, radius: float = RADIUS) -> float:
 
     Parameters
     ----------
-    target : ReLUNetwork
+    target : ReLUNetwork or ConvNetwork
         The network whose predictions must be kept.
     x : array_like, shape (m, d)
-        Inputs (e.g. the test set).
+        Inputs (e.g. the test set; for a ConvNetwork also images ``(m, C, H, W)``, whose
+        norm is that of ``vec(x)``).
     radius : float, default :data:`RADIUS`
         The radius the ticket's error is certified over (``approximate(..., radius=radius)``).
 
@@ -480,9 +482,7 @@ def margin_eps(target: ReLUNetwork, x: Any, *, radius: float = RADIUS) -> float:
     >>> float(margin_eps(net, [[1.0, 0.0], [0.0, 2.0]]))  # gaps 1 and 2, norms 1 and 2
     0.7071067811865475
     """
-    if not isinstance(target, ReLUNetwork):
-        raise InvalidParameterError(f"`target` must be a ReLUNetwork; got {type(target).__name__}.")
-    x = check_array("x", x, ndim=2, shape=(None, target.widths[0]))
+    x = _rows(target, x)
     if len(x) == 0:
         raise InvalidParameterError("`x` must hold at least one input; got none.")
     radius = check_real("radius", radius, low=0.0, low_open=True)
@@ -561,18 +561,33 @@ max_output_difference=0.0123)
     __str__ = __repr__
 
 
+def _rows(target: Any, x: Any) -> np.ndarray:
+    """``x`` checked as flat rows ``(m, d)`` of ``target``'s inputs; a :class:`ConvNetwork`
+    takes images ``(m, C, H, W)`` or flat rows and gets them flattened (``vec(x)``, the inputs
+    of its :meth:`~strong_lth.convnets.ConvNetwork.dense_equivalent`, on which the certificate's
+    ball lives)."""
+    if isinstance(target, ConvNetwork):
+        images = target.check_inputs(x)
+        return images.reshape(len(images), -1)
+    if not isinstance(target, ReLUNetwork):
+        raise InvalidParameterError(
+            f"`target` must be a ReLUNetwork or a ConvNetwork; got {type(target).__name__}."
+        )
+    return check_array("x", x, ndim=2, shape=(None, target.widths[0]))
+
+
 def evaluate(target: ReLUNetwork, pruned: Any, x: Any, y: Any) -> Evaluation:
     """Accuracy of a target and of a pruned network, their agreement and largest output gap.
 
     Parameters
     ----------
-    target : ReLUNetwork
+    target : ReLUNetwork or ConvNetwork
         The network ``F``.
-    pruned : Ticket or ReLUNetwork
+    pruned : Ticket or ReLUNetwork (ConvTicket or ConvNetwork for a ConvNetwork target)
         The pruned network ``G``: a ticket is evaluated by :meth:`Ticket.forward` (its pruned
         network with the masks applied), a network by its own ``forward``.
     x : array_like, shape (m, d)
-        Inputs.
+        Inputs (for a ConvNetwork target also images ``(m, C, H, W)``).
     y : array_like of int, shape (m,)
         True labels.
 
@@ -604,13 +619,16 @@ def evaluate(target: ReLUNetwork, pruned: Any, x: Any, y: Any) -> Evaluation:
     >>> bool(result.max_output_difference <= ticket.report.certified)
     True
     """
-    if not isinstance(target, ReLUNetwork):
-        raise InvalidParameterError(f"`target` must be a ReLUNetwork; got {type(target).__name__}.")
-    if not isinstance(pruned, Ticket | ReLUNetwork):
+    x = _rows(target, x)
+    if isinstance(target, ConvNetwork) and not isinstance(pruned, ConvTicket | ConvNetwork):
+        raise InvalidParameterError(
+            "`pruned` must be a ConvTicket or a ConvNetwork (the target is a ConvNetwork); "
+            f"got {type(pruned).__name__}."
+        )
+    if isinstance(target, ReLUNetwork) and not isinstance(pruned, Ticket | ReLUNetwork):
         raise InvalidParameterError(
             f"`pruned` must be a Ticket or a ReLUNetwork; got {type(pruned).__name__}."
         )
-    x = check_array("x", x, ndim=2, shape=(None, target.widths[0]))
     if len(x) == 0:
         raise InvalidParameterError("`x` must hold at least one input; got none.")
     y = _check_labels(x, y)
