@@ -34,7 +34,7 @@ from .convnets import Conv2d, ConvNetwork
 from .exceptions import CertificationError, InvalidParameterError
 from .parameters import DEFAULTS, ApproximateParameters
 
-__all__ = ["ConvLayerReport", "ConvReport", "approximate_conv", "conv_ticket"]
+__all__ = ["ConvLayerReport", "ConvReport", "approximate_conv", "check_conv_options", "conv_ticket"]
 
 
 @dataclass(frozen=True)
@@ -252,6 +252,22 @@ def approximate_conv(target: ConvNetwork, **options) -> ConvTicket:
     return conv_ticket(target, ApproximateParameters(**options))
 
 
+def check_conv_options(options: ApproximateParameters) -> None:
+    """Refuse an option of :data:`UNSUPPORTED` away from its default.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the option, its default, what is supported instead and the value given.
+    """
+    for name, why in UNSUPPORTED.items():
+        if getattr(options, name) != DEFAULTS[name]:
+            raise InvalidParameterError(
+                f"`{name}` must be left at its default {DEFAULTS[name]!r} for a convolutional "
+                f"target ({why}); got {getattr(options, name)!r}."
+            )
+
+
 def conv_ticket(target: ConvNetwork, options: ApproximateParameters) -> ConvTicket:
     """:func:`approximate_conv` with its options already checked (what
     :func:`strong_lth.approximate` calls for a convolutional target)."""
@@ -262,12 +278,7 @@ def conv_ticket(target: ConvNetwork, options: ApproximateParameters) -> ConvTick
             "`target` must be bias-free (a bias of a padded convolution cannot ride on a constant "
             "channel, whose padded border is 0); got a layer with a bias."
         )
-    for name, why in UNSUPPORTED.items():
-        if getattr(options, name) != DEFAULTS[name]:
-            raise InvalidParameterError(
-                f"`{name}` must be left at its default {DEFAULTS[name]!r} for a convolutional "
-                f"target ({why}); got {getattr(options, name)!r}."
-            )
+    check_conv_options(options)
     eps, values_per_input, progress = options.eps, options.values_per_input, options.progress
     solver, radius, cap = options.solver, options.radius, options.max_values_per_input
     max_bytes, distribution, seed = options.max_bytes, options.distribution, options.rng

@@ -182,26 +182,13 @@ def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int):
         )
         return ReLUNetwork.random(widths, rng=seed, bias=bias)
     if spec.endswith(".npz") or Path(spec).exists():
-        load = ReLUNetwork.from_npz
-        if _is_conv_file(spec):
-            from .convnets import ConvNetwork
+        from .convnets import ConvNetwork, is_conv_file
 
-            load = ConvNetwork.from_npz
+        load = ConvNetwork.from_npz if is_conv_file(spec) else ReLUNetwork.from_npz
         return _read("target", spec, load, npz=True, max_bytes=max_bytes)
     raise InvalidParameterError(
         f"`target` must be an .npz file or a shape like 8,16,4; got {spec!r}."
     )
-
-
-def _is_conv_file(spec: str) -> bool:
-    """Whether ``spec`` is a readable ``.npz`` of a :class:`~strong_lth.convnets.ConvNetwork`
-    (:meth:`~strong_lth.convnets.ConvNetwork.to_npz` writes an array ``kinds``; a
-    :class:`~strong_lth.networks.ReLUNetwork` file holds only ``W{i}`` and ``b{i}``)."""
-    try:
-        with zipfile.ZipFile(spec) as archive:
-            return "kinds.npy" in archive.namelist()
-    except (OSError, zipfile.BadZipFile, ValueError):
-        return False  # _read states what is wrong with the file
 
 
 def _ticket_field(report: dict, key: str, check):
@@ -266,9 +253,10 @@ def _approximate(args) -> int:
 
 def _certify(args) -> int:
     from ._certify import certify
+    from .convnets import is_conv_file
     from .ticket import Ticket
 
-    if _is_conv_file(args.target):
+    if is_conv_file(args.target):
         return _certify_conv(args)
     ticket = _read("ticket", args.ticket, Ticket.load, npz=True, max_bytes=args.max_bytes)
     target = _target(
