@@ -9,16 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._search import (
-    SAFETY,
-    TOL_FACTOR,
-    NestedLayer,
-    budget_split,
-    check_bytes,
-    fixed_values,
-    progress_bar,
-    search,
-)
+from . import _search as nested
 from ._validation import check_real
 from .conv_certify import (
     certify_conv,
@@ -123,7 +114,7 @@ UNSUPPORTED = {
 
 
 @dataclass
-class _ConvLayer(NestedLayer):
+class _ConvLayer(nested.NestedLayer):
     """One weighted layer of a convolutional target, solved at any n by the convolutional
     gadget, with the operator norm of its error kernel as τ."""
 
@@ -306,23 +297,24 @@ def conv_ticket(target: ConvNetwork, options: ApproximateParameters) -> ConvTick
             )
         )
     if eps is None:
-        chosen = fixed_values(values_per_input, len(layers), cap)
+        chosen = nested.fixed_values(values_per_input, len(layers), cap)
         for layer, n in zip(layers, chosen):
-            check_bytes(layer, n, max_bytes, "at n = {n} values per input")
+            nested.check_bytes(layer, n, max_bytes, "at n = {n} values per input")
     start = time.perf_counter()
-    with progress_bar(progress) as bar:
+    with nested.progress_bar(progress) as bar:
         for layer in layers:
             layer.bar = bar
         if eps is not None:
             eps = check_real("eps", eps, low=0.0, low_open=True)
-            split = budget_split(np.array([p.norm for p in pieces]), radius, eps * (1 - SAFETY))
+            norms = np.array([p.norm for p in pieces])
+            split = nested.budget_split(norms, radius, eps * (1 - nested.SAFETY))
             goals = [g for g, p in zip(split, pieces) if p.weighted]
             for layer, goal in zip(layers, goals):
                 o, ckk = layer.weights.shape
-                layer.tol = float(goal / (TOL_FACTOR * (math.sqrt(o) + math.sqrt(2 * ckk))))
+                layer.tol = float(goal / (nested.TOL_FACTOR * (math.sqrt(o) + math.sqrt(2 * ckk))))
             tighter = lockstep_available(target)
             bound = _ConvBound(target, layers, pieces, radius, tighter)
-            chosen = search(layers, goals, bound, eps, cap, max_bytes)
+            chosen = nested.search(layers, goals, bound, eps, cap, max_bytes)
         keeps = [layer.keep(n) for layer, n in zip(layers, chosen)]
     search_seconds = time.perf_counter() - start
     ticket = ConvTicket(
