@@ -1,0 +1,507 @@
+"""Burkholz (2022): a ticket of depth l + 1 for a ReLU target of depth l.
+
+[B] Burkholz. *Most activation functions can win the lottery without excessive depth.* NeurIPS
+2022, arXiv:2205.02321.
+
+Where the constructions of Pensia et al. (2020) and Malach et al. (2020) spend two random layers
+on every target layer, [B] spends one, plus a first layer shared by all:
+
+- random layer 1 (``M_1``, shape ``(d_0 n_1, d_0)``) spreads each input ``j`` over ``n_1`` units
+  ``(j, k)``, unit ``(j, k)`` (index ``k d_0 + j``) keeping only its weight ``u_{jk}`` from input
+  ``j``: the first half of a Pensia pair;
+- random layer ``i + 1`` (``M_{i+1}``) stands for target layer i: its units are ``n_{i+1}`` copies
+  ``(a, c)`` (index ``c d_i + a``) of every target neuron ``a``, none for the output layer
+  (``d_l`` units). Every copy of neuron ``a`` reads the ``n_i`` copies ``(j, k)`` of every neuron
+  ``j`` of the layer below and approximates ``W_i[a, j]`` by a SubsetSum over their weights:
+  products ``M_2[(a, c), (j, k)] u_{jk}`` split by the sign of ``u_{jk}`` for target layer 1 (as
+  [P]), plain weights ``M_{i+1}[(a, c), (j, k)]`` for ``i >= 2``, whose inputs are ReLU outputs,
+  never negative.
+
+``n_i`` (``values_per_input``) is the size of the pool of every weight of target layer i: the
+number of copies of layer ``i - 1``'s neurons. The hidden widths ``d_{i-1} n_i`` are those of
+the 2l-deep network of [P]; the depth is l + 1. Every copy has its own instances, so layer i
+solves ``d_i n_{i+1} d_{i-1}`` of them (twice that for signed inputs of layer 1), and the ticket
+keeps about ``n_i n_{i+1} / 2`` weights per target weight where [P] keeps about ``n_i``.
+
+This module holds the random network of that shape (:class:`BurkholzNetwork`), the choice of
+each layer's subsets (:func:`choose`, on the engine of :func:`strong_lth.constructions.pensia.
+choose`), the masks (:func:`masks`), the pruned network (:func:`kept_matrices`,
+:func:`pruned_network`), its identity (:func:`layer_forms`) and its certificate
+(:func:`certified_error`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, sparse
+
+from .._validation import check_int, check_real
+from ..exceptions import InvalidParameterError
+from ..gadgets import error_matrix, fold_input_bias, gadget_masks, signed_inputs
+from ..networks import ReLUNetwork
+from ..random_network import RandomNetwork
+from . import pensia
+from ._pools import check_signed
+
+__all__ = [
+    "ROUNDING",
+    "BurkholzNetwork",
+    "LayerForms",
+    "certified_error",
+    "choose",
+    "kept_matrices",
+    "layer_forms",
+    "lift_rows",
+    "masks",
+    "pruned_network",
+]
+
+ROUNDING = 1e-8
+"""Outward rounding of the certificate, as :data:`strong_lth.lockstep.ROUNDING`: every spectral
+norm is moved up by ``ROUNDING`` times itself plus the Frobenius norm of the absolute terms that
+were summed into the matrix, and every step of the recursion by the factor ``1 + ROUNDING``. A
+float64 sum of ``m`` terms errs by at most ``m 2^-53`` times the sum of their magnitudes, so this
+covers inner dimensions up to about ``10^7``."""
+
+GRAM_SIDE = 4096
+"""Largest smaller side of a matrix whose spectral norm :func:`spectral_upper` computes from the
+eigenvalues of its Gram matrix (at most ``4096^2`` float64, 128 MiB); a larger one is bounded by
+``min(||M||_F, sqrt(||M||_1 ||M||_inf))``."""
+
+CHUNK_VALUES = 1 << 22
+""":func:`choose` reads and solves the copies of a layer in chunks of at most about this many
+pool values (rows times ``d_{i-1} n_i``), so its memory stays near ``64 CHUNK_VALUES`` bytes
+(:data:`strong_lth._approximate.BYTES_PER_VALUE` per value) whatever the number of copies."""
+
+
+@dataclass(frozen=True)
+class BurkholzNetwork(RandomNetwork):
+    """The random network of [B]: depth ``l + 1`` for a target of depth l.
+
+    Same fields, weights and nesting as :class:`~strong_lth.random_network.RandomNetwork`
+    (``M_layer[row, col] = F^{-1}(uniform_bits(seed, layer, row, col))``, absent weights of a
+    sparse source exactly 0), with other shapes:
+
+    - ``M_1``: ``(d_0 n_1, d_0)``, unit ``(j, k)`` at index ``k d_0 + j``;
+    - ``M_{i+1}``, ``1 <= i < l``: ``(d_i n_{i+1}, d_{i-1} n_i)``, copy ``(a, c)`` of target
+      neuron ``a`` of layer i at row ``c d_i + a``;
+    - ``M_{l+1}``: ``(d_l, d_{l-1} n_l)``.
+
+    Nesting: the network with ``n_i`` copies has the first ``d_{i-1} n_i`` units of the one with
+    more, so each of its matrices is a top-left block of the larger one's, bit for bit.
+
+    Examples
+    --------
+    >>> g = BurkholzNetwork(seed=0, widths=(3, 4, 2), values_per_input=(5, 6))
+    >>> g.depth, g.shapes
+    (3, [(15, 3), (24, 15), (2, 24)])
+    """
+
+    @property
+    def depth(self) -> int:
+        """Number of random matrices, ``l + 1``."""
+        return len(self.values_per_input) + 1
+
+    @property
+    def shapes(self) -> list[tuple[int, int]]:
+        """Shapes of ``M_1, ..., M_{l+1}``."""
+        w = self.hidden_widths
+        return [(w[0], self.widths[0]), *zip(w[1:], w[:-1]), (self.widths[-1], w[-1])]
+
+    def copies(self, i: int) -> int:
+        """Copies of each neuron of target layer ``i`` (``n_{i+1}``; 1 for the output layer)."""
+        return self.values_per_input[i] if i < len(self.values_per_input) else 1
+
+    def gadget_weights(self, i: int, rows=None) -> tuple[np.ndarray, np.ndarray]:
+        """The pools of target layer ``i``, laid out as ``RandomNetwork.gadget_weights`` lays out
+        a Pensia pair's (what :func:`strong_lth.constructions.pensia.choose` reads).
+
+        Parameters
+        ----------
+        i : int
+            Target layer, ``1..l``.
+        rows : slice, optional
+            Rows of ``M_{i+1}`` (copies) to read; default all.
+
+        Returns
+        -------
+        u : ndarray, shape (d_{i-1}, n_i)
+            ``u[j, k] = M_1[k d_0 + j, j]`` for ``i = 1``; all ones for ``i >= 2`` (unit
+            ``(j, k)`` of a later layer passes its ReLU output on unscaled).
+        v : ndarray, shape (len(rows), d_{i-1}, n_i)
+            ``v[r, j, k] = M_{i+1}[r, k d_{i-1} + j]``.
+
+        Examples
+        --------
+        >>> g = BurkholzNetwork(seed=1, widths=(2, 3, 2), values_per_input=(4, 5))
+        >>> u, v = g.gadget_weights(2)
+        >>> u.shape, v.shape, bool(v[1, 2, 3] == g.matrix(3)[1, 3 * 3 + 2])
+        ((3, 5), (2, 3, 5), True)
+        """
+        i = check_int("i", i, low=1, high=len(self.values_per_input))
+        d_in, n = self.widths[i - 1], self.values_per_input[i - 1]
+        inputs = np.arange(d_in)[:, None]
+        units = np.arange(n)[None, :] * d_in + inputs
+        row_ids = np.arange(self.shapes[i][0])[rows if rows is not None else slice(None)]
+        v = self._weights(i + 1, row_ids[:, None, None], units[None])
+        u = self._weights(1, units, inputs) if i == 1 else np.ones((d_in, n))
+        return u, v
+
+
+def lift_rows(weights: np.ndarray, copies: int) -> np.ndarray:
+    """``W`` with row ``a`` repeated for every copy: row ``c d + a`` is ``W[a]``, shape
+    ``(copies d, d_in)`` (copy-major, the unit order of :class:`BurkholzNetwork`)."""
+    return np.tile(weights, (copies, 1))
+
+
+class _Rows:
+    """A view of some copies of one layer, in the interface :func:`pensia.choose` reads."""
+
+    def __init__(self, pools):
+        self.pools = pools
+
+    def gadget_weights(self, _layer):
+        return self.pools
+
+
+def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, start=None):
+    """Choose, for every copy of every target neuron, the subsets that approximate its weights.
+
+    Parameters
+    ----------
+    weights : ndarray, shape (d_i, d_{i-1})
+        Target layer ``W_i`` (bias-augmented if the target has biases).
+    network : BurkholzNetwork
+        The random network; only ``M_{i+1}`` (and ``M_1`` for ``i = 1``) are read.
+    layer : int
+        Target layer ``i`` (1-based).
+    signed : ndarray of bool, shape (d_{i-1},), optional
+        Inputs that can be negative, as in :func:`strong_lth.constructions.pensia.choose`
+        (default: every input of layer 1, none of a later layer). Only layer 1 may have signed
+        inputs: a later layer reads ReLU outputs.
+    solver, tol
+        As in :func:`strong_lth.constructions.pensia.choose`.
+    start : ndarray of bool, shape (rows', d_{i-1}, n'), optional
+        ``keep`` of an earlier call at any numbers of copies (with ``tol``): rows and values
+        beyond the earlier ones start empty.
+
+    Returns
+    -------
+    keep : ndarray of bool, shape (rows, d_{i-1}, n_i)
+        ``keep[r, j, k]``: ``M_{i+1}[r, k d_{i-1} + j]`` is kept; ``rows = d_i n_{i+1}`` (``d_l``
+        for the output layer). Weights absent from a sparse source are never kept.
+    sums : ndarray, shape (2, rows, d_{i-1})
+        The subsets' sums: ``A`` (products ``v u`` with ``u > 0``, or plain weights for
+        ``i >= 2``), then ``B`` (products with ``u < 0``; 0 for ``i >= 2``).
+    status : ndarray of int8, shape (2, rows, d_{i-1})
+        Solver status per instance.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``signed`` is malformed or marks an input of a layer after the first.
+
+    Notes
+    -----
+    Row ``r = c d_i + a`` approximates ``W_i[a]``: the instances are those of
+    :func:`strong_lth.constructions.pensia.choose` on the lifted layer ``lift_rows(W_i, n_{i+1})``
+    with ``v[r, j, k] = M_{i+1}[r, k d_{i-1} + j]`` and, for ``i >= 2``, ``u = 1`` (a single pool
+    of plain weights: the copies' outputs are never negative). The rows are solved in chunks of
+    about :data:`CHUNK_VALUES` values; each chunk is a separate batch of independent instances,
+    so the result does not depend on the chunking.
+    """
+    d_out, d_in = weights.shape
+    signed = check_signed(signed, layer, d_in)
+    if layer > 1 and signed.any():
+        raise InvalidParameterError(
+            f"`signed` must be all False for layer {layer} of the depth-(l + 1) construction "
+            f"(its inputs are ReLU outputs); got {int(signed.sum())} signed inputs."
+        )
+    copies = network.copies(layer)
+    rows, n = d_out * copies, network.values_per_input[layer - 1]
+    lifted = lift_rows(weights, copies)
+    keep = np.zeros((rows, d_in, n), dtype=bool)
+    sums = np.zeros((2, rows, d_in))
+    status = np.zeros((2, rows, d_in), dtype=np.int8)
+    step = max(1, CHUNK_VALUES // max(1, d_in * n))
+    for lo in range(0, rows, step):
+        part = slice(lo, min(lo + step, rows))
+        u, v = network.gadget_weights(layer, part)
+        present = v != 0  # absent weights of a sparse source (never 0 otherwise)
+        earlier = None if start is None or tol is None else _rows_of(start, part, d_in)
+        kept, sums[:, part], status[:, part] = pensia.choose(
+            lifted[part], _Rows((u, v)), layer, signed=signed, solver=solver, tol=tol, start=earlier
+        )
+        keep[part] = kept & present  # a zero value changes no sum
+    return keep, sums, status
+
+
+def _rows_of(start, part, d_in):
+    """Rows ``part`` of an earlier ``keep`` (missing rows empty)."""
+    earlier = np.zeros((part.stop - part.start, d_in, start.shape[2]), dtype=bool)
+    have = start[part]
+    earlier[: len(have)] = have
+    return earlier
+
+
+def masks(keeps) -> tuple[np.ndarray, ...]:
+    """The kept ``(row, col)`` positions of ``M_1 .. M_{l+1}`` from every layer's ``keep``.
+
+    Parameters
+    ----------
+    keeps : sequence of ndarray of bool
+        ``keep`` of :func:`choose` for target layers ``1..l`` (shapes
+        ``(rows_i, d_{i-1}, n_i)``).
+
+    Returns
+    -------
+    tuple of ndarray of int64, shape (k, 2)
+        Sorted positions; ``M_1`` keeps ``(k d_0 + j, j)`` for every unit ``(j, k)`` read by a
+        kept weight of ``M_2``; ``M_{i+1}`` keeps ``(r, k d_{i-1} + j)`` for ``keep_i[r, j, k]``.
+
+    Notes
+    -----
+    A copy that no kept weight of the layer above reads cannot change the output: its incoming
+    weights are dropped too, from the top layer down, so every kept hidden unit is read.
+    """
+    keeps = [np.array(k, dtype=bool) for k in keeps]
+    for i in range(len(keeps) - 1, 0, -1):
+        read = keeps[i].any(axis=0).T.reshape(-1)  # unit (j, k) at index k d + j
+        keeps[i - 1][~read] = False
+    return (gadget_masks(keeps[0])[0], *(gadget_masks(k)[1] for k in keeps))
+
+
+def kept_matrices(network: BurkholzNetwork, positions) -> list[sparse.csr_array]:
+    """``M_j ⊙ S_j`` for ``j = 1..l+1`` as sparse matrices of the full shapes."""
+    out = []
+    for layer, (kept, shape) in enumerate(zip(positions, network.shapes), start=1):
+        values = network.entries(layer, kept[:, 0], kept[:, 1])
+        out.append(sparse.csr_array((values, (kept[:, 0], kept[:, 1])), shape=shape))
+    return out
+
+
+def pruned_network(network: BurkholzNetwork, positions, input_bias: bool) -> ReLUNetwork:
+    """The pruned network, dense, depth ``l + 1``; with ``input_bias`` the last input (the
+    constant 1) is folded into a first-layer bias, so it reads the target's own ``x``."""
+    weights = [m.toarray() for m in kept_matrices(network, positions)]
+    return fold_input_bias(weights) if input_bias else ReLUNetwork(weights)
+
+
+@dataclass(frozen=True, eq=False)
+class LayerForms:
+    """What each layer of a pruned depth-(l + 1) network computes.
+
+    Attributes
+    ----------
+    first : (ndarray, ndarray)
+        ``(A, B)``, each ``(rows_1, d_0)``: ``A = M_2 max(M_1, 0)``, ``B = M_2 min(M_1, 0)``,
+        so that ``h^{(1)} = M_2 σ(M_1 x̃) = A σ(x̃) - B σ(-x̃)``.
+    sums : list of ndarray
+        For ``i = 2..l``: ``S_i = M_{i+1} L_i`` of shape ``(rows_i, d_{i-1})``, ``L_i`` the
+        ``(d_{i-1} n_i, d_{i-1})`` lift (``L[k d + j, j] = 1``): ``S_i[r, j] = Σ_k
+        M_{i+1}[r, k d_{i-1} + j]``, and ``M_{i+1} lift(y) = S_i y``.
+    matrices : list of sparse.csr_array
+        The kept ``M_1, ..., M_{l+1}``.
+    read : list of ndarray of bool
+        For ``i = 1..l``: which rows of ``M_{i+1}`` the layer above reads (all for ``i = l``).
+    """
+
+    first: tuple[np.ndarray, np.ndarray]
+    sums: list
+    matrices: list
+    read: list
+
+
+def _lift(d: int, n: int) -> sparse.csr_array:
+    """``L`` of shape ``(d n, d)``, ``L[k d + j, j] = 1``."""
+    units = np.arange(d * n)
+    return sparse.csr_array((np.ones(d * n), (units, units % d)), shape=(d * n, d))
+
+
+def layer_forms(network: BurkholzNetwork, positions) -> LayerForms:
+    """The identity of a pruned depth-(l + 1) network (:class:`LayerForms`), from its masks.
+
+    Parameters
+    ----------
+    network : BurkholzNetwork
+    positions : sequence of ndarray
+        Kept positions of ``M_1 .. M_{l+1}`` (:func:`masks`).
+
+    Returns
+    -------
+    LayerForms
+
+    Raises
+    ------
+    InvalidParameterError
+        If a kept unit of ``M_1`` reads an input other than its own (``k d_0 + j`` reads ``j``)
+        or keeps two weights: the identity needs one input weight per unit.
+
+    Notes
+    -----
+    With one input weight ``u`` per unit of ``M_1``, ``σ(u t) = u σ(t)`` for ``u > 0`` and
+    ``-u σ(-t)`` for ``u < 0``, so ``M_2 σ(M_1 x̃) = A σ(x̃) - B σ(-x̃)`` exactly (the gadget
+    algebra of [P], with ``rows_1`` outputs). Later layers are plain: ``h^{(i)} = M_{i+1}
+    σ(h^{(i-1)})``, and on lifted inputs ``M_{i+1} L_i y = S_i y``.
+    """
+    matrices = kept_matrices(network, positions)
+    first = matrices[0]
+    d_0 = network.widths[0]
+    per_unit = np.diff(first.indptr)
+    rows = np.repeat(np.arange(first.shape[0]), per_unit)
+    if np.any(per_unit > 1) or np.any(first.indices != rows % d_0):
+        raise InvalidParameterError(
+            "`positions` must keep, in layer 1, at most one weight per unit, from the unit's own "
+            f"input (unit k d_0 + j reads input j, d_0 = {d_0})."
+        )
+    a = (matrices[1] @ first.maximum(0.0)).toarray()
+    b = (matrices[1] @ first.minimum(0.0)).toarray()
+    widths, n = network.widths, network.values_per_input
+    sums = [(matrices[i] @ _lift(widths[i - 1], n[i - 1])).toarray() for i in range(2, len(n) + 1)]
+    read = [np.asarray(abs(m).sum(axis=0) > 0).ravel() for m in matrices[2:]]
+    read.append(np.ones(widths[-1], dtype=bool))
+    return LayerForms(first=(a, b), sums=sums, matrices=matrices, read=read)
+
+
+def spectral_upper(matrix) -> float:
+    """A rigorous upper bound on ``||M||_2`` (dense or sparse ``M``), moved out by
+    :data:`ROUNDING`.
+
+    Notes
+    -----
+    With smaller side at most :data:`GRAM_SIDE`: ``λ = λ_max(fl(G))`` for the Gram matrix ``G``
+    of the smaller side. ``fl(G) = G + E`` with ``|E| <= m 2^-53 |M|^T |M|`` entrywise (``m`` the
+    inner dimension), so ``||E||_2 <= ||E||_F <= m 2^-53 ||M||_F^2``, and the symmetric
+    eigensolver is backward stable (error ``O(m 2^-53 ||G||_2)``); hence ``||M||_2^2 <= λ +
+    ROUNDING (|λ| + ||M||_F^2)``. Otherwise ``||M||_2 <= ||M||_F`` and ``||M||_2 <=
+    sqrt(||M||_1 ||M||_inf)`` (Hölder), each computed with the same margin.
+    """
+    if min(matrix.shape, default=0) == 0:
+        return 0.0
+    dense = not sparse.issparse(matrix)
+    frobenius2 = float(np.sum(np.square(matrix.data if not dense else matrix)))
+    if min(matrix.shape) <= GRAM_SIDE:
+        side = matrix if matrix.shape[0] <= matrix.shape[1] else matrix.T
+        gram = side @ side.T
+        gram = np.asarray(gram.toarray() if sparse.issparse(gram) else gram)
+        top = float(linalg.eigvalsh(gram, subset_by_index=[len(gram) - 1, len(gram) - 1])[0])
+        return math.sqrt(max(top, 0.0) + ROUNDING * (abs(top) + frobenius2))
+    magnitude = abs(matrix)
+    holder = float(magnitude.sum(axis=0).max()) * float(magnitude.sum(axis=1).max())
+    return math.sqrt(min(frobenius2, holder) * (1 + ROUNDING))
+
+
+def _error_upper(error: np.ndarray, terms: np.ndarray) -> float:
+    """Upper bound on ``||E||_2`` for an error matrix computed in float64 whose exact value
+    differs from ``error`` by at most ``ROUNDING`` times the magnitudes ``terms`` entrywise."""
+    return spectral_upper(error) + ROUNDING * float(np.linalg.norm(terms)) * (1 + ROUNDING)
+
+
+def certified_error(target: ReLUNetwork, network: BurkholzNetwork, positions, radius) -> float:
+    """A rigorous bound on ``sup_{||x||_2 <= radius} ||F(x) - G(x)||_2`` for the pruned
+    depth-(l + 1) network ``G`` of :func:`masks`.
+
+    Parameters
+    ----------
+    target : ReLUNetwork
+        ``F`` (biases allowed: the bound runs on ``x̃ = [x, 1]``, of norm at most
+        ``r̃ = sqrt(radius^2 + 1)``; ``r̃ = radius`` without biases).
+    network : BurkholzNetwork
+        The random network, of the bias-augmented target's widths.
+    positions : sequence of ndarray
+        Kept positions of ``M_1 .. M_{l+1}`` (:func:`masks`).
+    radius : float
+        > 0.
+
+    Returns
+    -------
+    float
+        ``e_l`` of the recursion below, rounded outward.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``radius`` is not positive, or the network's widths are not the augmented target's.
+
+    Notes
+    -----
+    Notation: ``W_i`` the augmented target's layers, ``h_F^{(i)} = W_i σ(h_F^{(i-1)})`` with
+    ``σ(h_F^{(0)})`` read as ``x̃``; ``h_G^{(i)}`` the output of ``M_{i+1}`` (``h_G^{(0)}`` is
+    not used); ``lift`` repeats each entry of a vector of layer i once per copy (the rows
+    ``c d_i + a`` of :class:`BurkholzNetwork`; the identity for the output layer, which has
+    no copies). ``U_i`` is the set of rows of ``M_{i+1}`` read by a kept weight of ``M_{i+2}``
+    (every output for ``i = l``); the others have no kept input weights either (:func:`masks`),
+    and we let ``e_i = ||(h_G^{(i)} - lift h_F^{(i)})_{U_i}||_2``, the error of the units that
+    matter, each copy counted once.
+
+    Layer 1. Every kept unit of ``M_1`` has one input weight, so ``h_G^{(1)} = A σ(x̃) -
+    B σ(-x̃)`` (:func:`layer_forms`), and ``lift h_F^{(1)} = W̄ x̃ = W̄ σ(x̃) - W̄ σ(-x̃)`` with
+    ``W̄ = lift_rows(W_1)``. The difference is ``Δ_1 [σ(x̃); σ(-x̃)_S]`` with ``Δ_1 =
+    [A - W̄, (W̄ - B)_S]`` (:func:`strong_lth.gadgets.error_matrix`; ``S`` the inputs that can be
+    negative: not the constant 1), and ``σ(x̃)``, ``σ(-x̃)`` have disjoint supports, so
+    ``e_1 <= τ_1 r̃`` with ``τ_1 = ||Δ_1[U_1]||_2``.
+
+    Layer ``i >= 2``. The columns of ``M_{i+1}`` outside ``U_{i-1}`` are zero (definition of
+    ``U_{i-1}``), so with ``P`` the projection on ``U_{i-1}``, ``M_{i+1} = M_{i+1} P`` and
+    ``M_{i+1} lift(y) = S_i y`` (block row sums, :func:`layer_forms`). Since ``lift`` commutes
+    with the entrywise ``σ``,
+
+    ``h_G^{(i)} - lift h_F^{(i)} = M_{i+1} P (σ(h_G^{(i-1)}) - σ(lift h_F^{(i-1)}))
+    + (S_i - lift_rows(W_i)) σ(h_F^{(i-1)})``.
+
+    Restricted to the rows ``U_i``: ReLU is 1-Lipschitz entrywise, so the first term has norm
+    at most ``||M_{i+1}[U_i]||_2 e_{i-1}``; and ``||σ(h_F^{(i-1)})||_2 <= ||h_F^{(i-1)}||_2
+    <= R_{i-1} = r̃ Π_{k<i} ||W_k||_2`` (a vector of layer ``i - 1``, not lifted). Hence
+
+    ``e_i <= ||M_{i+1}[U_i]||_2 e_{i-1} + τ_i R_{i-1}`` with
+    ``τ_i = ||(S_i - lift_rows(W_i))[U_i]||_2``,
+
+    and ``sup ||F(x) - G(x)||_2 = sup ||h_G^{(l)} - h_F^{(l)}||_2 <= e_l``. For ``l = 1`` this is
+    the Pensia pair's ``τ_1 r̃``.
+
+    Floating point: ``A``, ``B``, ``S_i`` are float64 sums, within ``ROUNDING`` times the sums of
+    their terms' magnitudes of the exact ones, so each ``τ_i`` adds ``ROUNDING`` times the
+    Frobenius norm of those magnitudes; spectral norms are bounded by :func:`spectral_upper`;
+    every step of the recursion is multiplied by ``1 + ROUNDING``.
+
+    Examples
+    --------
+    >>> target = ReLUNetwork.random((3, 4, 2), rng=0)
+    >>> g = BurkholzNetwork(seed=1, widths=target.widths, values_per_input=(40, 12))
+    >>> keeps = [choose(w, g, i)[0] for i, w in enumerate(target.weights, start=1)]
+    >>> bound = certified_error(target, g, masks(keeps), radius=1.0)
+    >>> bool(0.0 < bound < 0.01)
+    True
+    """
+    radius = check_real("radius", radius, low=0.0, low_open=True)
+    augmented = target.augmented()
+    if tuple(network.widths) != augmented.widths:
+        raise InvalidParameterError(
+            f"`network` must have the bias-augmented target's widths {augmented.widths}; got "
+            f"{tuple(network.widths)}."
+        )
+    weights = augmented.weights
+    forms = layer_forms(network, positions)
+    grow = 1 + ROUNDING
+    reach = math.hypot(radius, 1.0) * grow if target.has_bias else float(radius)
+    w1 = lift_rows(weights[0], network.copies(1))[forms.read[0]]
+    a, b = (m[forms.read[0]] for m in forms.first)
+    signed = signed_inputs(1, w1.shape[1], target.has_bias)
+    first_terms = abs(forms.matrices[1]) @ abs(forms.matrices[0])
+    terms = first_terms.toarray()[forms.read[0]] + np.abs(w1)
+    error = _error_upper(error_matrix(w1, a, b, signed), np.hstack([terms, terms[:, signed]]))
+    error *= reach * grow
+    for i in range(2, len(weights) + 1):
+        reach *= spectral_upper(weights[i - 2]) * grow
+        rows = forms.read[i - 1]
+        lifted = lift_rows(weights[i - 1], network.copies(i))[rows]
+        magnitudes = (
+            abs(forms.matrices[i]) @ _lift(network.widths[i - 1], network.values_per_input[i - 1])
+        ).toarray()[rows] + np.abs(lifted)
+        tau = _error_upper(forms.sums[i - 2][rows] - lifted, magnitudes)
+        norm = spectral_upper(forms.matrices[i][rows])
+        error = (norm * error + tau * reach) * grow
+    return error
