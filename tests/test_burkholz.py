@@ -34,7 +34,9 @@ def relu(v):
 
 
 def build(target, n, seed, **options):
-    """The pruned network's masks over the random network of ``seed`` with ``n`` copies."""
+    """The pruned network's masks over the random network of ``seed`` with ``n`` copies,
+    assembled here from :func:`choose` and :func:`masks` (``burkholz.build`` is checked
+    against it)."""
     augmented = target.augmented()
     network = BurkholzNetwork(seed, augmented.widths, n, **options)
     keeps = []
@@ -42,6 +44,14 @@ def build(target, n, seed, **options):
         signed = signed_inputs(1, w.shape[1], target.has_bias) if i == 1 else None
         keeps.append(choose(w, network, i, signed=signed)[0])
     return network, masks(keeps)
+
+
+def test_build_is_choose_then_masks():
+    target = ReLUNetwork.random((3, 2, 2), rng=7, bias=True)
+    network, positions = build(target, (9, 5), 2)
+    assert all(np.array_equal(a, b) for a, b in zip(burkholz.build(target, network), positions))
+    with pytest.raises(InvalidParameterError, match="`network` must have the bias-augmented"):
+        burkholz.build(target, BurkholzNetwork(2, (3, 2, 2), (9, 5)))
 
 
 @st.composite
@@ -312,3 +322,27 @@ def test_bad_input_to_the_certificate():
     wrong = (np.array([[0, 1]]), *positions[1:])  # unit 0 reads input 1
     with pytest.raises(InvalidParameterError, match="`positions` must keep, in layer 1"):
         layer_forms(network, wrong)
+
+
+@settings(max_examples=5, deadline=None)
+@given(cases(max_depth=2, max_width=3), st.sampled_from([0.02, 0.05]))
+def test_automatic_mode_meets_eps(case, eps):
+    target, _, seed = case
+    base = BurkholzNetwork(seed, target.augmented().widths, 1)
+    network, positions, certified = burkholz.search(target, base, eps)
+    assert certified <= eps
+    assert certified == certified_error(target, network, positions, 1.0)
+    x = inputs(target.widths[0], 1.0, count=256, seed=seed % 1000)
+    net = pruned_network(network, positions, target.has_bias)
+    assert np.linalg.norm(net.forward(x) - target.forward(x), axis=1).max() <= certified
+
+
+def test_automatic_mode_refuses_what_it_cannot_reach():
+    target = ReLUNetwork.random((3, 3, 2), rng=0)
+    base = BurkholzNetwork(0, (3, 3, 2), 1)
+    with pytest.raises(InvalidParameterError, match="`max_values_per_input` must be raised"):
+        burkholz.search(target, base, 1e-4, max_values_per_input=10)
+    with pytest.raises(InvalidParameterError, match="`eps` must be"):
+        burkholz.search(target, base, 0.0)
+    with pytest.raises(InvalidParameterError, match="`base` must have the bias-augmented"):
+        burkholz.search(target, BurkholzNetwork(0, (4, 3, 2), 1), 0.1)

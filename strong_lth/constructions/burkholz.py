@@ -50,6 +50,7 @@ __all__ = [
     "ROUNDING",
     "BurkholzNetwork",
     "LayerForms",
+    "build",
     "certified_error",
     "choose",
     "kept_matrices",
@@ -57,6 +58,8 @@ __all__ = [
     "lift_rows",
     "masks",
     "pruned_network",
+    "search",
+    "spectral_upper",
 ]
 
 ROUNDING = 1e-8
@@ -483,17 +486,23 @@ def certified_error(target: ReLUNetwork, network: BurkholzNetwork, positions, ra
             f"`network` must have the bias-augmented target's widths {augmented.widths}; got "
             f"{tuple(network.widths)}."
         )
-    weights = augmented.weights
+    return _recursion(augmented.weights, target.has_bias, network, positions, radius)[0]
+
+
+def _recursion(weights, input_bias, network, positions, radius):
+    """``(e_l, [||M_{i+1}[U_i]||_2 for i = 2..l])`` of :func:`certified_error` (validated
+    input; ``weights`` the augmented target's)."""
     forms = layer_forms(network, positions)
     grow = 1 + ROUNDING
-    reach = math.hypot(radius, 1.0) * grow if target.has_bias else float(radius)
+    reach = math.hypot(radius, 1.0) * grow if input_bias else float(radius)
     w1 = lift_rows(weights[0], network.copies(1))[forms.read[0]]
     a, b = (m[forms.read[0]] for m in forms.first)
-    signed = signed_inputs(1, w1.shape[1], target.has_bias)
+    signed = signed_inputs(1, w1.shape[1], input_bias)
     first_terms = abs(forms.matrices[1]) @ abs(forms.matrices[0])
     terms = first_terms.toarray()[forms.read[0]] + np.abs(w1)
     error = _error_upper(error_matrix(w1, a, b, signed), np.hstack([terms, terms[:, signed]]))
     error *= reach * grow
+    norms = []
     for i in range(2, len(weights) + 1):
         reach *= spectral_upper(weights[i - 2]) * grow
         rows = forms.read[i - 1]
@@ -502,6 +511,316 @@ def certified_error(target: ReLUNetwork, network: BurkholzNetwork, positions, ra
             abs(forms.matrices[i]) @ _lift(network.widths[i - 1], network.values_per_input[i - 1])
         ).toarray()[rows] + np.abs(lifted)
         tau = _error_upper(forms.sums[i - 2][rows] - lifted, magnitudes)
-        norm = spectral_upper(forms.matrices[i][rows])
-        error = (norm * error + tau * reach) * grow
-    return error
+        norms.append(spectral_upper(forms.matrices[i][rows]))
+        error = (norms[-1] * error + tau * reach) * grow
+    return error, norms
+
+
+def build(target: ReLUNetwork, network: BurkholzNetwork, *, solver="mitm", tol=None):
+    """Fixed mode: the kept positions of ``network`` (its ``values_per_input`` as given).
+
+    Parameters
+    ----------
+    target : ReLUNetwork
+        ``F``; with biases, ``network`` must have the augmented widths and its last input is
+        the constant 1 (whose units with ``u < 0`` never fire and are never kept).
+    network : BurkholzNetwork
+    solver, tol
+        As in :func:`choose`, for every layer.
+
+    Returns
+    -------
+    tuple of ndarray
+        :func:`masks` of every layer's :func:`choose`.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``network`` does not have the augmented target's widths.
+
+    Examples
+    --------
+    >>> target = ReLUNetwork.random((2, 3, 1), rng=0, bias=True)
+    >>> network = BurkholzNetwork(seed=4, widths=(3, 4, 1), values_per_input=(8, 6))
+    >>> [len(p) > 0 for p in build(target, network)]
+    [True, True, True]
+    """
+    augmented = target.augmented()
+    if tuple(network.widths) != augmented.widths:
+        raise InvalidParameterError(
+            f"`network` must have the bias-augmented target's widths {augmented.widths}; got "
+            f"{tuple(network.widths)}."
+        )
+    keeps = [
+        choose(w, network, i, signed=_signed(i, w, target.has_bias), solver=solver, tol=tol)[0]
+        for i, w in enumerate(augmented.weights, start=1)
+    ]
+    return masks(keeps)
+
+
+def _signed(layer, weights, input_bias):
+    return signed_inputs(layer, weights.shape[1], input_bias and layer == 1)
+
+
+START = 8
+"""Automatic mode (:func:`search`) tries ``n_i = 8`` first for every layer."""
+
+SAFETY = 1e-9
+""":func:`search` aims at ``eps (1 - SAFETY)``, as :data:`strong_lth._approximate.SAFETY`."""
+
+TOL_FACTOR = 4.0
+"""In :func:`search`, an instance of layer i may stop within
+``goal_i / (4 (sqrt(rows_i) + sqrt(2 d_{i-1})))`` of its weight, as
+:data:`strong_lth._approximate.TOL_FACTOR` for a layer of ``rows_i`` outputs."""
+
+MAX_ROUNDS = 8
+""":func:`search` re-splits ``eps`` at most this many times with the norms it measured."""
+
+SLOPES = (0.45, 0.9)
+"""Initial guesses of the bits of precision one more value per input buys: about half a bit on
+layer 1 (a value joins one of two sign pools of products), about one on later layers (one
+pool of plain uniform weights). Only steer the search, which replaces them by measured ones."""
+
+
+class _Layer:
+    """One target layer of the search: τ at any ``(n_i, copies)``, solved once and cached.
+
+    ``τ_i = ||Δ_i||_2`` over all copies (a rigorous upper bound on the certificate's ``τ_i``,
+    which keeps only the copies read above)."""
+
+    def __init__(self, index, weights, signed, base, solver):
+        self.index, self.weights, self.signed = index, weights, signed
+        self.base, self.solver = base, solver
+        self.cache = {}  # (n, copies) -> (tau, packed keep, tol)
+        self.tol = None  # the tolerance of the latest goal
+        self.slope = SLOPES[index > 1]
+
+    def network(self, n, copies):
+        values = [1] * len(self.base.values_per_input)
+        values[self.index - 1] = n
+        if self.index < len(values):
+            values[self.index] = copies
+        return self.base.with_values_per_input(tuple(values))
+
+    def tau(self, n, copies, tol):
+        hit = self._cached(n, copies)
+        if hit is None or hit[2] > tol:
+            start = None if hit is None else self._unpack(hit[1], n)
+            keep, sums, _ = choose(
+                self.weights,
+                self.network(n, copies),
+                self.index,
+                signed=self.signed,
+                solver=self.solver,
+                tol=tol,
+                start=start,
+            )
+            lifted = lift_rows(self.weights, copies)
+            tau = spectral_upper(error_matrix(lifted, sums[0], sums[1], self.signed))
+            self.cache[(n, copies)] = hit = (tau, np.packbits(keep, axis=2), tol)
+        return hit[0]
+
+    def _cached(self, n, copies):
+        """The entry at ``(n, copies)``, or the rows of one with more copies (the instances of a
+        copy do not depend on how many there are; its τ is then recomputed lazily by
+        :meth:`tau` only if needed, so the figure returned for a slice is that of the
+        larger entry, an upper bound: τ of a subset of rows is at most τ of all)."""
+        if (n, copies) in self.cache:
+            return self.cache[(n, copies)]
+        more = [c for m, c in self.cache if m == n and c > copies]
+        if not more:
+            return None
+        tau, packed, tol = self.cache[(n, min(more))]
+        return tau, packed[: self.weights.shape[0] * copies], tol
+
+    @staticmethod
+    def _unpack(packed, n):
+        return np.unpackbits(packed, axis=2, count=n).astype(bool)
+
+    def keep(self, n, copies):
+        return self._unpack(self._cached(n, copies)[1], n)
+
+    def smallest(self, goal, copies, tol, start, limit):
+        """Smallest n (bisection over nested networks) with ``τ <= goal``, or None past
+        ``limit``; each step grows by the fitted decay, by at most half."""
+        failing, passing, n = 0, None, start
+        while passing is None:
+            if n > limit:
+                return None
+            if self.tau(n, copies, tol) <= goal:
+                passing = n
+            else:
+                failing = n
+                n = min(max(n + 1, self._predict(goal, copies, n)), n + max(4, n // 2))
+        while passing - failing > 1:
+            middle = (failing + passing) // 2
+            failing, passing = (
+                (failing, middle) if self.tau(middle, copies, tol) <= goal else (middle, passing)
+            )
+        return passing
+
+    def _predict(self, goal, copies, n):
+        ns = sorted(m for m, c in self.cache if c == copies)
+        logs = [math.log2(max(self.cache[(m, copies)][0], 1e-300)) for m in ns]
+        slope = self.slope
+        if len(ns) >= 2:
+            fitted = -np.polyfit(ns, logs, 1)[0]
+            slope = fitted if fitted > 0.05 else slope
+        gap = math.log2(max(self.cache[(n, copies)][0], 1e-300)) - math.log2(max(goal, 1e-300))
+        return n + max(1, math.ceil(gap / slope))
+
+
+def search(
+    target: ReLUNetwork,
+    base: BurkholzNetwork,
+    eps: float,
+    *,
+    radius: float = 1.0,
+    solver: str = "mitm",
+    max_values_per_input: int = 512,
+):
+    """Automatic mode: values per input ``n_i`` whose ticket's certificate is at most ``eps``.
+
+    Parameters
+    ----------
+    target : ReLUNetwork
+        ``F`` (biases allowed).
+    base : BurkholzNetwork
+        Seed, distribution and source density of the random network, with the augmented
+        target's widths (its own ``values_per_input`` are ignored).
+    eps : float
+        > 0: the certified error :func:`certified_error` to reach over ``||x||_2 <= radius``.
+    radius : float
+        > 0.
+    solver : str
+        As in :func:`choose`.
+    max_values_per_input : int
+        Largest ``n_i`` tried.
+
+    Returns
+    -------
+    network : BurkholzNetwork
+        ``base`` at the chosen ``n_i``.
+    positions : tuple of ndarray
+        The ticket's :func:`masks`.
+    certified : float
+        Its :func:`certified_error`, at most ``eps``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is invalid, or a layer needs more than ``max_values_per_input`` values
+        per input (or no ``n`` the search tries reaches its share of ``eps``).
+
+    Notes
+    -----
+    The certificate is ``e_l = Σ_i τ_i R_{i-1} Π_{k>i} N_k`` up to rounding (unrolling the
+    recursion of :func:`certified_error`, with ``N_k = ||M_{k+1}[U_k]||_2``). Each term gets
+    the share ``eps / l``: layer i's goal is ``τ_i <= eps / (l R_{i-1} Π_{k>i} N_k)``, reached
+    by the smallest ``n_i`` a bisection over the nested networks finds, from the top layer down
+    (layer i's copies are ``n_{i+1}``, just chosen). The norms ``N_k`` are those measured on the
+    previous round's ticket (at first on the ticket with ``n_i = 8``), scaled by the square
+    root of the growth of the matrix's larger side; rounds repeat until the certificate is met,
+    at most :data:`MAX_ROUNDS` times.
+    """
+    eps = check_real("eps", eps, low=0.0, low_open=True)
+    radius = check_real("radius", radius, low=0.0, low_open=True)
+    cap = check_int("max_values_per_input", max_values_per_input, low=1)
+    augmented = target.augmented()
+    if tuple(base.widths) != augmented.widths:
+        raise InvalidParameterError(
+            f"`base` must have the bias-augmented target's widths {augmented.widths}; got "
+            f"{tuple(base.widths)}."
+        )
+    weights, widths, depth = augmented.weights, augmented.widths, augmented.depth
+    aim = eps * (1 - SAFETY)
+    reach = (math.hypot(radius, 1.0) if target.has_bias else radius) * np.concatenate(
+        [[1.0], np.cumprod([spectral_upper(w) for w in weights])[:-1]]
+    )
+    layers = [
+        _Layer(i, w, _signed(i, w, target.has_bias), base, solver)
+        for i, w in enumerate(weights, start=1)
+    ]
+    chosen = [min(START, cap)] * depth
+    network = base.with_values_per_input(tuple(chosen))
+    positions = build(target, network, solver=solver, tol=None)
+    certified, norms = _recursion(weights, target.has_bias, network, positions, radius)
+    measured_at = list(chosen)
+    if certified <= aim:
+        return network, positions, certified
+    for _ in range(MAX_ROUNDS):
+        for i in range(depth, 0, -1):
+            copies = chosen[i] if i < depth else 1
+            after = math.prod(
+                _scaled(norms[k - 2], widths, measured_at, chosen, k)
+                for k in range(i + 1, depth + 1)
+            )
+            goal = aim / (depth * reach[i - 1] * after)
+            rows = widths[i] * copies
+            tol = goal / (TOL_FACTOR * (math.sqrt(rows) + math.sqrt(2 * widths[i - 1])))
+            layers[i - 1].tol = tol
+            found = layers[i - 1].smallest(goal, copies, tol, chosen[i - 1], cap)
+            if found is None:
+                raise InvalidParameterError(
+                    f"`max_values_per_input` must be raised to reach eps = {eps:g}: layer {i} "
+                    f"still errs by τ = {min(t for t, *_ in layers[i - 1].cache.values()):.3e} "
+                    f"above its share {goal:.3e} at every n up to {cap}; got {cap}."
+                )
+            chosen[i - 1] = found
+        network, positions, certified, norms = _ticket(target, base, layers, chosen, radius)
+        measured_at = list(chosen)
+        if certified <= aim:
+            return _trim(target, base, layers, chosen, aim, radius)
+    raise InvalidParameterError(
+        f"`eps` = {eps:g} was not certified after {MAX_ROUNDS} rounds (the last ticket, n = "
+        f"{'/'.join(map(str, chosen))}, certifies {certified:.3e}): raise `eps`."
+    )
+
+
+def _ticket(target, base, layers, chosen, radius):
+    """``(network, positions, certified, norms)`` of the ticket at ``chosen`` from the layers'
+    cached subsets (each layer solved at its last tolerance if not cached)."""
+    depth = len(chosen)
+    keeps = []
+    for i, (layer, n) in enumerate(zip(layers, chosen), start=1):
+        copies = chosen[i] if i < depth else 1
+        layer.tau(n, copies, layer.tol)
+        keeps.append(layer.keep(n, copies))
+    network = base.with_values_per_input(tuple(chosen))
+    positions = masks(keeps)
+    weights = target.augmented().weights
+    certified, norms = _recursion(weights, target.has_bias, network, positions, radius)
+    return network, positions, certified, norms
+
+
+def _trim(target, base, layers, chosen, aim, radius):
+    """Lower each ``n_i`` (the layer with most instances first) by bisection while the
+    certificate stays at most ``aim``: the shares of ``eps`` are met with slack, since ``n``
+    moves in whole values."""
+    order = np.argsort(
+        [-layer.weights.size * (c if c else 1) for layer, c in zip(layers, [*chosen[1:], 1])]
+    )
+    best = _ticket(target, base, layers, chosen, radius)[:3]
+    for k in order:
+        failing, passing = 0, chosen[k]
+        while passing - failing > 1:
+            middle = (failing + passing) // 2
+            trial = [*chosen[:k], middle, *chosen[k + 1 :]]
+            found = _ticket(target, base, layers, trial, radius)
+            if found[2] <= aim:
+                passing, best = middle, found[:3]
+            else:
+                failing = middle
+        chosen[k] = passing
+    return best
+
+
+def _scaled(norm, widths, measured_at, now, k):
+    """``N_k`` measured at ``measured_at``, scaled to ``now`` by the square root of the growth
+    of the larger side of ``M_{k+1}`` (rows ``d_k n_{k+1}``, columns ``d_{k-1} n_k``)."""
+
+    def side(n):
+        rows = widths[k] * (n[k] if k < len(n) else 1)
+        return max(rows, widths[k - 1] * n[k - 1])
+
+    return norm * math.sqrt(max(1.0, side(now) / side(measured_at)))
