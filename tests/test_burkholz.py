@@ -18,6 +18,7 @@ from strong_lth.constructions.burkholz import (
     layer_forms,
     lift_rows,
     masks,
+    pool_weights,
     pruned_network,
     spectral_upper,
 )
@@ -26,7 +27,7 @@ from strong_lth.gadgets import gadget_masks, signed_inputs
 from strong_lth.subset_sum import solve_batch
 from strong_lth.worst_case import measure_worst_case
 
-SETTINGS = settings(max_examples=12, deadline=None)
+SETTINGS = settings(max_examples=8, deadline=None)
 
 
 def relu(v):
@@ -84,16 +85,16 @@ def test_shapes_depth_and_nesting():
 def test_gadget_weights_read_the_matrices():
     network = BurkholzNetwork(5, (3, 2, 4), (6, 5))
     m1, m2, m3 = (network.matrix(j) for j in (1, 2, 3))
-    u, v = network.gadget_weights(1)
+    u, v = pool_weights(network, 1)
     for j in range(3):
         for k in range(6):
             assert u[j, k] == m1[k * 3 + j, j]
             assert np.array_equal(v[:, j, k], m2[:, k * 3 + j])
-    u, v = network.gadget_weights(2, slice(1, 3))
+    u, v = pool_weights(network, 2, slice(1, 3))
     assert np.array_equal(u, np.ones((2, 5)))
     assert np.array_equal(v[:, 1, 4], m3[1:3, 4 * 2 + 1])
     with pytest.raises(InvalidParameterError, match="`i` must be"):
-        network.gadget_weights(3)
+        pool_weights(network, 3)
 
 
 def test_depth_one_is_the_pensia_pair():
@@ -110,7 +111,7 @@ def test_later_layers_solve_plain_weights_exactly():
     network = BurkholzNetwork(1, (2, 3, 2), (4, 9))
     weights = np.random.default_rng(0).uniform(-1, 1, (2, 3))
     keep, sums, _ = choose(weights, network, 2)
-    _, v = network.gadget_weights(2)
+    _, v = pool_weights(network, 2)
     assert np.allclose(sums[0], np.where(keep, v, 0).sum(axis=2), atol=1e-12)
     assert not sums[1].any()
     reference = solve_batch(v.reshape(-1, 9), weights.reshape(-1), method="bruteforce")
@@ -121,7 +122,7 @@ def test_first_layer_copies_are_pensia_instances():
     network = BurkholzNetwork(4, (3, 2, 2), (10, 3))
     weights = np.random.default_rng(1).uniform(-0.5, 0.5, (2, 3))
     keep, sums, _ = choose(weights, network, 1)
-    u, v = network.gadget_weights(1)
+    u, v = pool_weights(network, 1)
     products = v * u[None]
     assert keep.shape == (6, 3, 10)
     a = np.where(keep & (u > 0)[None], products, 0).sum(axis=2)
@@ -136,7 +137,7 @@ def test_first_layer_copies_are_pensia_instances():
 def _one_row(network, row):
     class View:
         def gadget_weights(self, _):
-            return network.gadget_weights(1, slice(row, row + 1))
+            return pool_weights(network, 1, slice(row, row + 1))
 
     return View()
 
@@ -159,7 +160,7 @@ def test_warm_start_from_fewer_copies():
     carried = np.abs(small_sums[0] - lift_rows(weights, 3)) <= 0.05
     assert carried.any() and not carried.all()
     assert np.allclose(sums[0, :12][carried], small_sums[0][carried], rtol=0, atol=1e-12)
-    u, _ = network.gadget_weights(1)
+    u, _ = pool_weights(network, 1)
     positive = np.broadcast_to((u > 0)[None], keep.shape)
     now, before = (keep & positive)[:12, :, :10], small & positive[:12, :, :10]
     assert np.array_equal(now[carried], before[carried])
@@ -250,16 +251,19 @@ def test_certificate_bounds_the_measured_worst_case(case, radius):
     assert measured <= bound
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None)
 @given(cases(max_depth=2, max_width=2))
 def test_certificate_bounds_the_exact_error(case):
+    """The exact ∞-norm error over the box [-1/2, 1/2]^d (a MILP) is at most the certificate
+    over the ball of radius sqrt(d) / 2, which contains the box."""
     target, n, seed = case
     n = tuple(min(k, 6) for k in n)
     network, positions = build(target, n, seed)
     net = pruned_network(network, positions, target.has_bias)
-    bound = certified_error(target, network, positions, 1.0)
-    exact = exact_error(target, net, ball=1.0, time_limit=20)
-    assert exact.value <= bound  # ||.||_inf <= ||.||_2 at the maximiser
+    bound = certified_error(target, network, positions, 0.5 * math.sqrt(target.widths[0]))
+    exact = exact_error(target, net, box=0.5, time_limit=20)
+    assert exact.value <= bound
 
 
 @pytest.mark.parametrize("bias", [False, True])
@@ -324,6 +328,21 @@ def test_bad_input_to_the_certificate():
         layer_forms(network, wrong)
 
 
+def test_certificate_bounds_the_exact_error_on_one_ticket():
+    target = ReLUNetwork.random((2, 2, 1), rng=3, bias=True)
+    network, positions = build(target, (6, 4), 5)
+    net = pruned_network(network, positions, True)
+    exact = exact_error(target, net, box=0.5, time_limit=20)
+    assert 0 < exact.value <= certified_error(target, network, positions, 0.5 * math.sqrt(2))
+
+
+def test_automatic_mode_meets_eps_on_one_target():
+    target = ReLUNetwork.random((2, 2, 1), rng=1, bias=True)
+    network, positions, certified = burkholz.search(target, BurkholzNetwork(3, (3, 3, 1), 1), 0.1)
+    assert certified == certified_error(target, network, positions, 1.0) <= 0.1
+
+
+@pytest.mark.slow
 @settings(max_examples=5, deadline=None)
 @given(cases(max_depth=2, max_width=3), st.sampled_from([0.02, 0.05]))
 def test_automatic_mode_meets_eps(case, eps):

@@ -53,12 +53,16 @@ __all__ = [
     "build",
     "certified_error",
     "choose",
+    "copies",
+    "depth",
     "kept_matrices",
     "layer_forms",
     "lift_rows",
     "masks",
+    "pool_weights",
     "pruned_network",
     "search",
+    "shapes",
     "spectral_upper",
 ]
 
@@ -80,18 +84,44 @@ pool values (rows times ``d_{i-1} n_i``), so its memory stays near ``64 CHUNK_VA
 (:data:`strong_lth._approximate.BYTES_PER_VALUE` per value) whatever the number of copies."""
 
 
+def shapes(widths, values_per_input) -> list[tuple[int, int]]:
+    """Shapes of ``M_1, ..., M_{l+1}`` of the random network of [B].
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``(d_0, ..., d_l)`` of the (bias-augmented) target.
+    values_per_input : sequence of int
+        ``(n_1, ..., n_l)``.
+
+    Returns
+    -------
+    list of (int, int)
+        ``M_1``: ``(d_0 n_1, d_0)``, unit ``(j, k)`` at index ``k d_0 + j``; ``M_{i+1}`` for
+        ``1 <= i < l``: ``(d_i n_{i+1}, d_{i-1} n_i)``, copy ``(a, c)`` of target neuron ``a``
+        of layer i at row ``c d_i + a``; ``M_{l+1}``: ``(d_l, d_{l-1} n_l)``.
+
+    Examples
+    --------
+    >>> shapes((3, 4, 2), (5, 6))
+    [(15, 3), (24, 15), (2, 24)]
+    """
+    hidden = [d * n for d, n in zip(widths[:-1], values_per_input, strict=True)]
+    return [(hidden[0], widths[0]), *zip(hidden[1:], hidden[:-1]), (widths[-1], hidden[-1])]
+
+
+def depth(target_depth: int) -> int:
+    """``l + 1``: the number of random layers for a target of depth l."""
+    return target_depth + 1
+
+
 @dataclass(frozen=True)
 class BurkholzNetwork(RandomNetwork):
     """The random network of [B]: depth ``l + 1`` for a target of depth l.
 
     Same fields, weights and nesting as :class:`~strong_lth.random_network.RandomNetwork`
     (``M_layer[row, col] = F^{-1}(uniform_bits(seed, layer, row, col))``, absent weights of a
-    sparse source exactly 0), with other shapes:
-
-    - ``M_1``: ``(d_0 n_1, d_0)``, unit ``(j, k)`` at index ``k d_0 + j``;
-    - ``M_{i+1}``, ``1 <= i < l``: ``(d_i n_{i+1}, d_{i-1} n_i)``, copy ``(a, c)`` of target
-      neuron ``a`` of layer i at row ``c d_i + a``;
-    - ``M_{l+1}``: ``(d_l, d_{l-1} n_l)``.
+    sparse source exactly 0), with the shapes of :func:`shapes`.
 
     Nesting: the network with ``n_i`` copies has the first ``d_{i-1} n_i`` units of the one with
     more, so each of its matrices is a top-left block of the larger one's, bit for bit.
@@ -106,52 +136,62 @@ class BurkholzNetwork(RandomNetwork):
     @property
     def depth(self) -> int:
         """Number of random matrices, ``l + 1``."""
-        return len(self.values_per_input) + 1
+        return depth(len(self.values_per_input))
 
     @property
     def shapes(self) -> list[tuple[int, int]]:
-        """Shapes of ``M_1, ..., M_{l+1}``."""
-        w = self.hidden_widths
-        return [(w[0], self.widths[0]), *zip(w[1:], w[:-1]), (self.widths[-1], w[-1])]
+        """Shapes of ``M_1, ..., M_{l+1}`` (:func:`shapes`)."""
+        return shapes(self.widths, self.values_per_input)
 
-    def copies(self, i: int) -> int:
-        """Copies of each neuron of target layer ``i`` (``n_{i+1}``; 1 for the output layer)."""
-        return self.values_per_input[i] if i < len(self.values_per_input) else 1
 
-    def gadget_weights(self, i: int, rows=None) -> tuple[np.ndarray, np.ndarray]:
-        """The pools of target layer ``i``, laid out as ``RandomNetwork.gadget_weights`` lays out
-        a Pensia pair's (what :func:`strong_lth.constructions.pensia.choose` reads).
+def copies(network, i: int) -> int:
+    """Copies of each neuron of target layer ``i`` in ``network`` (``n_{i+1}``; 1 for the
+    output layer)."""
+    n = network.values_per_input
+    return n[i] if i < len(n) else 1
 
-        Parameters
-        ----------
-        i : int
-            Target layer, ``1..l``.
-        rows : slice, optional
-            Rows of ``M_{i+1}`` (copies) to read; default all.
 
-        Returns
-        -------
-        u : ndarray, shape (d_{i-1}, n_i)
-            ``u[j, k] = M_1[k d_0 + j, j]`` for ``i = 1``; all ones for ``i >= 2`` (unit
-            ``(j, k)`` of a later layer passes its ReLU output on unscaled).
-        v : ndarray, shape (len(rows), d_{i-1}, n_i)
-            ``v[r, j, k] = M_{i+1}[r, k d_{i-1} + j]``.
+def pool_weights(network, i: int, rows=None) -> tuple[np.ndarray, np.ndarray]:
+    """The pools of target layer ``i``, laid out as ``RandomNetwork.gadget_weights`` lays out
+    a Pensia pair's (what :func:`strong_lth.constructions.pensia.choose` reads).
 
-        Examples
-        --------
-        >>> g = BurkholzNetwork(seed=1, widths=(2, 3, 2), values_per_input=(4, 5))
-        >>> u, v = g.gadget_weights(2)
-        >>> u.shape, v.shape, bool(v[1, 2, 3] == g.matrix(3)[1, 3 * 3 + 2])
-        ((3, 5), (2, 3, 5), True)
-        """
-        i = check_int("i", i, low=1, high=len(self.values_per_input))
-        d_in, n = self.widths[i - 1], self.values_per_input[i - 1]
-        inputs = np.arange(d_in)[:, None]
-        units = np.arange(n)[None, :] * d_in + inputs
-        row_ids = np.arange(self.shapes[i][0])[rows if rows is not None else slice(None)]
-        v = self._weights(i + 1, row_ids[:, None, None], units[None])
-        u = self._weights(1, units, inputs) if i == 1 else np.ones((d_in, n))
-        return u, v
+    Parameters
+    ----------
+    network : RandomNetwork
+        With the shapes of :func:`shapes` (a :class:`BurkholzNetwork`).
+    i : int
+        Target layer, ``1..l``.
+    rows : slice, optional
+        Rows of ``M_{i+1}`` (copies) to read; default all.
+
+    Returns
+    -------
+    u : ndarray, shape (d_{i-1}, n_i)
+        ``u[j, k] = M_1[k d_0 + j, j]`` for ``i = 1``; all ones for ``i >= 2`` (unit ``(j, k)``
+        of a later layer passes its ReLU output on unscaled).
+    v : ndarray, shape (len(rows), d_{i-1}, n_i)
+        ``v[r, j, k] = M_{i+1}[r, k d_{i-1} + j]``.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``i`` is out of range.
+
+    Examples
+    --------
+    >>> g = BurkholzNetwork(seed=1, widths=(2, 3, 2), values_per_input=(4, 5))
+    >>> u, v = pool_weights(g, 2)
+    >>> u.shape, v.shape, bool(v[1, 2, 3] == g.matrix(3)[1, 3 * 3 + 2])
+    ((3, 5), (2, 3, 5), True)
+    """
+    i = check_int("i", i, low=1, high=len(network.values_per_input))
+    d_in, n = network.widths[i - 1], network.values_per_input[i - 1]
+    inputs = np.arange(d_in)[:, None]
+    units = np.arange(n)[None, :] * d_in + inputs
+    row_ids = np.arange(network.shapes[i][0])[rows if rows is not None else slice(None)]
+    v = network.entries(i + 1, row_ids[:, None, None], units[None])
+    u = network.entries(1, units, inputs) if i == 1 else np.ones((d_in, n))
+    return u, v
 
 
 def lift_rows(weights: np.ndarray, copies: int) -> np.ndarray:
@@ -223,16 +263,16 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
             f"`signed` must be all False for layer {layer} of the depth-(l + 1) construction "
             f"(its inputs are ReLU outputs); got {int(signed.sum())} signed inputs."
         )
-    copies = network.copies(layer)
-    rows, n = d_out * copies, network.values_per_input[layer - 1]
-    lifted = lift_rows(weights, copies)
+    count = copies(network, layer)
+    rows, n = d_out * count, network.values_per_input[layer - 1]
+    lifted = lift_rows(weights, count)
     keep = np.zeros((rows, d_in, n), dtype=bool)
     sums = np.zeros((2, rows, d_in))
     status = np.zeros((2, rows, d_in), dtype=np.int8)
     step = max(1, CHUNK_VALUES // max(1, d_in * n))
     for lo in range(0, rows, step):
         part = slice(lo, min(lo + step, rows))
-        u, v = network.gadget_weights(layer, part)
+        u, v = pool_weights(network, layer, part)
         present = v != 0  # absent weights of a sparse source (never 0 otherwise)
         earlier = None if start is None or tol is None else _rows_of(start, part, d_in)
         kept, sums[:, part], status[:, part] = pensia.choose(
@@ -495,7 +535,7 @@ def _recursion(weights, input_bias, network, positions, radius):
     forms = layer_forms(network, positions)
     grow = 1 + ROUNDING
     reach = math.hypot(radius, 1.0) * grow if input_bias else float(radius)
-    w1 = lift_rows(weights[0], network.copies(1))[forms.read[0]]
+    w1 = lift_rows(weights[0], copies(network, 1))[forms.read[0]]
     a, b = (m[forms.read[0]] for m in forms.first)
     signed = signed_inputs(1, w1.shape[1], input_bias)
     first_terms = abs(forms.matrices[1]) @ abs(forms.matrices[0])
@@ -506,7 +546,7 @@ def _recursion(weights, input_bias, network, positions, radius):
     for i in range(2, len(weights) + 1):
         reach *= spectral_upper(weights[i - 2]) * grow
         rows = forms.read[i - 1]
-        lifted = lift_rows(weights[i - 1], network.copies(i))[rows]
+        lifted = lift_rows(weights[i - 1], copies(network, i))[rows]
         magnitudes = (
             abs(forms.matrices[i]) @ _lift(network.widths[i - 1], network.values_per_input[i - 1])
         ).toarray()[rows] + np.abs(lifted)
@@ -732,7 +772,7 @@ def search(
             f"`base` must have the bias-augmented target's widths {augmented.widths}; got "
             f"{tuple(base.widths)}."
         )
-    weights, widths, depth = augmented.weights, augmented.widths, augmented.depth
+    weights, widths, n_layers = augmented.weights, augmented.widths, augmented.depth
     aim = eps * (1 - SAFETY)
     reach = (math.hypot(radius, 1.0) if target.has_bias else radius) * np.concatenate(
         [[1.0], np.cumprod([spectral_upper(w) for w in weights])[:-1]]
@@ -741,7 +781,7 @@ def search(
         _Layer(i, w, _signed(i, w, target.has_bias), base, solver)
         for i, w in enumerate(weights, start=1)
     ]
-    chosen = [min(START, cap)] * depth
+    chosen = [min(START, cap)] * n_layers
     network = base.with_values_per_input(tuple(chosen))
     positions = build(target, network, solver=solver, tol=None)
     certified, norms = _recursion(weights, target.has_bias, network, positions, radius)
@@ -749,13 +789,13 @@ def search(
     if certified <= aim:
         return network, positions, certified
     for _ in range(MAX_ROUNDS):
-        for i in range(depth, 0, -1):
-            copies = chosen[i] if i < depth else 1
+        for i in range(n_layers, 0, -1):
+            copies = chosen[i] if i < n_layers else 1
             after = math.prod(
                 _scaled(norms[k - 2], widths, measured_at, chosen, k)
-                for k in range(i + 1, depth + 1)
+                for k in range(i + 1, n_layers + 1)
             )
-            goal = aim / (depth * reach[i - 1] * after)
+            goal = aim / (n_layers * reach[i - 1] * after)
             rows = widths[i] * copies
             tol = goal / (TOL_FACTOR * (math.sqrt(rows) + math.sqrt(2 * widths[i - 1])))
             layers[i - 1].tol = tol
@@ -780,10 +820,10 @@ def search(
 def _ticket(target, base, layers, chosen, radius):
     """``(network, positions, certified, norms)`` of the ticket at ``chosen`` from the layers'
     cached subsets (each layer solved at its last tolerance if not cached)."""
-    depth = len(chosen)
+    n_layers = len(chosen)
     keeps = []
     for i, (layer, n) in enumerate(zip(layers, chosen), start=1):
-        copies = chosen[i] if i < depth else 1
+        copies = chosen[i] if i < n_layers else 1
         layer.tau(n, copies, layer.tol)
         keeps.append(layer.keep(n, copies))
     network = base.with_values_per_input(tuple(chosen))
