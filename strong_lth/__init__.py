@@ -42,6 +42,7 @@ _NAMES = {
     "RandomFeatures": "features",
     "WeightSubnetwork": "features",
     "ReLUNetwork": "networks",
+    "ApproximateParameters": "parameters",
     "RandomNetwork": "random_network",
     "LayerReport": "report",
     "Report": "report",

@@ -16,15 +16,15 @@ from tqdm import tqdm
 from . import bounds
 from ._certify import METHODS as CERTIFICATES
 from ._certify import certified_error, certify, cheap_methods, rigorous_bounds
-from ._validation import check_choice, check_int, check_real, resolve_seed
+from ._validation import check_int, check_real
 from .constructions import CONSTRUCTIONS
-from .distributions import get_distribution
 from .exceptions import CertificationError, InvalidParameterError, TheoryAssumptionWarning
 from .gadgets import error_matrix, gadget_masks, signed_inputs
 from .networks import ReLUNetwork
+from .parameters import DEFAULTS, ApproximateParameters
 from .random_network import RandomNetwork
 from .report import LayerReport, Report
-from .subset_sum import METHODS
+from .subset_sum import Status
 from .ticket import Ticket
 
 __all__ = ["approximate"]
@@ -84,9 +84,6 @@ SEARCH_SKIPS = ("split",)
 evaluates its bound about ``l log2(n)`` times (on the demo target 8-16-16-4 at eps = 0.01 it
 chose the same widths as "lockstep" at six times the time)."""
 
-MAX_BYTES = 2**32
-"""Default of ``approximate(max_bytes=)``: 4 GiB."""
-
 
 @dataclass
 class _Layer:
@@ -98,6 +95,7 @@ class _Layer:
     network: RandomNetwork
     construction: str
     solver: str
+    size: int | None = None  # approximate(subset_size=): every subset has exactly this many
     bar: Any = None  # a tqdm progress bar (disabled when not asked for or not on a terminal)
     tol: float | None = None
     seconds: float = 0.0
@@ -109,9 +107,10 @@ class _Layer:
         """``(τ, max|Δ|, packed keep)`` of this layer's ticket at ``n`` values per input."""
         if n not in self.cache:
             begin = time.perf_counter()
-            values = tuple(n if k == self.index - 1 else 1 for k in range(self.network.depth // 2))
-            choose = CONSTRUCTIONS[self.construction]
-            keep, (a, b), _ = choose(
+            layers = len(self.network.values_per_input)
+            values = tuple(n if k == self.index - 1 else 1 for k in range(layers))
+            choose = CONSTRUCTIONS[self.construction].choose
+            keep, (a, b), status = choose(
                 self.weights,
                 self.network.with_values_per_input(values),
                 self.index,
@@ -119,9 +118,12 @@ class _Layer:
                 solver=self.solver,
                 tol=self.tol,
                 start=self._start(n),
+                size=self.size,
             )
             delta = error_matrix(self.weights, a, b, self.signed)
             tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max(initial=0.0))
+            if self.size is not None and np.any(status == Status.NOT_FOUND):
+                tau = worst = math.inf  # a sign pool has fewer than `size` values: no ticket
             self.cache[n] = (tau, worst, np.packbits(keep, axis=2))
             if self.pairs is not None:
                 self.pairs[n] = (a, b)
@@ -181,7 +183,9 @@ class _Layer:
         ``base`` (default: the evaluated n whose figure is nearest the goal). Growing from the
         latest failing n keeps a search out of steps of one when the figure stalls (a heuristic
         solver, a budget out of reach)."""
-        ns = np.array(sorted(self.cache))
+        ns = np.array([n for n in sorted(self.cache) if math.isfinite(self.cache[n][measure])])
+        if not len(ns) or (base is not None and not math.isfinite(self.cache[base][measure])):
+            return 2 * max(self.cache)  # no ticket there (a pool below subset_size): grow
         logs = np.log2([max(self.cache[n][measure], TINY) for n in ns])
         slope = BITS_PER_VALUE
         if len(ns) >= 2 and ns[-1] > ns[0]:
@@ -243,20 +247,25 @@ def _budget_split(norms, input_radius, eps):
 def approximate(
     target: ReLUNetwork,
     *,
-    eps: float | None = None,
-    values_per_input=None,
-    construction: str = "pensia",
-    solver: str = "mitm",
-    radius: float = 1.0,
-    rng=None,
-    distribution="uniform",
-    max_values_per_input: int = 512,
-    max_bytes: int = MAX_BYTES,
-    certificate=None,
-    measure: bool = True,
-    progress: bool = False,
+    eps: float | None = DEFAULTS["eps"],
+    values_per_input=DEFAULTS["values_per_input"],
+    construction: str = DEFAULTS["construction"],
+    solver: str = DEFAULTS["solver"],
+    radius: float = DEFAULTS["radius"],
+    rng=DEFAULTS["rng"],
+    distribution=DEFAULTS["distribution"],
+    max_values_per_input: int = DEFAULTS["max_values_per_input"],
+    max_bytes: int = DEFAULTS["max_bytes"],
+    certificate=DEFAULTS["certificate"],
+    measure: bool = DEFAULTS["measure"],
+    progress: bool = DEFAULTS["progress"],
+    subset_size: int | None = DEFAULTS["subset_size"],
+    source_density: float = DEFAULTS["source_density"],
 ) -> Ticket:
-    """Find masks of one random 2l-deep network whose pruned network approximates ``target``.
+    """Find masks of one random network whose pruned network approximates ``target``.
+
+    Every option is declared once, with its default, in
+    :class:`~strong_lth.parameters.ApproximateParameters`, which checks it.
 
     Parameters
     ----------
@@ -271,10 +280,13 @@ def approximate(
     values_per_input : int or sequence of int, optional
         Fixed mode: n per layer pair (hidden width ``d_{i-1} n``). Exactly one of ``eps`` and
         ``values_per_input`` must be given.
-    construction : {"pensia", "malach"}
-        Subsets of products (docs/theory.md, section 3) or one product per weight (section 4).
+    construction : str
+        A :data:`strong_lth.constructions.CONSTRUCTIONS` name: ``"pensia"``, subsets of
+        products (docs/theory.md, section 3), or ``"malach"``, one product per weight
+        (section 4); each declares its random network's shapes and the options it supports.
     solver : str
-        SubsetSum method for ``"pensia"`` (:data:`strong_lth.subset_sum.METHODS`).
+        SubsetSum method of the constructions whose options list ``"solver"``
+        (:data:`strong_lth.subset_sum.METHODS`).
     radius : float
         Input domain radius; the output scale ``r prod_i ||W_i||_F`` must stay below
         :data:`MAX_SCALE`.
@@ -282,7 +294,10 @@ def approximate(
         Seed of the random network; the ticket records it, so the same seed gives the same
         ticket, bit for bit.
     distribution : str or Distribution
-        Weights of the random network (default Uniform[-1, 1]).
+        Weights of the random network (default Uniform[-1, 1];
+        :data:`strong_lth.distributions.NAMES`, among them ``"hyperbolic"``, the density
+        ``∝ 1/|w|`` of Orseau, Hutter, Rivasplata 2020, arXiv:2006.12156), for every
+        construction.
     max_values_per_input : int
         Largest n of the ticket (both modes). In automatic mode the search may look up to
         :data:`LOOK_PAST_CAP` times past it, only to state in its error how large a cap is
@@ -308,6 +323,20 @@ def approximate(
         Show a progress bar on stderr (tqdm): one step per layer solved at one n, with the
         latest n and τ. Silent when stderr is not a terminal, and for calls shorter than
         :data:`PROGRESS_DELAY` seconds.
+    subset_size : int, optional
+        Every chosen subset has exactly ``subset_size`` values (Natale et al., *On the sparsity
+        of the strong lottery ticket hypothesis*, NeurIPS 2024, arXiv:2410.14754), so that the
+        ticket keeps ``subset_size`` products per solved instance, fixed in advance; the solver
+        must take a size (``"mitm"``, ``"bruteforce"``). Only for constructions whose options
+        list it. In automatic mode k stays fixed and the search is over n, an n whose sign
+        pools are smaller than k counting as not reaching ``eps``; in fixed mode such an n is
+        refused.
+    source_density : float, default 1.0
+        Probability ``p`` in (0, 1] that a weight of the random network is present (an
+        Erdős–Rényi sparse network: Gadhikar, Mukherjee, Burkholz 2023, arXiv:2210.02412;
+        :class:`~strong_lth.random_network.RandomNetwork`). Absent weights are never offered to
+        the solver, so the ticket keeps only present ones; ``p = 1`` gives the dense network's
+        tickets bit for bit.
 
     Returns
     -------
@@ -320,8 +349,10 @@ def approximate(
     Raises
     ------
     InvalidParameterError
-        Bad input; ``max_values_per_input`` too small for ``eps`` (stating a cap that is enough,
-        or that none can be estimated); ``max_bytes`` below the estimate (stating it).
+        Bad input, or an option the construction does not support; ``max_values_per_input``
+        too small for ``eps`` (stating a cap that is enough, or that none can be estimated);
+        ``max_bytes`` below the estimate (stating it); in fixed mode, a sign pool smaller than
+        ``subset_size``.
 
     Notes
     -----
@@ -349,27 +380,46 @@ def approximate(
     """
     if not isinstance(target, ReLUNetwork):
         raise InvalidParameterError(f"`target` must be a ReLUNetwork; got {type(target).__name__}.")
-    if (eps is None) == (values_per_input is None):
-        raise InvalidParameterError(
-            "exactly one of `eps` (automatic mode) and `values_per_input` (fixed mode) must be "
-            f"given; got eps={eps!r}, values_per_input={values_per_input!r}."
-        )
-    construction = check_choice("construction", construction, CONSTRUCTIONS)
-    solver = check_choice("solver", solver, METHODS)
-    radius = check_real("radius", radius, low=0.0, low_open=True)
-    cap = check_int("max_values_per_input", max_values_per_input, low=1)
-    max_bytes = check_int("max_bytes", max_bytes, low=1)
-    for name, flag in (("measure", measure), ("progress", progress)):
-        if not isinstance(flag, bool):
-            raise InvalidParameterError(f"`{name}` must be True or False; got {flag!r}.")
+    options = ApproximateParameters(
+        eps=eps,
+        values_per_input=values_per_input,
+        construction=construction,
+        solver=solver,
+        radius=radius,
+        rng=rng,
+        distribution=distribution,
+        max_values_per_input=max_values_per_input,
+        max_bytes=max_bytes,
+        certificate=certificate,
+        measure=measure,
+        progress=progress,
+        subset_size=subset_size,
+        source_density=source_density,
+    )
+    construction, solver, radius = options.construction, options.solver, options.radius
+    cap, max_bytes, seed = options.max_values_per_input, options.max_bytes, options.rng
+    declared = CONSTRUCTIONS[construction]
     methods, searched = _certificate_methods(certificate, target.widths)
-    distribution = get_distribution(distribution)
-    seed = resolve_seed(rng)
     augmented = target.augmented()
     depth = augmented.depth
-    network = RandomNetwork(seed, augmented.widths, 1, distribution)
+    network = RandomNetwork(
+        seed,
+        augmented.widths,
+        1,
+        options.distribution,
+        options.source_density,
+        layout=declared.shapes,
+    )
     layers = [
-        _Layer(i, w, signed_inputs(i, w.shape[1], target.has_bias), network, construction, solver)
+        _Layer(
+            i,
+            w,
+            signed_inputs(i, w.shape[1], target.has_bias),
+            network,
+            construction,
+            solver,
+            subset_size,
+        )
         for i, w in enumerate(augmented.weights, start=1)
     ]
     etas = [None] * depth
@@ -413,6 +463,8 @@ def approximate(
             chosen = _search(layers, goals, bound, eps, cap, max_bytes)
         masks = []
         for layer, n in zip(layers, chosen):
+            if not math.isfinite(layer(n)[0]):  # fixed mode only: the search never picks it
+                _refuse_small_pools(layer, n, subset_size)
             masks += gadget_masks(layer.keep(n))
         search_seconds = time.perf_counter() - start
         budget = [(None, False, None)] * depth
@@ -423,13 +475,15 @@ def approximate(
             ]
         ticket = Ticket(
             seed=seed,
-            distribution=distribution,
+            distribution=options.distribution,
             widths=augmented.widths,
             values_per_input=tuple(chosen),
             construction=construction,
             masks=tuple(masks),
             input_bias=target.has_bias,
             target_fingerprint=target.fingerprint(),
+            source_density=options.source_density,
+            subset_size=subset_size,
         )
         bar.set_description_str("approximate: certifying", refresh=False)
         start = time.perf_counter()
@@ -461,7 +515,7 @@ def approximate(
     )
     report = Report(
         construction=construction,
-        solver=solver if construction == "pensia" else "argmin",
+        solver=solver if "solver" in declared.options else "-",
         seed=seed,
         eps=eps,
         radius=radius,
@@ -479,6 +533,9 @@ def approximate(
             "certify": certify_seconds,
         },
         assumptions=assumptions,
+        distribution=options.distribution.name,
+        source_density=options.source_density,
+        subset_size=subset_size,
     )
     return Ticket(**{**ticket.__dict__, "report": report})
 
@@ -695,6 +752,16 @@ def _refuse_unreachable(layer, goal, eps, cap, look, max_bytes):
         f"`max_values_per_input` must be raised to reach eps = {eps:g}, by how much cannot be "
         f"estimated reliably: the search tried n up to {tried} (it looks up to n = {look}, "
         f"{LOOK_PAST_CAP}x the cap and at least {START}) and {missed}; got {cap}."
+    )
+
+
+def _refuse_small_pools(layer, n, subset_size):
+    """Raise: at ``n`` values per input a sign pool of ``layer`` has fewer than ``subset_size``
+    values, so no subset of that size exists."""
+    raise InvalidParameterError(
+        f"`subset_size` must be at most the number of values in every sign pool of layer "
+        f"{layer.index} at n = {n} (a pool holds about n / 2 of them); got {subset_size}: "
+        "raise values_per_input or lower subset_size."
     )
 
 

@@ -349,6 +349,43 @@ def malach_width(d, depth, eps, delta, *, C=1.0):
     return _out(w, d, depth, eps, delta, C)
 
 
+def malach_layer_width(d_in, d_out, depth, eps, delta, *, C=1.0):
+    r""":func:`malach_width` per target layer, with :func:`pensia_width`'s arguments.
+
+    Parameters
+    ----------
+    d_in, d_out : int or array_like of int
+        Widths :math:`d_{i-1}`, :math:`d_i` of each target layer (``>= 1``).
+    depth : int
+        Number of target layers :math:`l` (``>= 1``).
+    eps, delta : float
+        Output error and failure probability, each in (0, 1).
+    C : float, keyword-only
+        The unspecified universal constant (``> 0``, default 1.0).
+
+    Returns
+    -------
+    ndarray
+        :func:`malach_width` with :math:`d` the largest of all ``d_in`` and ``d_out`` (the
+        theorem is stated for targets of width :math:`d`), one entry per layer.
+
+    Raises
+    ------
+    InvalidParameterError
+        As :func:`malach_width`.
+
+    Examples
+    --------
+    >>> widths = malach_layer_width([2, 1], [1, 1], 2, 0.5, 0.5)
+    >>> widths.tolist() == [malach_width(2, 2, 0.5, 0.5)] * 2
+    True
+    """
+    d_in, d_out = _int("d_in", d_in), _int("d_out", d_out)
+    d = int(max(np.max(d_in), np.max(d_out)))
+    shape = np.broadcast_shapes(np.shape(d_in), np.shape(d_out))
+    return np.full(shape, malach_width(d, depth, eps, delta, C=C))
+
+
 def lower_bound_params(d_in, d_out, eps):
     r"""Weights a random network needs so that its subnetworks cover every layer: [P] counting.
 

@@ -38,11 +38,6 @@ DEMO_WIDTHS = (8, 16, 16, 4)
 DEMO_DELTA = 0.01
 """Failure probability the demo's bound table and figure are computed for."""
 
-CONSTRUCTION_NAMES = ("pensia", "malach")
-"""The names :data:`strong_lth.constructions.CONSTRUCTIONS` registers (for ``--help``, which
-must not import the constructions; a test keeps the two equal)."""
-SOLVER_NAMES = ("mitm", "bruteforce", "dp", "greedy", "local", "cpsat")
-"""The names :data:`strong_lth.subset_sum.METHODS` registers (for ``--help``; tested equal)."""
 VECTOR_FORMATS = ("eps", "pdf", "pgf", "ps", "svg", "svgz")
 """Image formats whose size does not grow with ``--dpi``."""
 MAX_PIXELS = 2**16 - 1
@@ -235,18 +230,9 @@ def _approximate(args) -> int:
     target = _target(
         args.target, seed=args.target_seed, bias=args.target_bias, max_bytes=args.max_bytes
     )
-    ticket = approximate(
-        target,
-        eps=args.eps,
-        values_per_input=_single(args.values_per_input),
-        construction=args.construction,
-        solver=args.solver,
-        distribution=args.distribution,
-        radius=args.radius,
-        rng=args.seed,
-        max_values_per_input=args.max_values_per_input,
-        progress=not args.quiet,
-    )
+    options = {name: getattr(args, name) for name in _parameter_flags()}
+    options["values_per_input"] = _single(options["values_per_input"])
+    ticket = approximate(target, **options, progress=not args.quiet)
     out = Path(args.out)
     if out.is_dir():
         raise InvalidParameterError(f"`--out` must be a file name; got the folder {args.out!r}.")
@@ -576,6 +562,80 @@ def _add_target(parser, *, positional: bool = True) -> None:
     )
 
 
+class _LazyHelp(str):
+    """A help text that names the choices of a registry only when it is printed: argparse
+    formats help with ``help % params``, so ``strong-lth --help`` never imports the registries
+    (NumPy, numba) that ``strong-lth approximate --help`` lists."""
+
+    def __new__(cls, text: str, field: str):
+        made = super().__new__(cls, text)
+        made.field = field
+        return made
+
+    def __mod__(self, params):
+        from .parameters import choices
+
+        return str.__mod__(str(self).replace("{choices}", ", ".join(choices(self.field))), params)
+
+
+_TYPES = {
+    "float": (_float, None),
+    "int": (_int, None),
+    "ints": (_INTEGERS, "N[,N...]"),
+    "seed": (_seed, None),
+    "str": (None, "NAME"),
+    "names": (_comma_list(str, "name"), "NAME[,NAME...]"),
+}
+"""argparse type and metavar of each ``cli`` kind of :mod:`strong_lth.parameters`."""
+
+
+def _parameter_flags() -> tuple[str, ...]:
+    """The fields of :class:`~strong_lth.parameters.ApproximateParameters` that are flags."""
+    import dataclasses
+
+    from .parameters import ApproximateParameters
+
+    fields = dataclasses.fields(ApproximateParameters)
+    return tuple(item.name for item in fields if item.metadata["cli"] is not None)
+
+
+def _add_parameters(command) -> None:
+    """One flag per field of :class:`~strong_lth.parameters.ApproximateParameters` with a
+    ``cli`` kind: its name (dashes for underscores), type, default and help from the field;
+    the two modes (``group = "mode"``) exclusive and one of them required."""
+    import dataclasses
+
+    from .parameters import ApproximateParameters, public_name
+
+    mode = command.add_mutually_exclusive_group(required=True)
+    for item in dataclasses.fields(ApproximateParameters):
+        kind, meta = item.metadata["cli"], item.metadata
+        if kind is None:
+            continue
+        where = mode if meta.get("group") == "mode" else command
+        flag = "--" + public_name(item).replace("_", "-")
+        if kind == "flag":  # a switch that is on by default: --no-NAME turns it off
+            where.add_argument(
+                f"--no-{flag[2:]}",
+                dest=item.name,
+                action="store_false",
+                help=f"do not {meta['help']}",
+            )
+            continue
+        default = meta.get("cli_default", item.default)
+        text = meta["help"]
+        if "choices" in meta:
+            text += "; one of {choices}"
+        if default is not None and where is not mode:
+            text += f" ({default})"
+        help_text = _LazyHelp(text, item.name) if "choices" in meta else text
+        convert, metavar = _TYPES[kind]
+        metavar = metavar or public_name(item).upper()
+        where.add_argument(
+            flag, dest=item.name, type=convert, default=default, metavar=metavar, help=help_text
+        )
+
+
 def _add_max_bytes(parser, what: str) -> None:
     """``--max-bytes``; its default (:data:`~strong_lth._validation.DEFAULT_MAX_BYTES`) is
     filled in by :func:`_run`, so that ``--help`` does not import NumPy."""
@@ -609,36 +669,12 @@ def _parser() -> argparse.ArgumentParser:
     command = commands.add_parser(
         "approximate",
         help="find a ticket approximating a target, save it, print the report",
-        description="Prune one random 2l-deep network (sampled from --seed) so that it "
-        "approximates the target: automatic mode with --eps (smallest widths with certified "
-        "error <= eps), fixed mode with --values-per-input. The ticket is saved before the "
-        "report is printed.",
+        description="Prune one random network (sampled from --seed) so that it approximates "
+        "the target: automatic mode with --eps (smallest widths with certified error <= eps), "
+        "fixed mode with --values-per-input. The ticket is saved before the report is printed.",
     )
     _add_target(command)
-    mode = command.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--eps", type=_float, help="certified error to reach (automatic mode)")
-    mode.add_argument(
-        "--values-per-input",
-        type=_INTEGERS,
-        metavar="N[,N...]",
-        help="values per input n, one for all layers or one per layer (fixed mode)",
-    )
-    command.add_argument(
-        "--construction",
-        default="pensia",
-        help=f"one of {', '.join(CONSTRUCTION_NAMES)} (pensia)",
-    )
-    command.add_argument(
-        "--solver", default="mitm", help=f"one of {', '.join(SOLVER_NAMES)} (mitm)"
-    )
-    command.add_argument(
-        "--distribution", default="uniform", help="random weights: uniform or gaussian (uniform)"
-    )
-    command.add_argument("--seed", type=_seed, default=0, help="seed of the random network (0)")
-    command.add_argument("--radius", type=_float, default=1.0, help="input ball radius (1)")
-    command.add_argument(
-        "--max-values-per-input", type=_int, default=512, help="cap on n in automatic mode (512)"
-    )
+    _add_parameters(command)
     command.add_argument("--out", default="ticket.npz", help="ticket file to write (ticket.npz)")
     command.add_argument(
         "--quiet", action="store_true", help="no progress bar (shown on a terminal)"

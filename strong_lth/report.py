@@ -63,6 +63,9 @@ class Report:
     ``measured`` is None when the worst-case search was skipped (``approximate(measure=False)``).
     ``certified`` is the least of ``bounds`` (each rigorous bound computed, by method name:
     :data:`strong_lth._certify.METHODS`), given by ``certificate_method``.
+    ``distribution``, ``source_density`` and ``subset_size`` are the random network's weight
+    distribution, the probability that a weight is present, and the size of every chosen subset
+    (None: any); ``solver`` is ``"-"`` for a construction that solves no SubsetSum instance.
     """
 
     construction: str
@@ -81,6 +84,9 @@ class Report:
     exact: ExactSummary | None = None
     certificate_method: str = "spectral"
     bounds: dict = dataclasses.field(default_factory=dict)
+    distribution: str = "uniform"
+    source_density: float = 1.0
+    subset_size: int | None = None
 
     @property
     def random_multiple(self) -> float:
@@ -133,6 +139,13 @@ class Report:
         lines = [
             f"strong_lth ticket: {self.construction} construction, solver {self.solver}, "
             f"seed {self.seed}, {mode}, inputs in the ball of radius {self.radius:g}",
+            f"random network: {self.distribution} weights, "
+            + (
+                "dense"
+                if self.source_density == 1.0
+                else f"each present with probability {self.source_density:g}"
+            )
+            + ("" if self.subset_size is None else f"; every subset has {self.subset_size} values"),
         ]
         if self.assumptions:
             lines.append("theorem assumptions do not hold: " + "; ".join(self.assumptions))

@@ -101,10 +101,11 @@ class Ticket:
     values_per_input : tuple of int
         ``n_i`` per layer pair: the random network has hidden widths ``d_{i-1} n_i``.
     construction : str
-        A :data:`~strong_lth.constructions.CONSTRUCTIONS` name (``"pensia"`` or ``"malach"``).
+        A :data:`~strong_lth.constructions.CONSTRUCTIONS` name; its declaration gives the
+        shapes of the random network (:class:`~strong_lth.constructions.Construction`).
     masks : tuple of ndarray
-        One ``(k, 2)`` int64 array per random layer ``M_1 .. M_{2l}``: the kept ``(row, col)``,
-        read-only.
+        One ``(k, 2)`` int64 array per random layer ``M_1, M_2, ...``: the kept
+        ``(row, col)``, read-only.
     input_bias : bool
         The target had biases: its last input is the constant 1 of docs/theory.md, section 1, which
         the networks built here fold into a first-layer bias so that they take the original ``x``.
@@ -115,6 +116,12 @@ class Ticket:
         :meth:`ReLUNetwork.fingerprint` of the target the ticket was made for (set by
         :func:`~strong_lth.approximate`; None for tickets saved before it was recorded).
         :func:`~strong_lth.certify` refuses a ticket certified against another target.
+    source_density : float
+        Probability that a weight of the random network is present (1.0: dense; Gadhikar,
+        Mukherjee, Burkholz 2023, arXiv:2210.02412); a ticket keeps only present weights.
+    subset_size : int or None
+        The number of values every chosen subset has (``approximate(subset_size=...)``, Natale
+        et al. 2024, arXiv:2410.14754), or None when subsets had any size.
 
     Raises
     ------
@@ -133,10 +140,12 @@ class Ticket:
       ``input_bias`` a ``bool`` (with ``d_0 >= 2``: the constant is one of the inputs);
     - one mask per random layer, each an integer array of shape ``(k, 2)`` (a bool, float,
       complex, text or object array is refused, even with integral values) indexing inside its
-      layer, with no position kept twice;
-    - in the first layer ``M_{2i-1}`` of every pair, each unit keeps at most one input weight,
-      and unit ``c`` keeps the weight from its declared input ``c mod d_{i-1}`` (the gadget of
-      [P] Pensia et al. 2020, arXiv:2006.07990, and [M] Malach et al. 2020, arXiv:2002.00585);
+      layer, with no position kept twice, and keeping only weights present in the (sparse)
+      random network;
+    - for a construction whose declaration says ``pair_gadget``: in the first layer
+      ``M_{2i-1}`` of every pair, each unit keeps at most one input weight, and unit ``c``
+      keeps the weight from its declared input ``c mod d_{i-1}`` (the gadget of [P] Pensia
+      et al. 2020, arXiv:2006.07990, and [M] Malach et al. 2020, arXiv:2002.00585);
     - the second layer ``M_{2i}`` reads only units whose input weight is kept, and every unit
       whose input weight is kept is read by some output.
 
@@ -154,9 +163,15 @@ class Ticket:
     input_bias: bool = False
     report: Any = field(default=None, repr=False)
     target_fingerprint: str | None = field(default=None, repr=False)
+    source_density: float = 1.0
+    subset_size: int | None = None
 
     def __post_init__(self):
         check_choice("construction", self.construction, tuple(CONSTRUCTIONS))
+        if self.subset_size is not None:
+            object.__setattr__(
+                self, "subset_size", check_int("subset_size", self.subset_size, low=1)
+            )
         fingerprint = self.target_fingerprint
         if fingerprint is not None and not (
             isinstance(fingerprint, str) and _HEX64.fullmatch(fingerprint)
@@ -183,15 +198,25 @@ class Ticket:
         object.__setattr__(self, "widths", network.widths)
         object.__setattr__(self, "values_per_input", network.values_per_input)
         object.__setattr__(self, "distribution", network.distribution)
-        object.__setattr__(self, "masks", _check_masks(self.masks, network))
+        object.__setattr__(self, "source_density", network.source_density)
+        pair_gadget = CONSTRUCTIONS[self.construction].pair_gadget
+        object.__setattr__(self, "masks", _check_masks(self.masks, network, pair_gadget))
 
     def random_network(self) -> RandomNetwork:
-        """The random network the masks prune (never materialised unless asked)."""
-        return RandomNetwork(self.seed, self.widths, self.values_per_input, self.distribution)
+        """The random network the masks prune (never materialised unless asked), in the layout
+        its construction declares."""
+        return RandomNetwork(
+            self.seed,
+            self.widths,
+            self.values_per_input,
+            self.distribution,
+            self.source_density,
+            layout=CONSTRUCTIONS[self.construction].shapes,
+        )
 
     @property
     def depth(self) -> int:
-        """Number of random layers, ``2l``."""
+        """Number of random layers (``2l`` for the pair constructions)."""
         return len(self.masks)
 
     @property
@@ -419,6 +444,8 @@ class Ticket:
             "construction": self.construction,
             "input_bias": self.input_bias,
             "report": _saved_report(self.report),
+            "source_density": self.source_density,
+            "subset_size": self.subset_size,
         }
         if self.target_fingerprint is not None:
             header["target_fingerprint"] = self.target_fingerprint
@@ -456,7 +483,8 @@ class Ticket:
         arrays = read_npz(path, max_bytes=max_bytes)
         text = os.fspath(path)
         header = _read_header(arrays.pop("header", None), text)
-        depth = 2 * len(header["values_per_input"])
+        construction = check_choice("construction", header["construction"], CONSTRUCTIONS)
+        depth = CONSTRUCTIONS[construction].depth(len(header["values_per_input"]))
         expected = {f"mask{j}" for j in range(depth)}
         if set(arrays) != expected:
             raise FileFormatError(
@@ -473,6 +501,8 @@ class Ticket:
             input_bias=header["input_bias"],
             report=header["report"],
             target_fingerprint=header.get("target_fingerprint"),
+            source_density=header.get("source_density", 1.0),
+            subset_size=header.get("subset_size"),
         )
 
 
@@ -511,7 +541,11 @@ _HEADER_TYPES = {
 }
 """Every field of a ticket file's header, with the JSON type :meth:`Ticket.save` writes."""
 
-_OPTIONAL_HEADER = {"target_fingerprint": (str, "a string")}
+_OPTIONAL_HEADER = {
+    "target_fingerprint": (str, "a string"),
+    "source_density": ((int, float), "a number"),
+    "subset_size": ((int, type(None)), "an integer or null"),
+}
 """Header fields a file may lack (written since they were introduced; older files load)."""
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -578,9 +612,9 @@ def _read_distribution(spec: dict, text: str) -> Distribution:
         ) from error
 
 
-def _check_masks(masks, network: RandomNetwork) -> tuple[np.ndarray, ...]:
+def _check_masks(masks, network: RandomNetwork, pair_gadget: bool) -> tuple[np.ndarray, ...]:
     """The masks as read-only int64 ``(k, 2)`` arrays, after checking every invariant of
-    :class:`Ticket` against ``network``."""
+    :class:`Ticket` against ``network`` (those of the [P] gadget when ``pair_gadget``)."""
     if not isinstance(masks, list | tuple):
         raise InvalidParameterError(
             f"`masks` must be a sequence of one (k, 2) integer array per random layer "
@@ -594,8 +628,19 @@ def _check_masks(masks, network: RandomNetwork) -> tuple[np.ndarray, ...]:
         _check_positions(layer, positions, shape)
         for layer, (positions, shape) in enumerate(zip(masks, network.shapes), start=1)
     )
-    for i, d_in in enumerate(network.widths[:-1], start=1):
-        _check_pair(2 * i - 1, checked[2 * i - 2], checked[2 * i - 1], d_in)
+    if network.source_density < 1.0:
+        for layer, positions in enumerate(checked, start=1):
+            absent = ~network.present(layer, positions[:, 0], positions[:, 1])
+            if absent.any():
+                row, col = positions[np.argmax(absent)]
+                raise InvalidParameterError(
+                    f"`masks` layer {layer} must keep only weights present in the sparse random "
+                    f"network (source_density={network.source_density}); got {absent.sum()} "
+                    f"absent positions, first ({row}, {col})."
+                )
+    if pair_gadget:
+        for i, d_in in enumerate(network.widths[:-1], start=1):
+            _check_pair(2 * i - 1, checked[2 * i - 2], checked[2 * i - 1], d_in)
     return checked
 
 

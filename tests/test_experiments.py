@@ -284,7 +284,8 @@ BAD_SWEEPS = [
             "output": "o",
             "grid": {"kind": "subset_sum", "n": 8, "seed": 0, "distribution": "cauchy"},
         },
-        r"`grid\[0\].distribution` must be one of 'uniform', 'gaussian', 'normal'; got 'cauchy'",
+        r"`grid\[0\].distribution` must be one of 'uniform', 'gaussian', 'normal', "
+        r"'hyperbolic'; got 'cauchy'",
     ),
 ]
 

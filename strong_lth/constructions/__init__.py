@@ -1,9 +1,14 @@
-"""Constructions: target layer + random gadget weights -> which random weights to keep.
+"""Constructions: target layer + random network -> which random weights to keep.
 
-Each construction is a function
-``choose(weights, network, layer, *, signed=None, solver, tol, start) -> (keep, sums, status)``
-for one layer pair (see :func:`strong_lth.constructions.pensia.choose`); :data:`CONSTRUCTIONS`
-maps names to them. Adding one means writing such a function and registering it here.
+A construction declares itself in :data:`CONSTRUCTIONS` with a :class:`Construction`: its
+paper, the layer shapes and depth of its random network, the options of
+:func:`strong_lth.approximate` it supports, its width bound (:mod:`strong_lth.bounds`) and its
+``choose`` function. The ticket, the report, the CLI and sweeps read the declaration and never
+name a construction; adding one means writing its ``choose`` and declaring it here.
+
+``choose(weights, network, layer, *, signed=None, solver, tol, start, size) -> (keep, sums,
+status)`` prunes the random layers of target layer ``layer`` (see
+:func:`strong_lth.constructions.pensia.choose`).
 
 ``signed`` (bool, shape ``(d_in,)``) says which inputs of the pair can be negative, as
 :func:`strong_lth.gadgets.signed_inputs` computes them. A unit whose input weight ``u < 0``
@@ -16,9 +21,90 @@ target's biases; it passes ``signed_inputs(1, d_in, input_bias)`` to drop those 
 Passing all-True everywhere reproduces the tickets built before dead units were dropped.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .. import bounds
+from ..random_network import pair_shapes
 from . import malach, pensia
 
-CONSTRUCTIONS = {"pensia": pensia.choose, "malach": malach.choose}
-"""Registry of constructions by name (``approximate(construction=...)``)."""
+__all__ = ["CONSTRUCTIONS", "Construction"]
 
-__all__ = ["CONSTRUCTIONS"]
+
+@dataclass(frozen=True)
+class Construction:
+    """What a construction declares.
+
+    Attributes
+    ----------
+    name : str
+        Its key in :data:`CONSTRUCTIONS` (``approximate(construction=name)``).
+    paper : str
+        The paper it implements, as a citation with its arXiv number.
+    shapes : callable
+        ``shapes(widths, values_per_input) -> [(rows, cols), ...]``: the layer shapes of its
+        random network from the (bias-augmented) target widths ``(d_0, ..., d_l)`` and one
+        ``n_i`` per target layer (:class:`~strong_lth.random_network.RandomNetwork` ``shapes``).
+    depth : callable
+        ``depth(l)``: the number of random layers for a target of depth ``l``
+        (``len(shapes(...))``).
+    options : frozenset of str
+        The per-construction options of :class:`~strong_lth.parameters.ApproximateParameters`
+        it supports (``subset_size``, ``source_density``); the others must keep their defaults.
+        ``"solver"`` when it solves SubsetSum instances with ``approximate``'s solver.
+    bound : callable
+        ``bound(d_in, d_out, depth, eps, delta, *, C)``: the hidden width per target layer its
+        paper proves sufficient (:mod:`strong_lth.bounds`), ``C`` the paper's unspecified
+        constant.
+    choose : callable
+        The pruning of one target layer (module docstring).
+    pair_gadget : bool
+        Target layer ``i`` is the pair ``M_{2i-1}, M_{2i}`` of the [P] gadget (each hidden unit
+        keeps one input weight): the ticket checks the gadget's invariants and computes its
+        ``(A_i, B_i)`` (:meth:`strong_lth.ticket.Ticket.gadgets`).
+    """
+
+    name: str
+    paper: str
+    shapes: Callable
+    depth: Callable[[int], int]
+    options: frozenset
+    bound: Callable
+    choose: Callable
+    pair_gadget: bool = True
+
+
+def _twice(depth: int) -> int:
+    """``2 l``: one pair of random layers per target layer."""
+    return 2 * depth
+
+
+CONSTRUCTIONS: dict[str, Construction] = {
+    c.name: c
+    for c in (
+        Construction(
+            name="pensia",
+            paper="Pensia, Rajput, Nagle, Vishwakarma, Papailiopoulos, Optimal Lottery Tickets "
+            "via SubsetSum, NeurIPS 2020, arXiv:2006.07990 (subsets of products)",
+            shapes=pair_shapes,
+            depth=_twice,
+            options=frozenset({"solver", "subset_size", "source_density"}),
+            bound=bounds.pensia_width,
+            choose=pensia.choose,
+        ),
+        Construction(
+            name="malach",
+            paper="Malach, Yehudai, Shalev-Shwartz, Shamir, Proving the Lottery Ticket "
+            "Hypothesis: Pruning is All You Need, ICML 2020, arXiv:2002.00585 (one product "
+            "per weight)",
+            shapes=pair_shapes,
+            depth=_twice,
+            options=frozenset({"source_density"}),
+            bound=bounds.malach_layer_width,
+            choose=malach.choose,
+        ),
+    )
+}
+"""Registry of constructions by name (``approximate(construction=...)``)."""

@@ -17,6 +17,7 @@ the kind, see :func:`~strong_lth.experiments.load_results`): ``"int"``, ``"real"
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import time
@@ -38,16 +39,17 @@ from .._validation import (
     check_int,
     check_real,
 )
-from ..constructions import CONSTRUCTIONS
-from ..distributions import get_distribution
+from ..distributions import NAMES, get_distribution
 from ..exceptions import InvalidParameterError, TheoryAssumptionWarning
 from ..networks import ReLUNetwork
+from ..parameters import DEFAULTS, ApproximateParameters, choices, public_name
 from ..subset_sum import METHODS, Status, solve_batch
 
 __all__ = ["KINDS", "RunKind", "subset_sum_instances"]
 
-DISTRIBUTIONS = ("uniform", "gaussian")
-"""Weight distributions a sweep names (their defaults: Uniform[-1, 1], N(0, 1))."""
+DISTRIBUTIONS = NAMES
+"""Weight distributions a sweep names (:data:`strong_lth.distributions.NAMES`, each with its
+default parameters)."""
 
 
 @dataclass(frozen=True)
@@ -110,19 +112,19 @@ def _file_digest(path: Path) -> str:
 # approximate
 # --------------------------------------------------------------------------------------------
 
-APPROXIMATE_KEYS = (
-    "target",
-    "target_seed",
-    "spectral_norm",
-    "construction",
-    "solver",
-    "values_per_input",
-    "eps",
-    "distribution",
-    "radius",
-    "max_values_per_input",
-    "seed",
-)
+_SWEPT = {
+    public_name(item): item
+    for item in dataclasses.fields(ApproximateParameters)
+    if item.metadata["sweep"]
+}
+"""Sweep key -> the field of :class:`~strong_lth.parameters.ApproximateParameters` it sets."""
+
+APPROXIMATE_KEYS = ("target", "target_seed", "spectral_norm", *_SWEPT)
+"""Keys of an ``approximate`` grid point: the target's, then one per swept parameter."""
+
+RECORDED_IF_SET = ("subset_size", "source_density")
+"""Keys stored in a run's ``params`` only when they differ from their defaults: they came after
+the first sweeps, whose run ids (:func:`~strong_lth.experiments.run_id`) must stay the same."""
 
 
 def _target(check: _Checker, base: Path):
@@ -175,7 +177,7 @@ def _approximate_params(raw, where, base):
             f"`{where}` must give exactly one of `eps` (automatic mode) and `values_per_input` "
             f"(fixed width); got {'both' if 'eps' in raw else 'neither'}."
         )
-    cap = check.int("max_values_per_input", 512, low=1)
+    cap = check.int("max_values_per_input", DEFAULTS["max_values_per_input"], low=1)
     values = raw.get("values_per_input")
     if values is not None:
         if isinstance(values, list | tuple):
@@ -187,17 +189,31 @@ def _approximate_params(raw, where, base):
             values = [check_int(check.name("values_per_input"), n, low=1, high=cap) for n in values]
         else:
             values = check_int(check.name("values_per_input"), values, low=1, high=cap)
-    distribution = check.choice("distribution", "uniform", (*DISTRIBUTIONS, "normal"))
+    distribution = check.choice("distribution", DEFAULTS["distribution"], DISTRIBUTIONS)
+    subset_size = raw.get("subset_size")
     params |= {
-        "construction": check.choice("construction", "pensia", CONSTRUCTIONS),
-        "solver": check.choice("solver", "mitm", METHODS),
+        "construction": check.choice(
+            "construction", DEFAULTS["construction"], choices("construction")
+        ),
+        "solver": check.choice("solver", DEFAULTS["solver"], choices("solver")),
         "values_per_input": values,
         "eps": check.real("eps", low=0.0, low_open=True) if "eps" in raw else None,
         "distribution": get_distribution(distribution).name,
-        "radius": check.real("radius", 1.0, low=0.0, low_open=True),
+        "radius": check.real("radius", DEFAULTS["radius"], low=0.0, low_open=True),
         "max_values_per_input": cap,
         "seed": check.int("seed", low=0, high=2**63 - 1),
+        "subset_size": None if subset_size is None else check.int("subset_size", low=1),
+        "source_density": check.real(
+            "source_density", DEFAULTS["source_density"], low=0.0, high=1.0, low_open=True
+        ),
     }
+    try:  # what the parameters check beyond each key: options the construction supports
+        ApproximateParameters(**{_SWEPT[key].name: params[key] for key in _SWEPT})
+    except InvalidParameterError as error:
+        raise InvalidParameterError(f"`{where}`: {error}") from None
+    for key in RECORDED_IF_SET:
+        if params[key] == DEFAULTS[_SWEPT[key].name]:
+            del params[key]
     return params, network
 
 
@@ -225,17 +241,8 @@ def _approximate_execute(params, network):
         )
     with warnings.catch_warnings():  # the report records the violated assumptions
         warnings.simplefilter("ignore", TheoryAssumptionWarning)
-        ticket = approximate(
-            network,
-            eps=params["eps"],
-            values_per_input=params["values_per_input"],
-            construction=params["construction"],
-            solver=params["solver"],
-            radius=params["radius"],
-            rng=params["seed"],
-            distribution=params["distribution"],
-            max_values_per_input=params["max_values_per_input"],
-        )
+        swept = {_SWEPT[key].name: params[key] for key in _SWEPT if key in params}
+        ticket = approximate(network, **swept)
     report = ticket.report
     layers = report.layers
     result = {
@@ -280,8 +287,8 @@ def subset_sum_instances(
         Values per instance (``>= 1``).
     instances : int
         Number of instances (``>= 1``).
-    distribution : {"uniform", "gaussian"}
-        Values from Uniform[-1, 1] or N(0, 1).
+    distribution : str
+        A name of :data:`DISTRIBUTIONS`: values from its distribution with default parameters.
     products : bool
         Each value is the product of two independent draws, as the values ``v · u`` of a
         Pensia gadget (docs/theory.md, section 3).
@@ -319,7 +326,7 @@ def subset_sum_instances(
     """
     n = check_int("n", n, low=1)
     instances = check_int("instances", instances, low=1)
-    law = get_distribution(check_choice("distribution", distribution, (*DISTRIBUTIONS, "normal")))
+    law = get_distribution(check_choice("distribution", distribution, DISTRIBUTIONS))
     if not isinstance(products, bool):
         raise InvalidParameterError(f"`products` must be True or False; got {products!r}.")
     if max_bytes is not None:
@@ -337,7 +344,7 @@ def subset_sum_instances(
 def _subset_sum_params(raw, where, base):
     check = _Checker(raw, where, "subset_sum", SUBSET_SUM_KEYS)
     solver = check.choice("solver", "mitm", METHODS)
-    distribution = check.choice("distribution", "uniform", (*DISTRIBUTIONS, "normal"))
+    distribution = check.choice("distribution", "uniform", DISTRIBUTIONS)
     params = {
         "n": check.int("n", low=1, high=METHODS[solver].max_n),
         "instances": check.int("instances", 100, low=1),
