@@ -12,7 +12,6 @@ from scipy import sparse
 from strong_lth import InvalidParameterError, RandomNetwork, ReLUNetwork
 from strong_lth.constructions import burkholz, pensia
 from strong_lth.constructions.burkholz import (
-    BurkholzNetwork,
     certified_error,
     choose,
     layer_forms,
@@ -20,6 +19,7 @@ from strong_lth.constructions.burkholz import (
     masks,
     pool_weights,
     pruned_network,
+    random_network,
     spectral_upper,
 )
 from strong_lth.exact import exact_error
@@ -39,7 +39,7 @@ def build(target, n, seed, **options):
     assembled here from :func:`choose` and :func:`masks` (``burkholz.build`` is checked
     against it)."""
     augmented = target.augmented()
-    network = BurkholzNetwork(seed, augmented.widths, n, **options)
+    network = random_network(seed, augmented.widths, n, **options)
     keeps = []
     for i, w in enumerate(augmented.weights, start=1):
         signed = signed_inputs(1, w.shape[1], target.has_bias) if i == 1 else None
@@ -52,7 +52,7 @@ def test_build_is_choose_then_masks():
     network, positions = build(target, (9, 5), 2)
     assert all(np.array_equal(a, b) for a, b in zip(burkholz.build(target, network), positions))
     with pytest.raises(InvalidParameterError, match="`network` must have the bias-augmented"):
-        burkholz.build(target, BurkholzNetwork(2, (3, 2, 2), (9, 5)))
+        burkholz.build(target, random_network(2, (3, 2, 2), (9, 5)))
 
 
 @st.composite
@@ -73,7 +73,7 @@ def inputs(d, radius, count=64, seed=0):
 
 
 def test_shapes_depth_and_nesting():
-    small = BurkholzNetwork(3, (4, 3, 5, 2), (5, 6, 7))
+    small = random_network(3, (4, 3, 5, 2), (5, 6, 7))
     big = small.with_values_per_input((8, 9, 7))
     assert small.depth == 4 == len(small.shapes)
     assert small.shapes == [(20, 4), (18, 20), (35, 18), (2, 35)]
@@ -83,7 +83,7 @@ def test_shapes_depth_and_nesting():
 
 
 def test_gadget_weights_read_the_matrices():
-    network = BurkholzNetwork(5, (3, 2, 4), (6, 5))
+    network = random_network(5, (3, 2, 4), (6, 5))
     m1, m2, m3 = (network.matrix(j) for j in (1, 2, 3))
     u, v = pool_weights(network, 1)
     for j in range(3):
@@ -108,7 +108,7 @@ def test_depth_one_is_the_pensia_pair():
 
 
 def test_later_layers_solve_plain_weights_exactly():
-    network = BurkholzNetwork(1, (2, 3, 2), (4, 9))
+    network = random_network(1, (2, 3, 2), (4, 9))
     weights = np.random.default_rng(0).uniform(-1, 1, (2, 3))
     keep, sums, _ = choose(weights, network, 2)
     _, v = pool_weights(network, 2)
@@ -119,7 +119,7 @@ def test_later_layers_solve_plain_weights_exactly():
 
 
 def test_first_layer_copies_are_pensia_instances():
-    network = BurkholzNetwork(4, (3, 2, 2), (10, 3))
+    network = random_network(4, (3, 2, 2), (10, 3))
     weights = np.random.default_rng(1).uniform(-0.5, 0.5, (2, 3))
     keep, sums, _ = choose(weights, network, 1)
     u, v = pool_weights(network, 1)
@@ -143,7 +143,7 @@ def _one_row(network, row):
 
 
 def test_chunks_do_not_change_the_choice(monkeypatch):
-    network = BurkholzNetwork(2, (3, 4, 2), (8, 5))
+    network = random_network(2, (3, 4, 2), (8, 5))
     weights = np.random.default_rng(2).uniform(-0.5, 0.5, (4, 3))
     whole = choose(weights, network, 1, tol=1e-3)
     monkeypatch.setattr(burkholz, "CHUNK_VALUES", 7)
@@ -153,7 +153,7 @@ def test_chunks_do_not_change_the_choice(monkeypatch):
 
 def test_warm_start_from_fewer_copies():
     """Subsets within the tolerance on the smaller network are carried over unchanged."""
-    network = BurkholzNetwork(2, (3, 4, 2), (12, 5))
+    network = random_network(2, (3, 4, 2), (12, 5))
     weights = np.random.default_rng(3).uniform(-0.5, 0.5, (4, 3))
     small, small_sums, _ = choose(weights, network.with_values_per_input((10, 3)), 1, tol=0.05)
     keep, sums, _ = choose(weights, network, 1, tol=0.05, start=small)
@@ -168,7 +168,7 @@ def test_warm_start_from_fewer_copies():
 
 
 def test_signed_later_layer_is_refused():
-    network = BurkholzNetwork(0, (2, 2, 2), (4, 4))
+    network = random_network(0, (2, 2, 2), (4, 4))
     with pytest.raises(InvalidParameterError, match="`signed` must be all False for layer 2"):
         choose(np.ones((2, 2)), network, 2, signed=np.ones(2, dtype=bool))
 
@@ -219,8 +219,8 @@ def test_same_seed_same_ticket_and_nested_copies(case):
     _, again = build(target, n, seed)
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     # the ticket at n is a ticket of every wider network, computing the same function
-    wider = BurkholzNetwork(seed, target.augmented().widths, tuple(k + 3 for k in n))
-    small = BurkholzNetwork(seed, target.augmented().widths, n)
+    wider = random_network(seed, target.augmented().widths, tuple(k + 3 for k in n))
+    small = random_network(seed, target.augmented().widths, n)
     x = inputs(target.widths[0], 1.0)
     # unit indices are copy-major: the small network's positions are the same in the wider one
     assert np.allclose(
@@ -320,7 +320,7 @@ def test_bad_input_to_the_certificate():
     network, positions = build(target, (4, 4), 0)
     with pytest.raises(InvalidParameterError, match="`radius`"):
         certified_error(target, network, positions, 0.0)
-    other = BurkholzNetwork(0, (3, 2, 2), (4, 4))
+    other = random_network(0, (3, 2, 2), (4, 4))
     with pytest.raises(InvalidParameterError, match="`network` must have the bias-augmented"):
         certified_error(target, other, positions, 1.0)
     wrong = (np.array([[0, 1]]), *positions[1:])  # unit 0 reads input 1
@@ -338,7 +338,7 @@ def test_certificate_bounds_the_exact_error_on_one_ticket():
 
 def test_automatic_mode_meets_eps_on_one_target():
     target = ReLUNetwork.random((2, 2, 1), rng=1, bias=True)
-    network, positions, certified = burkholz.search(target, BurkholzNetwork(3, (3, 3, 1), 1), 0.1)
+    network, positions, certified = burkholz.search(target, random_network(3, (3, 3, 1), 1), 0.1)
     assert certified == certified_error(target, network, positions, 1.0) <= 0.1
 
 
@@ -347,7 +347,7 @@ def test_automatic_mode_meets_eps_on_one_target():
 @given(cases(max_depth=2, max_width=3), st.sampled_from([0.02, 0.05]))
 def test_automatic_mode_meets_eps(case, eps):
     target, _, seed = case
-    base = BurkholzNetwork(seed, target.augmented().widths, 1)
+    base = random_network(seed, target.augmented().widths, 1)
     network, positions, certified = burkholz.search(target, base, eps)
     assert certified <= eps
     assert certified == certified_error(target, network, positions, 1.0)
@@ -358,10 +358,62 @@ def test_automatic_mode_meets_eps(case, eps):
 
 def test_automatic_mode_refuses_what_it_cannot_reach():
     target = ReLUNetwork.random((3, 3, 2), rng=0)
-    base = BurkholzNetwork(0, (3, 3, 2), 1)
+    base = random_network(0, (3, 3, 2), 1)
     with pytest.raises(InvalidParameterError, match="`max_values_per_input` must be raised"):
         burkholz.search(target, base, 1e-4, max_values_per_input=10)
     with pytest.raises(InvalidParameterError, match="`eps` must be"):
         burkholz.search(target, base, 0.0)
     with pytest.raises(InvalidParameterError, match="`base` must have the bias-augmented"):
-        burkholz.search(target, BurkholzNetwork(0, (4, 3, 2), 1), 0.1)
+        burkholz.search(target, random_network(0, (4, 3, 2), 1), 0.1)
+
+
+def test_approximate_builds_saves_loads_and_certifies(tmp_path):
+    from strong_lth import Ticket, approximate, certify
+
+    target = ReLUNetwork.random((3, 3, 2), rng=2)
+    ticket = approximate(target, values_per_input=(20, 8), construction="burkholz", rng=4)
+    network = random_network(4, (3, 3, 2), (20, 8))
+    assert ticket.depth == 3 == ticket.random_network().depth
+    assert all(np.array_equal(a, b) for a, b in zip(ticket.masks, burkholz.build(target, network)))
+    assert ticket.report.certified == certified_error(target, network, ticket.masks, 1.0)
+    assert "burkholz" in str(ticket.report)
+    path = tmp_path / "ticket.npz"
+    ticket.save(path)
+    loaded = Ticket.load(path)
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.masks, ticket.masks))
+    cert = certify(target, loaded, rng=0, samples=64, starts=2, ascent_steps=10)
+    assert cert.measured <= cert.certified == ticket.report.certified
+    x = inputs(3, 1.0)
+    assert np.allclose(loaded.forward(x), loaded.pruned_network().forward(x), rtol=0, atol=1e-12)
+    with pytest.raises(InvalidParameterError, match="`method` must be None or 'spectral'"):
+        certify(target, loaded, method="lockstep")
+    with pytest.raises(InvalidParameterError, match="`gadgets` reads layer pairs"):
+        loaded.gadgets()
+
+
+def test_approximate_automatic_mode_with_biases():
+    from strong_lth import approximate
+
+    target = ReLUNetwork.random((2, 3, 1), rng=5, bias=True)
+    with pytest.warns(Warning, match="biases"):
+        ticket = approximate(target, eps=0.1, construction="burkholz", rng=1, measure=False)
+    assert ticket.report.certified <= 0.1
+    assert ticket.report.measured is None
+    with pytest.warns(Warning, match="biases"):
+        again = approximate(target, eps=0.1, construction="burkholz", rng=1, measure=False)
+    assert again.values_per_input == ticket.values_per_input
+    assert all(np.array_equal(a, b) for a, b in zip(again.masks, ticket.masks))
+
+
+def test_certify_with_a_box_checks_the_exact_error():
+    from strong_lth import approximate, certify
+
+    target = ReLUNetwork.random((2, 2, 1), rng=6)
+    ticket = approximate(target, values_per_input=(10, 6), construction="burkholz", rng=2)
+    cert = certify(target, ticket, rng=0, box=0.5, exact_time_limit=20, samples=64, starts=2)
+    assert cert.exact.value <= cert.box_certified
+
+
+def test_choose_refuses_a_network_of_another_layout():
+    with pytest.raises(InvalidParameterError, match="`network` must have the depth-"):
+        choose(np.ones((3, 4)), RandomNetwork(1, (5, 4, 3), 6), 2)

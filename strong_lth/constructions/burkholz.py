@@ -23,7 +23,7 @@ the 2l-deep network of [P]; the depth is l + 1. Every copy has its own instances
 solves ``d_i n_{i+1} d_{i-1}`` of them (twice that for signed inputs of layer 1), and the ticket
 keeps about ``n_i n_{i+1} / 2`` weights per target weight where [P] keeps about ``n_i``.
 
-This module holds the random network of that shape (:class:`BurkholzNetwork`), the choice of
+This module holds the random network of that shape (:func:`random_network`), the choice of
 each layer's subsets (:func:`choose`, on the engine of :func:`strong_lth.constructions.pensia.
 choose`), the masks (:func:`masks`), the pruned network (:func:`kept_matrices`,
 :func:`pruned_network`), its identity (:func:`layer_forms`) and its certificate
@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, sparse
 
+from .. import bounds
 from .._validation import check_int, check_real
 from ..exceptions import InvalidParameterError
 from ..gadgets import error_matrix, fold_input_bias, gadget_masks, signed_inputs
@@ -48,9 +49,10 @@ from ._pools import check_signed
 
 __all__ = [
     "ROUNDING",
-    "BurkholzNetwork",
     "LayerForms",
+    "Parts",
     "build",
+    "certificate_parts",
     "certified_error",
     "choose",
     "copies",
@@ -61,9 +63,12 @@ __all__ = [
     "masks",
     "pool_weights",
     "pruned_network",
+    "random_network",
     "search",
     "shapes",
+    "solve",
     "spectral_upper",
+    "width_bound",
 ]
 
 ROUNDING = 1e-8
@@ -115,33 +120,24 @@ def depth(target_depth: int) -> int:
     return target_depth + 1
 
 
-@dataclass(frozen=True)
-class BurkholzNetwork(RandomNetwork):
-    """The random network of [B]: depth ``l + 1`` for a target of depth l.
+def random_network(seed, widths, values_per_input, distribution="uniform", source_density=1.0):
+    """The random network of [B]: a :class:`~strong_lth.random_network.RandomNetwork` with the
+    shapes of :func:`shapes` (depth ``l + 1``).
 
-    Same fields, weights and nesting as :class:`~strong_lth.random_network.RandomNetwork`
-    (``M_layer[row, col] = F^{-1}(uniform_bits(seed, layer, row, col))``, absent weights of a
-    sparse source exactly 0), with the shapes of :func:`shapes`.
-
-    Nesting: the network with ``n_i`` copies has the first ``d_{i-1} n_i`` units of the one with
-    more, so each of its matrices is a top-left block of the larger one's, bit for bit.
+    Weights and nesting are those of every random network (``M_layer[row, col] =
+    F^{-1}(uniform_bits(seed, layer, row, col))``, absent weights of a sparse source exactly 0):
+    the network with ``n_i`` copies has the first ``d_{i-1} n_i`` units of the one with more, so
+    each of its matrices is a top-left block of the larger one's, bit for bit.
 
     Examples
     --------
-    >>> g = BurkholzNetwork(seed=0, widths=(3, 4, 2), values_per_input=(5, 6))
+    >>> g = random_network(0, (3, 4, 2), (5, 6))
     >>> g.depth, g.shapes
     (3, [(15, 3), (24, 15), (2, 24)])
     """
-
-    @property
-    def depth(self) -> int:
-        """Number of random matrices, ``l + 1``."""
-        return depth(len(self.values_per_input))
-
-    @property
-    def shapes(self) -> list[tuple[int, int]]:
-        """Shapes of ``M_1, ..., M_{l+1}`` (:func:`shapes`)."""
-        return shapes(self.widths, self.values_per_input)
+    return RandomNetwork(
+        seed, widths, values_per_input, distribution, source_density, layout=shapes
+    )
 
 
 def copies(network, i: int) -> int:
@@ -158,7 +154,7 @@ def pool_weights(network, i: int, rows=None) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     network : RandomNetwork
-        With the shapes of :func:`shapes` (a :class:`BurkholzNetwork`).
+        With the shapes of :func:`shapes` (a :func:`random_network`).
     i : int
         Target layer, ``1..l``.
     rows : slice, optional
@@ -179,7 +175,7 @@ def pool_weights(network, i: int, rows=None) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
-    >>> g = BurkholzNetwork(seed=1, widths=(2, 3, 2), values_per_input=(4, 5))
+    >>> g = random_network(seed=1, widths=(2, 3, 2), values_per_input=(4, 5))
     >>> u, v = pool_weights(g, 2)
     >>> u.shape, v.shape, bool(v[1, 2, 3] == g.matrix(3)[1, 3 * 3 + 2])
     ((3, 5), (2, 3, 5), True)
@@ -196,7 +192,7 @@ def pool_weights(network, i: int, rows=None) -> tuple[np.ndarray, np.ndarray]:
 
 def lift_rows(weights: np.ndarray, copies: int) -> np.ndarray:
     """``W`` with row ``a`` repeated for every copy: row ``c d + a`` is ``W[a]``, shape
-    ``(copies d, d_in)`` (copy-major, the unit order of :class:`BurkholzNetwork`)."""
+    ``(copies d, d_in)`` (copy-major, the unit order of :func:`random_network`)."""
     return np.tile(weights, (copies, 1))
 
 
@@ -217,7 +213,7 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
     ----------
     weights : ndarray, shape (d_i, d_{i-1})
         Target layer ``W_i`` (bias-augmented if the target has biases).
-    network : BurkholzNetwork
+    network : RandomNetwork
         The random network; only ``M_{i+1}`` (and ``M_1`` for ``i = 1``) are read.
     layer : int
         Target layer ``i`` (1-based).
@@ -245,7 +241,8 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
     Raises
     ------
     InvalidParameterError
-        If ``signed`` is malformed or marks an input of a layer after the first.
+        If ``network`` does not have the shapes of :func:`shapes`, or ``signed`` is malformed
+        or marks an input of a layer after the first.
 
     Notes
     -----
@@ -257,6 +254,11 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
     so the result does not depend on the chunking.
     """
     d_out, d_in = weights.shape
+    if network.shapes != shapes(network.widths, network.values_per_input):
+        raise InvalidParameterError(
+            "`network` must have the depth-(l + 1) shapes of this construction "
+            f"(burkholz.random_network); got shapes {network.shapes}."
+        )
     signed = check_signed(signed, layer, d_in)
     if layer > 1 and signed.any():
         raise InvalidParameterError(
@@ -317,7 +319,7 @@ def masks(keeps) -> tuple[np.ndarray, ...]:
     return (gadget_masks(keeps[0])[0], *(gadget_masks(k)[1] for k in keeps))
 
 
-def kept_matrices(network: BurkholzNetwork, positions) -> list[sparse.csr_array]:
+def kept_matrices(network: RandomNetwork, positions) -> list[sparse.csr_array]:
     """``M_j ⊙ S_j`` for ``j = 1..l+1`` as sparse matrices of the full shapes."""
     out = []
     for layer, (kept, shape) in enumerate(zip(positions, network.shapes), start=1):
@@ -326,7 +328,7 @@ def kept_matrices(network: BurkholzNetwork, positions) -> list[sparse.csr_array]
     return out
 
 
-def pruned_network(network: BurkholzNetwork, positions, input_bias: bool) -> ReLUNetwork:
+def pruned_network(network: RandomNetwork, positions, input_bias: bool) -> ReLUNetwork:
     """The pruned network, dense, depth ``l + 1``; with ``input_bias`` the last input (the
     constant 1) is folded into a first-layer bias, so it reads the target's own ``x``."""
     weights = [m.toarray() for m in kept_matrices(network, positions)]
@@ -364,12 +366,12 @@ def _lift(d: int, n: int) -> sparse.csr_array:
     return sparse.csr_array((np.ones(d * n), (units, units % d)), shape=(d * n, d))
 
 
-def layer_forms(network: BurkholzNetwork, positions) -> LayerForms:
+def layer_forms(network: RandomNetwork, positions) -> LayerForms:
     """The identity of a pruned depth-(l + 1) network (:class:`LayerForms`), from its masks.
 
     Parameters
     ----------
-    network : BurkholzNetwork
+    network : RandomNetwork
     positions : sequence of ndarray
         Kept positions of ``M_1 .. M_{l+1}`` (:func:`masks`).
 
@@ -443,7 +445,7 @@ def _error_upper(error: np.ndarray, terms: np.ndarray) -> float:
     return spectral_upper(error) + ROUNDING * float(np.linalg.norm(terms)) * (1 + ROUNDING)
 
 
-def certified_error(target: ReLUNetwork, network: BurkholzNetwork, positions, radius) -> float:
+def certified_error(target: ReLUNetwork, network: RandomNetwork, positions, radius) -> float:
     """A rigorous bound on ``sup_{||x||_2 <= radius} ||F(x) - G(x)||_2`` for the pruned
     depth-(l + 1) network ``G`` of :func:`masks`.
 
@@ -452,7 +454,7 @@ def certified_error(target: ReLUNetwork, network: BurkholzNetwork, positions, ra
     target : ReLUNetwork
         ``F`` (biases allowed: the bound runs on ``x̃ = [x, 1]``, of norm at most
         ``r̃ = sqrt(radius^2 + 1)``; ``r̃ = radius`` without biases).
-    network : BurkholzNetwork
+    network : RandomNetwork
         The random network, of the bias-augmented target's widths.
     positions : sequence of ndarray
         Kept positions of ``M_1 .. M_{l+1}`` (:func:`masks`).
@@ -474,7 +476,7 @@ def certified_error(target: ReLUNetwork, network: BurkholzNetwork, positions, ra
     Notation: ``W_i`` the augmented target's layers, ``h_F^{(i)} = W_i σ(h_F^{(i-1)})`` with
     ``σ(h_F^{(0)})`` read as ``x̃``; ``h_G^{(i)}`` the output of ``M_{i+1}`` (``h_G^{(0)}`` is
     not used); ``lift`` repeats each entry of a vector of layer i once per copy (the rows
-    ``c d_i + a`` of :class:`BurkholzNetwork`; the identity for the output layer, which has
+    ``c d_i + a`` of :func:`random_network`; the identity for the output layer, which has
     no copies). ``U_i`` is the set of rows of ``M_{i+1}`` read by a kept weight of ``M_{i+2}``
     (every output for ``i = l``); the others have no kept input weights either (:func:`masks`),
     and we let ``e_i = ||(h_G^{(i)} - lift h_F^{(i)})_{U_i}||_2``, the error of the units that
@@ -513,12 +515,41 @@ def certified_error(target: ReLUNetwork, network: BurkholzNetwork, positions, ra
     Examples
     --------
     >>> target = ReLUNetwork.random((3, 4, 2), rng=0)
-    >>> g = BurkholzNetwork(seed=1, widths=target.widths, values_per_input=(40, 12))
+    >>> g = random_network(seed=1, widths=target.widths, values_per_input=(40, 12))
     >>> keeps = [choose(w, g, i)[0] for i, w in enumerate(target.weights, start=1)]
     >>> bound = certified_error(target, g, masks(keeps), radius=1.0)
     >>> bool(0.0 < bound < 0.01)
     True
     """
+    return certificate_parts(target, network, positions, radius).certified
+
+
+@dataclass(frozen=True, eq=False)
+class Parts:
+    """The figures of :func:`certified_error`, per target layer (what a report prints).
+
+    Attributes
+    ----------
+    certified : float
+        ``e_l``.
+    tau : ndarray, shape (l,)
+        ``τ_i`` of the recursion (rounded outward), over the copies read above.
+    max_weight_error, median_weight_error : ndarray, shape (l,)
+        Over the entries of ``Δ_1`` and of ``(S_i - lift_rows(W_i))[U_i]``.
+    norms : list of float
+        ``||M_{i+1}[U_i]||_2`` (rounded outward) for ``i = 2..l``.
+    """
+
+    certified: float
+    tau: np.ndarray
+    max_weight_error: np.ndarray
+    median_weight_error: np.ndarray
+    norms: list
+
+
+def certificate_parts(target: ReLUNetwork, network, positions, radius) -> Parts:
+    """:func:`certified_error` with its per-layer figures (:class:`Parts`); same arguments and
+    errors."""
     radius = check_real("radius", radius, low=0.0, low_open=True)
     augmented = target.augmented()
     if tuple(network.widths) != augmented.widths:
@@ -526,12 +557,12 @@ def certified_error(target: ReLUNetwork, network: BurkholzNetwork, positions, ra
             f"`network` must have the bias-augmented target's widths {augmented.widths}; got "
             f"{tuple(network.widths)}."
         )
-    return _recursion(augmented.weights, target.has_bias, network, positions, radius)[0]
+    return _recursion(augmented.weights, target.has_bias, network, positions, radius)
 
 
-def _recursion(weights, input_bias, network, positions, radius):
-    """``(e_l, [||M_{i+1}[U_i]||_2 for i = 2..l])`` of :func:`certified_error` (validated
-    input; ``weights`` the augmented target's)."""
+def _recursion(weights, input_bias, network, positions, radius) -> Parts:
+    """:class:`Parts` of :func:`certified_error` (validated input; ``weights`` the augmented
+    target's)."""
     forms = layer_forms(network, positions)
     grow = 1 + ROUNDING
     reach = math.hypot(radius, 1.0) * grow if input_bias else float(radius)
@@ -540,8 +571,10 @@ def _recursion(weights, input_bias, network, positions, radius):
     signed = signed_inputs(1, w1.shape[1], input_bias)
     first_terms = abs(forms.matrices[1]) @ abs(forms.matrices[0])
     terms = first_terms.toarray()[forms.read[0]] + np.abs(w1)
-    error = _error_upper(error_matrix(w1, a, b, signed), np.hstack([terms, terms[:, signed]]))
-    error *= reach * grow
+    delta = error_matrix(w1, a, b, signed)
+    taus = [_error_upper(delta, np.hstack([terms, terms[:, signed]]))]
+    errors = [np.abs(delta)]
+    error = taus[0] * reach * grow
     norms = []
     for i in range(2, len(weights) + 1):
         reach *= spectral_upper(weights[i - 2]) * grow
@@ -550,13 +583,21 @@ def _recursion(weights, input_bias, network, positions, radius):
         magnitudes = (
             abs(forms.matrices[i]) @ _lift(network.widths[i - 1], network.values_per_input[i - 1])
         ).toarray()[rows] + np.abs(lifted)
-        tau = _error_upper(forms.sums[i - 2][rows] - lifted, magnitudes)
+        delta = forms.sums[i - 2][rows] - lifted
+        taus.append(_error_upper(delta, magnitudes))
+        errors.append(np.abs(delta))
         norms.append(spectral_upper(forms.matrices[i][rows]))
-        error = (norms[-1] * error + tau * reach) * grow
-    return error, norms
+        error = (norms[-1] * error + taus[-1] * reach) * grow
+    return Parts(
+        certified=error,
+        tau=np.array(taus),
+        max_weight_error=np.array([e.max(initial=0.0) for e in errors]),
+        median_weight_error=np.array([np.median(e) if e.size else 0.0 for e in errors]),
+        norms=norms,
+    )
 
 
-def build(target: ReLUNetwork, network: BurkholzNetwork, *, solver="mitm", tol=None):
+def build(target: ReLUNetwork, network: RandomNetwork, *, solver="mitm", tol=None):
     """Fixed mode: the kept positions of ``network`` (its ``values_per_input`` as given).
 
     Parameters
@@ -564,7 +605,7 @@ def build(target: ReLUNetwork, network: BurkholzNetwork, *, solver="mitm", tol=N
     target : ReLUNetwork
         ``F``; with biases, ``network`` must have the augmented widths and its last input is
         the constant 1 (whose units with ``u < 0`` never fire and are never kept).
-    network : BurkholzNetwork
+    network : RandomNetwork
     solver, tol
         As in :func:`choose`, for every layer.
 
@@ -581,7 +622,7 @@ def build(target: ReLUNetwork, network: BurkholzNetwork, *, solver="mitm", tol=N
     Examples
     --------
     >>> target = ReLUNetwork.random((2, 3, 1), rng=0, bias=True)
-    >>> network = BurkholzNetwork(seed=4, widths=(3, 4, 1), values_per_input=(8, 6))
+    >>> network = random_network(seed=4, widths=(3, 4, 1), values_per_input=(8, 6))
     >>> [len(p) > 0 for p in build(target, network)]
     [True, True, True]
     """
@@ -712,7 +753,7 @@ class _Layer:
 
 def search(
     target: ReLUNetwork,
-    base: BurkholzNetwork,
+    base: RandomNetwork,
     eps: float,
     *,
     radius: float = 1.0,
@@ -725,7 +766,7 @@ def search(
     ----------
     target : ReLUNetwork
         ``F`` (biases allowed).
-    base : BurkholzNetwork
+    base : RandomNetwork
         Seed, distribution and source density of the random network, with the augmented
         target's widths (its own ``values_per_input`` are ignored).
     eps : float
@@ -739,7 +780,7 @@ def search(
 
     Returns
     -------
-    network : BurkholzNetwork
+    network : RandomNetwork
         ``base`` at the chosen ``n_i``.
     positions : tuple of ndarray
         The ticket's :func:`masks`.
@@ -784,7 +825,8 @@ def search(
     chosen = [min(START, cap)] * n_layers
     network = base.with_values_per_input(tuple(chosen))
     positions = build(target, network, solver=solver, tol=None)
-    certified, norms = _recursion(weights, target.has_bias, network, positions, radius)
+    parts = _recursion(weights, target.has_bias, network, positions, radius)
+    certified, norms = parts.certified, parts.norms
     measured_at = list(chosen)
     if certified <= aim:
         return network, positions, certified
@@ -829,8 +871,8 @@ def _ticket(target, base, layers, chosen, radius):
     network = base.with_values_per_input(tuple(chosen))
     positions = masks(keeps)
     weights = target.augmented().weights
-    certified, norms = _recursion(weights, target.has_bias, network, positions, radius)
-    return network, positions, certified, norms
+    parts = _recursion(weights, target.has_bias, network, positions, radius)
+    return network, positions, parts.certified, parts.norms
 
 
 def _trim(target, base, layers, chosen, aim, radius):
@@ -864,3 +906,75 @@ def _scaled(norm, widths, measured_at, now, k):
         return max(rows, widths[k - 1] * n[k - 1])
 
     return norm * math.sqrt(max(1.0, side(now) / side(measured_at)))
+
+
+def solve(target, network, *, eps, values_per_input, radius, solver, max_values_per_input):
+    """The whole ticket, in either mode of :func:`strong_lth.approximate`: its ``n_i`` and masks.
+
+    Parameters
+    ----------
+    target : ReLUNetwork
+    network : RandomNetwork
+        Seed, distribution and source density, with the augmented target's widths and the
+        shapes of :func:`shapes` (its ``values_per_input`` are ignored).
+    eps : float or None
+        Automatic mode (:func:`search`).
+    values_per_input : sequence of int or None
+        Fixed mode (:func:`build`), one ``n_i`` per target layer, validated by the caller.
+    radius, solver, max_values_per_input
+        As in :func:`search`.
+
+    Returns
+    -------
+    values_per_input : tuple of int
+    positions : tuple of ndarray
+        :func:`masks`.
+
+    Notes
+    -----
+    The layers of this construction are not independent: the instances of layer i are those
+    of its ``d_i n_{i+1}`` copies, and its certificate multiplies the errors below by the norms
+    of the kept matrices above. So it solves its network as a whole, where the pair
+    constructions search each layer alone.
+    """
+    if eps is None:
+        sized = network.with_values_per_input(tuple(values_per_input))
+        return sized.values_per_input, build(target, sized, solver=solver)
+    found, positions, _ = search(
+        target,
+        network,
+        eps,
+        radius=radius,
+        solver=solver,
+        max_values_per_input=max_values_per_input,
+    )
+    return found.values_per_input, positions
+
+
+def width_bound(d_in, d_out, depth, eps, delta, *, C=1.0):
+    r"""Hidden width of random layer ``i`` (``d_{i-1}`` neurons, ``n_i`` copies each) of the
+    logarithmic order [B] proves for ReLU targets.
+
+    Parameters
+    ----------
+    d_in, d_out, depth, eps, delta, C
+        As in :func:`strong_lth.bounds.pensia_width`.
+
+    Returns
+    -------
+    float or ndarray
+        :math:`C\, d_{i-1} \ln(d_{i-1} d_i l / \min(\varepsilon, \delta))`.
+
+    Notes
+    -----
+    [B] (ReLU case) needs ``n = O(log(...))`` copies of every neuron, the
+    logarithmic factor of [P] Theorem 1 with its own unspecified constant, at depth ``l + 1``
+    instead of ``2l``; this is that order, written as :func:`strong_lth.bounds.pensia_width`
+    writes it, with ``C`` the constant.
+
+    Examples
+    --------
+    >>> round(float(width_bound(2, 5, 1, 0.1, 0.01)), 6)
+    13.815511
+    """
+    return bounds.pensia_width(d_in, d_out, depth, eps, delta, C=C)
