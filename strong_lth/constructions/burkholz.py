@@ -686,7 +686,7 @@ class _Layer:
     def tau(self, n, copies, tol):
         hit = self._cached(n, copies)
         if hit is None or hit[2] > tol:
-            start = None if hit is None else self._unpack(hit[1], n)
+            start = self._start(n, copies, tol) if hit is None else self._unpack(hit[1], n)
             keep, sums, _ = choose(
                 self.weights,
                 self.network(n, copies),
@@ -713,6 +713,17 @@ class _Layer:
             return None
         tau, packed, tol = self.cache[(n, min(more))]
         return tau, packed[: self.weights.shape[0] * copies], tol
+
+    def _start(self, n, copies, tol):
+        """Warm start at ``(n, copies)``: the subsets of the nearest evaluated ``n' < n`` (else
+        the nearest larger) at no fewer copies; instances within ``tol`` there keep their
+        subset unsolved (:func:`choose` checks each against ``tol``)."""
+        usable = sorted({m for m, c in self.cache if c >= copies})
+        if not usable:
+            return None
+        smaller = [m for m in usable if m < n]
+        m = smaller[-1] if smaller else usable[0]
+        return self._unpack(self._cached(m, copies)[1], m)
 
     @staticmethod
     def _unpack(packed, n):
