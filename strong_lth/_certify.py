@@ -31,6 +31,7 @@ import numpy as np
 
 from . import bounds
 from ._validation import as_generator, check_inputs, check_int, check_real
+from .constructions import CONSTRUCTIONS
 from .exact import ExactErrorResult, exact_error
 from .exceptions import CertificationError, InvalidParameterError
 from .gadgets import AGREEMENT, error_matrix, gadget_form, gadget_network, signed_inputs
@@ -395,8 +396,22 @@ def certify(
                 "`exact_time_limit` limits the exact error, which needs `box`; got box=None."
             )
         exact_time_limit = check_real("exact_time_limit", exact_time_limit, low=0.0, low_open=True)
-    methods = _methods(target, method)
     rng = as_generator(rng)
+    declared = CONSTRUCTIONS.get(getattr(network, "construction", None))
+    if declared is not None and declared.certificate is not None:
+        return _certify_declared(
+            target,
+            network,
+            declared,
+            method,
+            radius,
+            rng,
+            (samples, starts, ascent_steps),
+            box,
+            exact_time_limit,
+            start,
+        )
+    methods = _methods(target, method)
     _check_first_bias(target, network)
     pairs = gadget_form(target, network)
     _check_fingerprint(target, network)  # after the shapes, whose message says more
@@ -456,6 +471,74 @@ def certify(
         exact=exact,
         box_bounds=box_bounds,
         box_certified=None if box_bounds is None else min(box_bounds.values()),
+    )
+
+
+def _certify_declared(
+    target, ticket, declared, method, radius, rng, search, box, exact_time_limit, start
+):
+    """:func:`certify` for a ticket whose construction declares its own certificate (not made
+    of [P] pairs): its bound, and the measured (and exact) error of its pruned network."""
+    if method not in (None, "spectral", ("spectral",), ["spectral"]):
+        raise InvalidParameterError(
+            f"`method` must be None or 'spectral' for construction {ticket.construction!r}, "
+            f"which certifies with its own recursion (Construction.certificate); got {method!r}."
+        )
+    augmented = target.augmented()
+    if tuple(ticket.widths) != augmented.widths or ticket.input_bias != target.has_bias:
+        raise InvalidParameterError(
+            f"`network` must be a ticket of this target: widths {augmented.widths} with "
+            f"input_bias={target.has_bias}; got {tuple(ticket.widths)} with input_bias="
+            f"{ticket.input_bias}."
+        )
+    _check_fingerprint(target, ticket)
+    parts = declared.certificate(target, ticket.random_network(), ticket.masks, radius)
+    pruned = ticket.pruned_network()
+    _check_agreement(ticket, pruned, _agreement_inputs(target.widths[0], radius, rng))
+    extra = None if start is None else check_inputs("start", start, target.widths[0])
+    samples, starts, ascent_steps = search
+    measured, where = measure_worst_case(
+        target,
+        pruned,
+        radius=radius,
+        sphere=not target.has_bias,
+        rng=rng,
+        samples=samples,
+        starts=starts,
+        ascent_steps=ascent_steps,
+        extra_starts=extra,
+    )
+    found = {"spectral": float(parts.certified)}
+    _check_chain(measured, found, "the measured error", "over the ball", where)
+    exact = box_bounds = None
+    if box is not None:
+        exact = exact_error(target, pruned, box=box, time_limit=exact_time_limit, rng=rng)
+        ball = box * math.sqrt(target.widths[0])
+        box_bounds = {
+            "spectral": float(
+                declared.certificate(target, ticket.random_network(), ticket.masks, ball).certified
+            )
+        }
+        _check_chain(
+            exact.value, box_bounds, "the exact error on the box", "over the box", exact.maximizer
+        )
+    return Certificate(
+        radius=radius,
+        input_bias=target.has_bias,
+        widths=augmented.widths,
+        weight_norms=np.array([np.linalg.norm(w, 2) for w in augmented.weights]),
+        tau=parts.tau,
+        max_weight_error=parts.max_weight_error,
+        median_weight_error=parts.median_weight_error,
+        certified=found["spectral"],
+        measured=measured,
+        measured_input=where,
+        bounds=found,
+        method="spectral",
+        box=box,
+        exact=exact,
+        box_bounds=box_bounds,
+        box_certified=None if box_bounds is None else box_bounds["spectral"],
     )
 
 
