@@ -397,7 +397,7 @@ def _approximate_whole(target, options, declared, network) -> Ticket:
     (``Construction.solve``) and certifies it itself (``Construction.certificate``)."""
     depth, radius, eps = target.depth, options.radius, options.eps
     cap = options.max_values_per_input
-    chosen = None if eps is not None else _fixed_values(options.values_per_input, depth, cap)
+    chosen = None if eps is not None else fixed_values(options.values_per_input, depth, cap)
     if eps is not None:
         norms = np.array([np.linalg.norm(w) for w in target.augmented().weights])
         input_radius = math.hypot(radius, 1.0) if target.has_bias else radius
