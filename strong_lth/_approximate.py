@@ -260,6 +260,8 @@ def approximate(
         options.source_density,
         layout=declared.shapes,
     )
+    if declared.solve is not None:  # its layers are not independent pairs: solved as a whole
+        return _approximate_whole(target, options, declared, network)
     layers = [
         _Layer(
             i,
@@ -386,6 +388,91 @@ def approximate(
         distribution=options.distribution.name,
         source_density=options.source_density,
         subset_size=subset_size,
+    )
+    return Ticket(**{**ticket.__dict__, "report": report})
+
+
+def _approximate_whole(target, options, declared, network) -> Ticket:
+    """:func:`approximate` for a construction that solves its whole network
+    (``Construction.solve``) and certifies it itself (``Construction.certificate``)."""
+    depth, radius, eps = target.depth, options.radius, options.eps
+    cap = options.max_values_per_input
+    chosen = None if eps is not None else fixed_values(options.values_per_input, depth, cap)
+    if eps is not None:
+        norms = np.array([np.linalg.norm(w) for w in target.augmented().weights])
+        input_radius = math.hypot(radius, 1.0) if target.has_bias else radius
+        eps = _check_eps(eps, _output_scale(norms, input_radius, radius))
+    assumptions = tuple(target.assumption_violations(radius))
+    if assumptions:
+        warnings.warn(
+            "theorem assumptions do not hold: " + "; ".join(assumptions),
+            TheoryAssumptionWarning,
+            stacklevel=3,
+        )
+    begin = time.perf_counter()
+    chosen, masks = declared.solve(
+        target,
+        network,
+        eps=eps,
+        values_per_input=chosen,
+        radius=radius,
+        solver=options.solver,
+        max_values_per_input=cap,
+    )
+    solve_seconds = time.perf_counter() - begin
+    ticket = Ticket(
+        seed=options.rng,
+        distribution=options.distribution,
+        widths=network.widths,
+        values_per_input=tuple(chosen),
+        construction=declared.name,
+        masks=tuple(masks),
+        input_bias=target.has_bias,
+        target_fingerprint=target.fingerprint(),
+        source_density=options.source_density,
+    )
+    begin = time.perf_counter()
+    skip = {} if options.measure else {"samples": 1, "starts": 1, "ascent_steps": 0}
+    found = certify(target, ticket, radius=radius, rng=options.rng, method="spectral", **skip)
+    certify_seconds = time.perf_counter() - begin
+    if eps is not None and found.certified > eps:
+        raise CertificationError(
+            f"the ticket's certificate {found.certified!r} exceeds eps = {eps!r}, which the "
+            "construction's search had met on the same masks: this is a bug."
+        )
+    widths = network.widths
+    rows = tuple(
+        LayerReport(
+            d_in=int(widths[k]),
+            d_out=int(widths[k + 1]),
+            values_per_input=int(n),
+            hidden_width=int(widths[k] * n),
+            instances=int(shape[0] * (widths[k] + (widths[k] - target.has_bias) * (k == 0))),
+            max_weight_error=float(found.max_weight_error[k]),
+            median_weight_error=float(found.median_weight_error[k]),
+            tau=float(found.tau[k]),
+        )
+        for k, (n, shape) in enumerate(zip(chosen, ticket.random_network().shapes[1:]))
+    )
+    report = Report(
+        construction=declared.name,
+        solver=options.solver if "solver" in declared.options else "-",
+        seed=options.rng,
+        eps=eps,
+        radius=radius,
+        layers=rows,
+        random_params=ticket.random_network().n_params,
+        kept_params=ticket.n_kept,
+        target_params=target.n_params,
+        certified=found.certified,
+        measured=found.measured if options.measure else None,
+        certificate_method=found.method,
+        bounds=dict(found.bounds),
+        seconds={"solve": solve_seconds, "certify": certify_seconds},
+        assumptions=assumptions,
+        distribution=options.distribution.name,
+        source_density=options.source_density,
+        subset_size=None,
     )
     return Ticket(**{**ticket.__dict__, "report": report})
 

@@ -254,6 +254,7 @@ class Ticket:
         them changes nothing, and the memory taken is proportional to the kept weights, never
         to the declared widths ``d_{i-1} n_i`` or ``d_i``.
         """
+        self._require_pairs("kept_layers")
         out = []
         for i, (d_in, d_out) in enumerate(zip(self.widths, self.widths[1:]), start=1):
             first, second = self.masks[2 * i - 2], self.masks[2 * i - 1]
@@ -268,6 +269,23 @@ class Ticket:
             )
             out.append((units, m1, m2))
         return out
+
+    def _require_pairs(self, what: str) -> None:
+        """Refuse a pair-gadget view of a ticket whose construction is not made of pairs."""
+        if not CONSTRUCTIONS[self.construction].pair_gadget:
+            raise InvalidParameterError(
+                f"`{what}` reads layer pairs of the [P] gadget; construction "
+                f"{self.construction!r} has none (use kept_matrices, forward or pruned_network)."
+            )
+
+    def kept_matrices(self) -> list[sparse.csr_array]:
+        """``M_j ⊙ S_j`` of every random layer, sparse, in the shapes of the random network
+        (any construction: the pruned network is ``M_D σ(... σ(M_1 x̃))``)."""
+        network = self.random_network()
+        return [
+            sparse.csr_array((self.kept_weights(j), (kept[:, 0], kept[:, 1])), shape=shape)
+            for j, (kept, shape) in enumerate(zip(self.masks, network.shapes), start=1)
+        ]
 
     def gadgets(self, *, max_bytes: int = 2**30) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(A_i, B_i)`` per layer pair, from the masks and the random weights alone.
@@ -298,6 +316,7 @@ class Ticket:
         InvalidParameterError
             If the matrices would take more than ``max_bytes``.
         """
+        self._require_pairs("gadgets")
         widths = np.array(self.widths, dtype=object)  # Python ints: no overflow
         _check_bytes(16 * int(np.dot(widths[:-1], widths[1:])), max_bytes, "(A_i, B_i) matrices")
         return [
@@ -320,6 +339,9 @@ class Ticket:
             "dense pruned network",
             " Use reduced_network() for the same function in compact form.",
         )
+        if not CONSTRUCTIONS[self.construction].pair_gadget:
+            weights = [m.toarray() for m in self.kept_matrices()]
+            return fold_input_bias(weights) if self.input_bias else ReLUNetwork(weights)
         weights = []
         for (units, first, second), width in zip(self.kept_layers(), network.hidden_widths):
             m1 = np.zeros((width, first.shape[1]))
@@ -364,6 +386,14 @@ class Ticket:
         h = check_inputs("x", x, d_in)
         single = h.ndim == 1
         h = np.atleast_2d(h)
+        if not CONSTRUCTIONS[self.construction].pair_gadget:
+            matrices = self.kept_matrices()
+            _check_bytes(8 * len(h) * max(m.shape[0] for m in matrices), max_bytes, "activations")
+            h = np.hstack([h, np.ones((len(h), 1))]) if self.input_bias else h
+            for j, matrix in enumerate(matrices, start=1):
+                h = np.asarray(matrix @ h.T).T
+                h = np.maximum(h, 0.0) if j < len(matrices) else h
+            return h[0] if single else h
         pairs = self.kept_layers()
         widest = max(*self.widths, *(len(units) for units, _, _ in pairs))
         _check_bytes(8 * len(h) * widest, max_bytes, "activations of this batch")

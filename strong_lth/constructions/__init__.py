@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from .. import bounds
 from ..random_network import pair_shapes
-from . import malach, pensia
+from . import burkholz, malach, pensia
 
 __all__ = ["CONSTRUCTIONS", "Construction"]
 
@@ -64,6 +64,15 @@ class Construction:
         Target layer ``i`` is the pair ``M_{2i-1}, M_{2i}`` of the [P] gadget (each hidden unit
         keeps one input weight): the ticket checks the gadget's invariants and computes its
         ``(A_i, B_i)`` (:meth:`strong_lth.ticket.Ticket.gadgets`).
+    solve : callable or None
+        For a construction that is not ``pair_gadget``, whose layers cannot be searched one at
+        a time: ``solve(target, network, *, eps, values_per_input, radius, solver,
+        max_values_per_input) -> (values_per_input, masks)``, the whole ticket in either mode
+        of :func:`strong_lth.approximate` (e.g. :func:`strong_lth.constructions.burkholz.solve`).
+    certificate : callable or None
+        With ``solve``: ``certificate(target, network, masks, radius)`` returns the figures of
+        its rigorous bound (:class:`strong_lth.constructions.burkholz.Parts`), which
+        :func:`strong_lth.certify` reports for its tickets.
     """
 
     name: str
@@ -74,6 +83,8 @@ class Construction:
     bound: Callable
     choose: Callable
     pair_gadget: bool = True
+    solve: Callable | None = None
+    certificate: Callable | None = None
 
 
 def _twice(depth: int) -> int:
@@ -104,6 +115,20 @@ CONSTRUCTIONS: dict[str, Construction] = {
             options=frozenset({"source_density"}),
             bound=bounds.malach_layer_width,
             choose=malach.choose,
+        ),
+        Construction(
+            name="burkholz",
+            paper="Burkholz, Most Activation Functions Can Win the Lottery Without Excessive "
+            "Depth, NeurIPS 2022, arXiv:2205.02321 (depth l + 1: copies of every neuron, "
+            "subsets of plain weights after the first layer)",
+            shapes=burkholz.shapes,
+            depth=burkholz.depth,
+            options=frozenset({"solver", "source_density"}),
+            bound=burkholz.width_bound,
+            choose=burkholz.choose,
+            pair_gadget=False,
+            solve=burkholz.solve,
+            certificate=burkholz.certificate_parts,
         ),
     )
 }
