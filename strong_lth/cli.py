@@ -164,8 +164,9 @@ def _shape(spec: str) -> tuple[int, ...] | None:
     return widths
 
 
-def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int):
-    """A target from an ``.npz`` file (:meth:`ReLUNetwork.from_npz`) or a shape ``8,16,4``
+def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int, conv=False):
+    """A target from an ``.npz`` file (:meth:`ReLUNetwork.from_npz`, or with ``conv``
+    :meth:`ConvNetwork.from_npz` for a convolutional file) or a shape ``8,16,4``
     (:meth:`ReLUNetwork.random` with ``rng=seed``, every layer of spectral norm 1), refused
     before it is drawn when its weights would exceed ``max_bytes``."""
     from ._validation import check_bytes
@@ -184,7 +185,14 @@ def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int):
     if spec.endswith(".npz") or Path(spec).exists():
         from .convnets import ConvNetwork, is_conv_file
 
-        load = ConvNetwork.from_npz if is_conv_file(spec) else ReLUNetwork.from_npz
+        load = ReLUNetwork.from_npz
+        if is_conv_file(spec):
+            if not conv:
+                raise InvalidParameterError(
+                    f"`target` must be a dense network file here (convolutional targets go to "
+                    f"approximate and certify); got the ConvNetwork file {spec!r}."
+                )
+            load = ConvNetwork.from_npz
         return _read("target", spec, load, npz=True, max_bytes=max_bytes)
     raise InvalidParameterError(
         f"`target` must be an .npz file or a shape like 8,16,4; got {spec!r}."
@@ -231,7 +239,11 @@ def _approximate(args) -> int:
     from ._approximate import approximate
 
     target = _target(
-        args.target, seed=args.target_seed, bias=args.target_bias, max_bytes=args.max_bytes
+        args.target,
+        seed=args.target_seed,
+        bias=args.target_bias,
+        max_bytes=args.max_bytes,
+        conv=True,
     )
     options = {name: getattr(args, name) for name in _parameter_flags()}
     options["values_per_input"] = _single(options["values_per_input"])
@@ -321,7 +333,7 @@ def _certify_conv(args) -> int:
             f"for convolutions); got {args.box!r}."
         )
     ticket = _read("ticket", args.ticket, ConvTicket.load, npz=True, max_bytes=args.max_bytes)
-    target = _target(args.target, max_bytes=args.max_bytes)
+    target = _target(args.target, max_bytes=args.max_bytes, conv=True)
     radius, eps = _radius_eps(args, ticket)
     found = ticket.certificate(target, radius=radius, rng=args.seed)
     exceeds = eps is not None and found.certified > eps

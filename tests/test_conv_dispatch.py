@@ -118,6 +118,8 @@ def test_cli_bad_conv_file_is_one_line(target, tmp_path, capsys):
     assert err.count("\n") == 1 and "L3_weight" in err and "`target` file" in err
     status, _, err = run(capsys, "certify", tmp_path / "t.npz", path, "--box", 0.1)
     assert status == 2 and err.count("\n") == 1 and "`--box` must be omitted" in err
+    status, _, err = run(capsys, "bounds", path, "--eps", 0.1, "--delta", 0.1)
+    assert status == 2 and err.count("\n") == 1 and "must be a dense network file here" in err
 
 
 def test_sweep_runs_a_conv_target_file(target, tmp_path):
