@@ -417,3 +417,18 @@ def test_certify_with_a_box_checks_the_exact_error():
 def test_choose_refuses_a_network_of_another_layout():
     with pytest.raises(InvalidParameterError, match="`network` must have the depth-"):
         choose(np.ones((3, 4)), RandomNetwork(1, (5, 4, 3), 6), 2)
+
+
+def test_cli_approximates_and_certifies(tmp_path, capsys):
+    from strong_lth.cli import main
+
+    target = tmp_path / "target.npz"
+    ReLUNetwork.random((3, 3, 2), rng=0).to_npz(target)
+    out = tmp_path / "ticket.npz"
+    args = ["approximate", target, "--values-per-input", "14,6", "--construction", "burkholz"]
+    assert main([str(a) for a in [*args, "--out", out]]) == 0
+    assert "burkholz construction" in capsys.readouterr().out
+    assert main(["certify", str(out), str(target)]) == 0
+    assert "certified" in capsys.readouterr().out
+    assert main([str(a) for a in [*args, "--subset-size", "2"]]) == 2
+    assert "`subset_size` is supported by" in capsys.readouterr().err
