@@ -432,3 +432,13 @@ def test_cli_approximates_and_certifies(tmp_path, capsys):
     assert "certified" in capsys.readouterr().out
     assert main([str(a) for a in [*args, "--subset-size", "2"]]) == 2
     assert "`subset_size` is supported by" in capsys.readouterr().err
+
+
+def test_exact_error_reads_a_ticket():
+    from strong_lth import approximate
+
+    target = ReLUNetwork.random((2, 2, 1), rng=8)
+    ticket = approximate(target, values_per_input=(8, 4), construction="burkholz", rng=0)
+    direct = exact_error(target, ticket, box=0.5, time_limit=20)
+    pruned = exact_error(target, ticket.pruned_network(), box=0.5, time_limit=20)
+    assert direct.value == pytest.approx(pruned.value, rel=1e-9, abs=1e-12)
