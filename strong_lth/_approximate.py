@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 import time
 import warnings
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
-from tqdm import tqdm
 
 from . import bounds
+from ._approximate_conv import conv_ticket
 from ._certify import METHODS as CERTIFICATES
 from ._certify import certified_error, certify, cheap_methods, rigorous_bounds
-from ._validation import check_int, check_real
+from ._search import (
+    SAFETY,
+    TINY,
+    TOL_FACTOR,
+    NestedLayer,
+    budget_split,
+    check_bytes,
+    fixed_values,
+    progress_bar,
+    search,
+)
+from ._validation import check_real
 from .constructions import CONSTRUCTIONS
+from .convnets import ConvNetwork
 from .exceptions import CertificationError, InvalidParameterError, TheoryAssumptionWarning
 from .gadgets import error_matrix, gadget_masks, signed_inputs
 from .networks import ReLUNetwork
@@ -29,38 +39,9 @@ from .ticket import Ticket
 
 __all__ = ["approximate"]
 
-BITS_PER_VALUE = 0.45
-"""Initial guess of how many bits of precision one more value per input buys (about half a bit:
-a value joins one of the two sign pools, and each pool value halves the SubsetSum error of
-products of uniforms, slope about 0.9 in the solver benchmark). Only steers the search; the
-search replaces it by the slope it measures."""
-
-SAFETY = 1e-9
-"""Automatic mode aims at ``eps (1 - SAFETY)`` so that the certificate, recomputed from the masks
-with sums in another order, cannot exceed ``eps`` by rounding."""
-
-TOL_FACTOR = 4.0
-"""In automatic mode an instance may stop within
-``tol_i = goal_i / (4 (sqrt(d_i) + sqrt(2 d_{i-1})))`` of its weight: a ``d_i x 2 d_{i-1}``
-matrix of independent errors of that size has spectral norm about
-``tol_i (sqrt(d_i) + sqrt(2 d_{i-1}))``, a quarter of the layer's goal. Only a construction
-setting: the certificate is computed from the masks whatever it is."""
-
-PROGRESS_DELAY = 1.0
-"""Seconds before ``approximate(progress=True)`` shows its bar, so that short calls print
-nothing."""
-
 EXACT_BUDGET_INSTANCES = 20_000
 """Layers with at most this many instances get the per-weight budget n by search; larger ones
 by extrapolation (the search would solve instances far larger than the ticket needs)."""
-
-START = 8
-"""Automatic mode tries n = 8 first for every layer, whatever the cap: the path of the search,
-and so the ticket it returns, does not depend on ``max_values_per_input``."""
-
-LOOK_PAST_CAP = 2
-"""When a layer needs more than ``max_values_per_input``, automatic mode keeps searching, for the
-error message only, up to this many times the cap, so that it can state an n that is enough."""
 
 RESOLUTION = 1e-12
 """Smallest ``eps`` relative to the target's output scale ``r prod_i ||W_i||_F``: the best subset
@@ -72,12 +53,6 @@ MAX_SCALE = 1e150
 ones, so it bounds ``||F(x)||``): the certificate and the worst-case search square outputs, which
 must stay finite in float64."""
 
-BYTES_PER_VALUE = 64
-"""Estimated bytes per ``d_out d_in n`` of a layer solved at n values per input: its gadget
-weights (8), both sign pools (about 9) and their copy handed to the solver, the chosen subsets,
-the masks of the kept weights, with warm-start arrays and margin (40 to 46 measured by
-``tracemalloc`` on a 300-200-10 target at n = 16 and 40, every construction)."""
-
 SEARCH_SKIPS = ("split",)
 """Bounds that certify a ticket by default but that the search does not evaluate unless asked
 (``approximate(certificate=...)``): "split" costs one lockstep pass per sub-box, and the search
@@ -86,162 +61,29 @@ chose the same widths as "lockstep" at six times the time)."""
 
 
 @dataclass
-class _Layer:
-    """Solves one target layer at any n of the nested random networks, caching every answer."""
+class _Layer(NestedLayer):
+    """One layer of a dense target, solved by its construction at any n."""
 
-    index: int
-    weights: np.ndarray
-    signed: np.ndarray  # inputs of the pair that can be negative (gadgets.signed_inputs)
-    network: RandomNetwork
-    construction: str
-    solver: str
+    construction: str = "pensia"
     size: int | None = None  # approximate(subset_size=): every subset has exactly this many
-    bar: Any = None  # a tqdm progress bar (disabled when not asked for or not on a terminal)
-    tol: float | None = None
-    seconds: float = 0.0
-    cache: dict = field(default_factory=dict)
-    wanted: int = 0  # the n a search wanted past its limit when it gave up
-    pairs: dict | None = None  # (A, B) per n, kept when a certificate beyond "spectral" needs them
 
-    def __call__(self, n: int):
-        """``(τ, max|Δ|, packed keep)`` of this layer's ticket at ``n`` values per input."""
-        if n not in self.cache:
-            begin = time.perf_counter()
-            layers = len(self.network.values_per_input)
-            values = tuple(n if k == self.index - 1 else 1 for k in range(layers))
-            choose = CONSTRUCTIONS[self.construction].choose
-            keep, (a, b), status = choose(
-                self.weights,
-                self.network.with_values_per_input(values),
-                self.index,
-                signed=self.signed,
-                solver=self.solver,
-                tol=self.tol,
-                start=self._start(n),
-                size=self.size,
-            )
-            delta = error_matrix(self.weights, a, b, self.signed)
-            tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max(initial=0.0))
-            if self.size is not None and np.any(status == Status.NOT_FOUND):
-                tau = worst = math.inf  # a sign pool has fewer than `size` values: no ticket
-            self.cache[n] = (tau, worst, np.packbits(keep, axis=2))
-            if self.pairs is not None:
-                self.pairs[n] = (a, b)
-            self.seconds += time.perf_counter() - begin
-            self.bar.set_postfix_str(f"layer {self.index}: n = {n}, τ = {tau:.2e}", refresh=False)
-            self.bar.update()
-        return self.cache[n]
-
-    def keep(self, n: int) -> np.ndarray:
-        """The construction's ``keep`` array at ``n`` (solved if not cached)."""
-        return np.unpackbits(self(n)[2], axis=2, count=n).astype(bool)
-
-    def _start(self, n: int):
-        """Warm start for ``n``: the keep of the nearest smaller evaluated n (all its copies
-        exist here), else of the nearest larger one; only with a tolerance."""
-        if self.tol is None or not self.cache:
-            return None
-        smaller = [m for m in self.cache if m < n]
-        return self.keep(max(smaller) if smaller else min(self.cache))
-
-    def smallest(self, measure: int, goal: float, start: int, limit: int, *, clamp=False):
-        """Smallest n (bisection over nested networks) whose figure ``measure`` (0 = τ,
-        1 = max|Δ|) is at most ``goal``, or None if no n up to ``limit`` that the search tries
-        reaches it.
-
-        The next n to try is predicted from the measured log-linear decay of that figure,
-        growing by at most half per step, since one step too far solves pools far larger
-        (exponentially slower) than needed. Without ``clamp`` the n tried never depend on
-        ``limit`` (a larger limit only lets the search go further); with it, ``limit`` itself
-        is tried before giving up.
-        """
-        failing, passing = 0, None
-        n = start
-        while passing is None:
-            if n > limit:
-                if not clamp or failing >= limit:
-                    self.wanted = n
-                    return None
-                n = limit
-            if self(n)[measure] <= goal:
-                passing = n
-            else:
-                failing = n
-                n = min(max(n + 1, self._predict(measure, goal, n)), n + max(4, n // 2))
-        while passing - failing > 1:
-            guess = min(max(self._predict(measure, goal), failing + 1), passing - 1)
-            middle = (failing + passing) // 2
-            n = guess if abs(guess - middle) <= (passing - failing) // 4 else middle
-            if self(n)[measure] <= goal:
-                passing = n
-            else:
-                failing = n
-        return passing
-
-    def _predict(self, measure: int, goal: float, base: int | None = None) -> int:
-        """The n at which the fitted decay of ``measure`` reaches ``goal``, extrapolated from
-        ``base`` (default: the evaluated n whose figure is nearest the goal). Growing from the
-        latest failing n keeps a search out of steps of one when the figure stalls (a heuristic
-        solver, a budget out of reach)."""
-        ns = np.array([n for n in sorted(self.cache) if math.isfinite(self.cache[n][measure])])
-        if not len(ns) or (base is not None and not math.isfinite(self.cache[base][measure])):
-            return 2 * max(self.cache)  # no ticket there (a pool below subset_size): grow
-        logs = np.log2([max(self.cache[n][measure], TINY) for n in ns])
-        slope = BITS_PER_VALUE
-        if len(ns) >= 2 and ns[-1] > ns[0]:
-            fitted = -np.polyfit(ns, logs, 1)[0]
-            slope = fitted if fitted > 0.05 else BITS_PER_VALUE
-        if base is None:
-            base = int(ns[np.argmin(np.abs(logs - math.log2(max(goal, TINY))))])
-        gap = math.log2(max(self.cache[base][measure], TINY)) - math.log2(max(goal, TINY))
-        return base + max(1, math.ceil(gap / slope)) if gap > 0 else base
-
-    def extrapolate(self, measure: int, goal: float, n: int) -> int:
-        """n at which the fitted decay of ``measure`` reaches ``goal`` (at least ``n``)."""
-        return max(n, self._predict(measure, goal))
-
-    def largest_fitting(self, max_bytes: int) -> int:
-        """The largest n whose solve fits in ``max_bytes`` (:func:`solve_bytes`)."""
-        return max_bytes // solve_bytes(*self.weights.shape, 1)
-
-
-TINY = np.finfo(float).tiny
-"""Smallest positive normal float64: the floor of logarithms of errors and goals."""
-
-
-def solve_bytes(d_out: int, d_in: int, n: int) -> int:
-    """Estimated bytes allocated to solve one ``d_out x d_in`` target layer at ``n`` values per
-    input: :data:`BYTES_PER_VALUE` ``d_out d_in n``."""
-    return BYTES_PER_VALUE * d_out * d_in * n
-
-
-def _budget_split(norms, input_radius, eps):
-    """Per-layer τ goals whose certified recursion gives at most ``eps``.
-
-    To first order ``e_l ≈ sum_i τ_i R_{i-1} prod_{k>i} ||W_k||``; each layer gets the same share
-    of that sum, ``τ_i = θ w_i`` with ``w_i ∝ 1 / (R_{i-1} prod_{k>i} ||W_k||)``, and ``θ`` is
-    found by bisection on the exact recursion (:func:`~strong_lth.certify.certified_error`).
-    Computed in logarithms, so a zero layer (whose τ, reached exactly by empty subsets, makes the
-    whole error vanish) or an extreme radius gives finite goals instead of ``0 * inf``.
-    """
-    logs = np.log(np.maximum(norms, TINY))
-    reach = math.log(input_radius) + np.concatenate([[0.0], np.cumsum(logs)[:-1]])
-    after = np.concatenate([np.cumsum(logs[::-1])[::-1][1:], [0.0]])
-    shares = -(reach + after)
-    weights = np.exp(shares - shares.max())  # in (0, 1], the largest 1
-
-    def fits(log_theta):
-        with np.errstate(over="ignore", invalid="ignore"):
-            value = certified_error(math.exp(log_theta) * weights, norms, input_radius)
-        return value <= eps  # False for NaN (0 * inf past a zero layer) and inf: too large
-
-    low, high = math.log(TINY), math.log(np.finfo(float).max)
-    if fits(high):
-        return math.exp(high) * weights
-    for _ in range(200):
-        middle = (low + high) / 2
-        low, high = (middle, high) if fits(middle) else (low, middle)
-    return math.exp(low) * weights
+    def solve(self, n: int):
+        choose = CONSTRUCTIONS[self.construction].choose
+        keep, (a, b), status = choose(
+            self.weights,
+            self.network.with_values_per_input(self.values(n)),
+            self.index,
+            signed=self.signed,
+            solver=self.solver,
+            tol=self.tol,
+            start=self._start(n),
+            size=self.size,
+        )
+        delta = error_matrix(self.weights, a, b, self.signed)
+        tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max(initial=0.0))
+        if self.size is not None and np.any(status == Status.NOT_FOUND):
+            tau = worst = math.inf  # a sign pool has fewer than `size` values: no ticket
+        return tau, worst, keep, (a, b)
 
 
 def approximate(
@@ -269,8 +111,12 @@ def approximate(
 
     Parameters
     ----------
-    target : ReLUNetwork
+    target : ReLUNetwork or ConvNetwork
         The network ``F`` to approximate (depth l, biases allowed: docs/theory.md, section 1).
+        A :class:`~strong_lth.convnets.ConvNetwork` goes to
+        :func:`~strong_lth._approximate_conv.approximate_conv` (convolutional gadget and
+        certificate; bias-free, construction "pensia") and gives a
+        :class:`~strong_lth.conv_ticket.ConvTicket`.
     eps : float, optional
         Automatic mode: the smallest n per layer whose ticket's *certified* error
         ``sup_{||x|| <= radius} ||F(x) - G(x)||_2`` is at most ``eps``. Any finite ``eps`` from
@@ -378,8 +224,10 @@ def approximate(
     >>> ticket.report.certified <= 0.05
     True
     """
-    if not isinstance(target, ReLUNetwork):
-        raise InvalidParameterError(f"`target` must be a ReLUNetwork; got {type(target).__name__}.")
+    if not isinstance(target, (ReLUNetwork, ConvNetwork)):
+        raise InvalidParameterError(
+            f"`target` must be a ReLUNetwork or a ConvNetwork; got {type(target).__name__}."
+        )
     options = ApproximateParameters(
         eps=eps,
         values_per_input=values_per_input,
@@ -396,6 +244,8 @@ def approximate(
         subset_size=subset_size,
         source_density=source_density,
     )
+    if isinstance(target, ConvNetwork):  # the convolutional gadget and certificate
+        return conv_ticket(target, options)
     construction, solver, radius = options.construction, options.solver, options.radius
     cap, max_bytes, seed = options.max_values_per_input, options.max_bytes, options.rng
     declared = CONSTRUCTIONS[construction]
@@ -418,17 +268,17 @@ def approximate(
             w,
             signed_inputs(i, w.shape[1], target.has_bias),
             network,
-            construction,
             solver,
-            subset_size,
+            construction=construction,
+            size=subset_size,
         )
         for i, w in enumerate(augmented.weights, start=1)
     ]
     etas = [None] * depth
     if eps is None:  # sizes first: before the spectral norms of a large target
-        chosen = _fixed_values(values_per_input, depth, cap)
+        chosen = fixed_values(values_per_input, depth, cap)
         for layer, n in zip(layers, chosen):
-            _check_bytes(layer, n, max_bytes, "at n = {n} values per input")
+            check_bytes(layer, n, max_bytes, "at n = {n} values per input")
     input_radius = math.hypot(radius, 1.0) if target.has_bias else radius
     frobenius = np.array([np.linalg.norm(w) for w in augmented.weights])
     scale = _output_scale(frobenius, input_radius, radius)
@@ -438,15 +288,15 @@ def approximate(
         # its first-order factor, taken with lower bounds of the other layers' norms
         floors = np.array([_norm_floor(w) for w in augmented.weights])
         for layer, ceiling in zip(layers, _goal_ceilings(floors, input_radius, eps)):
-            _check_bytes(layer, _fewest_values(layer, ceiling), max_bytes, LOWER_ESTIMATE)
+            check_bytes(layer, _fewest_values(layer, ceiling), max_bytes, LOWER_ESTIMATE)
     norms = np.array([np.linalg.norm(w, 2) for w in augmented.weights])
     if eps is not None:
-        goals = _budget_split(norms, input_radius, eps * (1 - SAFETY))
+        goals = budget_split(norms, input_radius, eps * (1 - SAFETY))
         widths = np.array(augmented.widths)
         tols = goals / (TOL_FACTOR * (np.sqrt(widths[1:]) + np.sqrt(2 * widths[:-1])))
         for layer, goal, tol in zip(layers, goals, tols):
             layer.tol = float(tol)
-            _check_bytes(layer, _fewest_values(layer, goal), max_bytes, LOWER_ESTIMATE)
+            check_bytes(layer, _fewest_values(layer, goal), max_bytes, LOWER_ESTIMATE)
         if eps < 1:  # the per-weight budget of [P] is stated for eps < 1
             etas = np.atleast_1d(bounds.per_weight_precision(eps, widths[:-1], widths[1:], depth))
     assumptions = tuple(target.assumption_violations(radius))
@@ -456,13 +306,13 @@ def approximate(
             TheoryAssumptionWarning,
             stacklevel=2,
         )
-    with _progress_bar(progress) as bar:
+    with progress_bar(progress) as bar:
         for layer in layers:
             layer.bar = bar
         start = time.perf_counter()
         if eps is not None:
             bound = _TicketBound(target, layers, norms, input_radius, radius, searched)
-            chosen = _search(layers, goals, bound, eps, cap, max_bytes)
+            chosen = search(layers, goals, bound, eps, cap, max_bytes)
         masks = []
         for layer, n in zip(layers, chosen):
             if not math.isfinite(layer(n)[0]):  # fixed mode only: the search never picks it
@@ -547,7 +397,7 @@ def _approximate_whole(target, options, declared, network) -> Ticket:
     (``Construction.solve``) and certifies it itself (``Construction.certificate``)."""
     depth, radius, eps = target.depth, options.radius, options.eps
     cap = options.max_values_per_input
-    chosen = None if eps is not None else _fixed_values(options.values_per_input, depth, cap)
+    chosen = None if eps is not None else fixed_values(options.values_per_input, depth, cap)
     if eps is not None:
         norms = np.array([np.linalg.norm(w) for w in target.augmented().weights])
         input_radius = math.hypot(radius, 1.0) if target.has_bias else radius
@@ -641,8 +491,9 @@ def _norm_floor(w) -> float:
 
 
 def _goal_ceilings(floors, input_radius, eps) -> np.ndarray:
-    """Upper bounds on the τ goals of :func:`_budget_split`: the certified error is at least
-    its first-order term ``τ_i R_{i-1} prod_{k>i} ||W_k|| = τ_i r prod_{k != i} ||W_k||``, so a
+    """Upper bounds on the τ goals of :func:`~strong_lth._search.budget_split`: the certified
+    error is at least its first-order term
+    ``τ_i R_{i-1} prod_{k>i} ||W_k|| = τ_i r prod_{k != i} ||W_k||``, so a
     goal meeting ``eps`` is at most ``eps / (r prod_{k != i} floor_k)`` (inf past a zero
     floor)."""
     logs = np.log(np.maximum(floors, TINY))
@@ -694,88 +545,6 @@ def _fewest_values(layer, goal) -> int:
     return max(1, math.ceil(2 * math.log2(largest / max(goal, TINY))))
 
 
-def _check_bytes(layer, n, max_bytes, where):
-    need = solve_bytes(*layer.weights.shape, n)
-    if need > max_bytes:
-        raise InvalidParameterError(
-            f"`max_bytes` must cover the estimated {_size(need)} of layer {layer.index} "
-            f"({layer.weights.shape[1]} -> {layer.weights.shape[0]}) "
-            f"{where.format(n=n)}: {BYTES_PER_VALUE} bytes per target weight and value per "
-            f"input; got {_size(max_bytes)}."
-        )
-
-
-def _size(nbytes: int) -> str:
-    return f"{nbytes:,} bytes ({nbytes / 2**30:.3g} GiB)"
-
-
-def _fixed_values(values_per_input, depth, cap):
-    if isinstance(values_per_input, numbers.Integral) and not isinstance(values_per_input, bool):
-        values_per_input = [values_per_input] * depth
-    if (
-        not isinstance(values_per_input, (list, tuple, np.ndarray))
-        or len(values_per_input) != depth
-    ):
-        raise InvalidParameterError(
-            f"`values_per_input` must be an integer or one integer per layer ({depth}); "
-            f"got {values_per_input!r}."
-        )
-    return [check_int("values_per_input", n, low=1, high=cap) for n in values_per_input]
-
-
-def _progress_bar(progress: bool) -> tqdm:
-    """The bar of ``approximate(progress=...)``: off unless asked for; tqdm also keeps it off
-    when stderr is not a terminal (``disable=None``) and until ``PROGRESS_DELAY`` seconds."""
-    return tqdm(
-        desc="approximate",
-        unit=" solves",
-        disable=None if progress else True,
-        delay=PROGRESS_DELAY,
-        mininterval=0.0,  # one step per layer solve: few enough to draw every one
-        leave=False,
-    )
-
-
-def _search(layers, goals, bound, eps, cap, max_bytes):
-    """Automatic mode: bisection per layer to its τ goal, then remove leftover slack
-    (:func:`_ticket_bound`).
-
-    The n tried depend neither on the cap nor on ``max_bytes`` (as long as it allows them), so
-    when the ticket found needs more than the cap, a cap of its largest n finds the same ticket.
-    """
-    aim = eps * (1 - SAFETY)
-    look = max(LOOK_PAST_CAP * cap, START)
-    chosen = []
-    for layer, goal in zip(layers, goals):
-        limit = min(look, layer.largest_fitting(max_bytes))
-        found = layer.smallest(0, goal, min(START, limit), limit)
-        if found is None:
-            _refuse_unreachable(layer, goal, eps, cap, look, max_bytes)
-        chosen.append(found)
-    order = np.argsort([-layer.weights.size for layer in layers])  # widest layer first
-    for k in order:  # the spectral recursion alone: cheap, one step at a time
-        while chosen[k] > 1:
-            trial = [*chosen[:k], chosen[k] - 1, *chosen[k + 1 :]]
-            if bound(trial, spectral_only=True) > aim:
-                break
-            chosen = trial
-    if bound.tighter and bound(chosen) < bound(chosen, spectral_only=True):
-        for k in order:  # the tighter bounds, by bisection between 0 (failing) and chosen[k]
-            failing, passing = 0, chosen[k]
-            while passing - failing > 1:
-                middle = (failing + passing) // 2
-                trial = [*chosen[:k], middle, *chosen[k + 1 :]]
-                failing, passing = (failing, middle) if bound(trial) <= aim else (middle, passing)
-            chosen[k] = passing
-    if max(chosen) > cap:
-        raise InvalidParameterError(
-            f"`max_values_per_input` must be at least {max(chosen)} to reach eps = {eps:g} "
-            f"(the search, which does not depend on the cap, found n = "
-            f"{'/'.join(map(str, chosen))} per layer); got {cap}."
-        )
-    return chosen
-
-
 def _certificate_methods(certificate, widths):
     """``(certify, search)``: the bounds that certify the ticket, "spectral" (the goals' own
     recursion) and ``certificate``, by default every method cheap at this size; and those the
@@ -818,28 +587,6 @@ class _TicketBound:
         pairs = [layer.pairs[n] for layer, n in zip(self.layers, chosen)]
         found = rigorous_bounds(self.target, pairs, radius=self.radius, methods=self.others)
         return min(value, *found.values())
-
-
-def _refuse_unreachable(layer, goal, eps, cap, look, max_bytes):
-    """Raise: no n the search may try reaches ``goal``; say which limit stopped it."""
-    tried = max(layer.cache)
-    reached = layer.cache[tried][0]
-    missed = (
-        f"layer {layer.index} still errs by τ = {reached:.3e} at n = {tried}, above its share "
-        f"{goal:.3e} of eps"
-    )
-    wanted = layer.wanted
-    if wanted <= look:
-        need = solve_bytes(*layer.weights.shape, wanted)
-        raise InvalidParameterError(
-            f"`max_bytes` must cover the estimated {_size(need)} of the next n the search "
-            f"tries, {wanted}, to reach eps = {eps:g} ({missed}); got {_size(max_bytes)}."
-        )
-    raise InvalidParameterError(
-        f"`max_values_per_input` must be raised to reach eps = {eps:g}, by how much cannot be "
-        f"estimated reliably: the search tried n up to {tried} (it looks up to n = {look}, "
-        f"{LOOK_PAST_CAP}x the cap and at least {START}) and {missed}; got {cap}."
-    )
 
 
 def _refuse_small_pools(layer, n, subset_size):

@@ -9,7 +9,9 @@
    ``R_i = ||W_i||_2 R_{i-1}``: ``e_i = τ_i (R_{i-1} + e_{i-1}) + ||W_i||_2 e_{i-1}``, and
    ``sup_{||x|| <= r} ||F(x) - G(x)||_2 <= e_l``. Rigorous and constant-free ("spectral").
    Beside it the bounds of :mod:`strong_lth.lockstep`, which follow the difference of the two
-   networks in lockstep ("lockstep", and "split" over sub-boxes for small inputs);
+   networks in lockstep ("lockstep", and "split" over sub-boxes for small inputs), and the sum
+   of diagonally scaled matrix chains through the ReLU slopes of :mod:`strong_lth.chain`
+   ("chain", the tightest over a high-dimensional ball);
    ``Certificate.certified`` is the tightest of the bounds computed.
 3. Measured worst case: random inputs on the sphere (in the ball when there are biases), the best
    of them and the structured directions that excite the first pair's largest errors
@@ -31,6 +33,7 @@ import numpy as np
 
 from . import bounds
 from ._validation import as_generator, check_inputs, check_int, check_real
+from .chain import chain_bound, chain_cost
 from .constructions import CONSTRUCTIONS
 from .exact import ExactErrorResult, exact_error
 from .exceptions import CertificationError, InvalidParameterError
@@ -49,11 +52,13 @@ __all__ = [
     "rigorous_bounds",
 ]
 
-METHODS = ("spectral", "lockstep", "split")
+METHODS = ("spectral", "lockstep", "split", "chain")
 """The rigorous bounds :func:`certify` can compute: the spectral recursion
 (:func:`certified_error`), the lockstep back-substitution
-(:func:`strong_lth.lockstep.error_bound`) over the whole domain, and the same over sub-boxes
-(:data:`SPLIT_DOMAINS` of the ball, :data:`BOX_SPLIT_DOMAINS` of a box)."""
+(:func:`strong_lth.lockstep.error_bound`) over the whole domain, the same over sub-boxes
+(:data:`SPLIT_DOMAINS` of the ball, :data:`BOX_SPLIT_DOMAINS` of a box), and the sum of
+diagonally scaled matrix chains through the ReLU slopes (:func:`strong_lth.chain.chain_bound`,
+over the ball; over a box, the ball that contains it)."""
 
 SPLIT_INPUTS, BOX_SPLIT_INPUTS = 8, 64
 """Largest input dimension split into sub-boxes, for the ball and for a box. Splitting pays most
@@ -115,9 +120,9 @@ class Certificate:
         ``max ||F(x) - G(x)||_inf`` over the box, or a bracket (:func:`~strong_lth.exact_error`).
     box_bounds : dict of str to float or None
         Set with ``box``: rigorous bounds of ``max ||F(x) - G(x)||_inf`` over the box by method:
-        "spectral" is ``e_l`` over the ball of radius ``box sqrt(d)``, which contains the box (it
-        bounds the ∞-norm too, since ``||v||_inf <= ||v||_2``); the lockstep methods run over the
-        box itself.
+        "spectral" and "chain" are bounds over the ball of radius ``box sqrt(d)``, which contains
+        the box (they bound the ∞-norm too, since ``||v||_inf <= ||v||_2``); the lockstep methods
+        run over the box itself.
     box_certified : float or None
         The least of ``box_bounds``. The chain ``exact.measured <= exact.value <= box_certified``
         is checked (against every entry of ``box_bounds``).
@@ -192,20 +197,24 @@ def cheap_methods(widths) -> tuple[str, ...]:
     Returns
     -------
     tuple of str
-        "spectral" always (a few spectral norms); "lockstep" when one pass is estimated to take
-        at most :data:`CHEAP_SECONDS` (``PASS_SECONDS + lockstep_cost(widths) / FLOPS``);
+        "spectral" always (a few spectral norms); "chain" when its descent is estimated to take
+        at most :data:`CHEAP_SECONDS` (``PASS_SECONDS + chain_cost(widths) / FLOPS``,
+        :func:`strong_lth.chain.chain_cost`); "lockstep" when one pass is estimated to take at
+        most :data:`CHEAP_SECONDS` (``PASS_SECONDS + lockstep_cost(widths) / FLOPS``);
         "split" when moreover ``d_0 <=`` :data:`SPLIT_INPUTS` and its
         :data:`SPLIT_DOMAINS` passes fit the same time.
 
     Examples
     --------
     >>> cheap_methods((4, 8, 2))
-    ('spectral', 'lockstep', 'split')
+    ('spectral', 'chain', 'lockstep', 'split')
     >>> cheap_methods((784, 500, 10))
-    ('spectral', 'lockstep')
+    ('spectral', 'chain', 'lockstep')
     """
     seconds = PASS_SECONDS + lockstep_cost(widths) / FLOPS
     methods = ["spectral"]
+    if PASS_SECONDS + chain_cost(widths) / FLOPS <= CHEAP_SECONDS:
+        methods.append("chain")
     if seconds <= CHEAP_SECONDS:
         methods.append("lockstep")
         if widths[0] <= SPLIT_INPUTS and seconds * SPLIT_DOMAINS <= CHEAP_SECONDS:
@@ -229,11 +238,13 @@ def _bounds(target, pairs, methods, *, radius=None, box=None, spectral=None):
     ``spectral``: the ``(norms, taus)`` of :func:`_spectral_parts`, when already computed."""
     d = target.widths[0]
     out = {}
+    ball = radius if box is None else box * math.sqrt(d)
     for method in methods:
         if method == "spectral":
-            ball = radius if box is None else box * math.sqrt(d)
             norms, taus = spectral or _spectral_parts(target, pairs)[:2]
             value = certified_error(taus, norms, math.hypot(ball, 1.0) if target.has_bias else ball)
+        elif method == "chain":
+            value = chain_bound(target, pairs, radius=ball)
         else:
             half = radius if box is None else box
             value = error_bound(
@@ -277,7 +288,8 @@ def rigorous_bounds(target: ReLUNetwork, pairs, *, radius: float, methods=None) 
     -------
     dict of str to float
         Each method's bound: "spectral" the recursion of :func:`certified_error` with the
-        one-sided ``τ_i``; "lockstep" and "split" :func:`strong_lth.lockstep.error_bound` over
+        one-sided ``τ_i``; "chain" :func:`strong_lth.chain.chain_bound`; "lockstep" and "split"
+        :func:`strong_lth.lockstep.error_bound` over
         the ball (and the box ``[-radius, radius]^d`` that contains it), "split" over
         :data:`SPLIT_DOMAINS` sub-boxes when ``d_0 <=`` :data:`SPLIT_INPUTS`. Each is an upper
         bound by the proof in its function's docstring.
@@ -382,7 +394,7 @@ def certify(
     >>> bool(cert.measured <= cert.certified < 0.01)
     True
     >>> sorted(cert.bounds), cert.certified == min(cert.bounds.values())
-    (['lockstep', 'spectral', 'split'], True)
+    (['chain', 'lockstep', 'spectral', 'split'], True)
     """
     radius = check_real("radius", radius, low=0.0, low_open=True)
     samples = check_int("samples", samples, low=1)

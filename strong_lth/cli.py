@@ -182,10 +182,26 @@ def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int):
         )
         return ReLUNetwork.random(widths, rng=seed, bias=bias)
     if spec.endswith(".npz") or Path(spec).exists():
-        return _read("target", spec, ReLUNetwork.from_npz, npz=True, max_bytes=max_bytes)
+        load = ReLUNetwork.from_npz
+        if _is_conv_file(spec):
+            from .convnets import ConvNetwork
+
+            load = ConvNetwork.from_npz
+        return _read("target", spec, load, npz=True, max_bytes=max_bytes)
     raise InvalidParameterError(
         f"`target` must be an .npz file or a shape like 8,16,4; got {spec!r}."
     )
+
+
+def _is_conv_file(spec: str) -> bool:
+    """Whether ``spec`` is a readable ``.npz`` of a :class:`~strong_lth.convnets.ConvNetwork`
+    (:meth:`~strong_lth.convnets.ConvNetwork.to_npz` writes an array ``kinds``; a
+    :class:`~strong_lth.networks.ReLUNetwork` file holds only ``W{i}`` and ``b{i}``)."""
+    try:
+        with zipfile.ZipFile(spec) as archive:
+            return "kinds.npy" in archive.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False  # _read states what is wrong with the file
 
 
 def _ticket_field(report: dict, key: str, check):
@@ -250,9 +266,10 @@ def _approximate(args) -> int:
 
 def _certify(args) -> int:
     from ._certify import certify
-    from ._validation import check_real
     from .ticket import Ticket
 
+    if _is_conv_file(args.target):
+        return _certify_conv(args)
     ticket = _read("ticket", args.ticket, Ticket.load, npz=True, max_bytes=args.max_bytes)
     target = _target(
         args.target, seed=args.target_seed, bias=args.target_bias, max_bytes=args.max_bytes
@@ -263,6 +280,30 @@ def _certify(args) -> int:
             f"`ticket` must be made for the target: widths {expected[0]} (bias-augmented), "
             f"biases {expected[1]}; got widths {ticket.widths}, biases {ticket.input_bias}."
         )
+    radius, eps = _radius_eps(args, ticket)
+    certificate = certify(
+        target,
+        ticket,
+        radius=radius,
+        rng=args.seed,
+        box=args.box,
+        exact_time_limit=args.time_limit if args.box is not None else None,
+    )
+    exceeds = eps is not None and certificate.certified > eps
+    if args.json:
+        _print_json(_certificate_dict(certificate, eps))
+    else:
+        print(_certificate_table(certificate, eps))
+        if exceeds:
+            print(f"the certified error exceeds eps = {eps:g}")
+    return 1 if exceeds else 0
+
+
+def _radius_eps(args, ticket) -> tuple:
+    """``(radius, eps)`` of ``certify``: the flags, else those the ticket's report records
+    (radius 1 when it records none)."""
+    from ._validation import check_real
+
     report = {} if ticket.report is None else ticket.report
     if not isinstance(report, dict):
         raise InvalidParameterError(
@@ -278,19 +319,44 @@ def _certify(args) -> int:
         eps = _ticket_field(report, "eps", lambda n, v: check_real(n, v, **positive))
     else:
         eps = check_real("eps", eps, **positive)
-    certificate = certify(
-        target,
-        ticket,
-        radius=radius,
-        rng=args.seed,
-        box=args.box,
-        exact_time_limit=args.time_limit if args.box is not None else None,
-    )
-    exceeds = eps is not None and certificate.certified > eps
+    return radius, eps
+
+
+def _certify_conv(args) -> int:
+    """``certify`` of a :class:`~strong_lth.conv_ticket.ConvTicket` against a convolutional
+    target file (:func:`~strong_lth.conv_certify.certify_conv`)."""
+    from .conv_ticket import ConvTicket
+
+    if args.box is not None:
+        raise InvalidParameterError(
+            "`--box` must be omitted for a convolutional target (no exact search over a box "
+            f"for convolutions); got {args.box!r}."
+        )
+    ticket = _read("ticket", args.ticket, ConvTicket.load, npz=True, max_bytes=args.max_bytes)
+    target = _target(args.target, max_bytes=args.max_bytes)
+    radius, eps = _radius_eps(args, ticket)
+    found = ticket.certificate(target, radius=radius, rng=args.seed)
+    exceeds = eps is not None and found.certified > eps
+    data = {
+        "radius": found.radius,
+        "weight_norms": found.weight_norms,
+        "tau": found.tau,
+        "max_weight_error": found.max_weight_error,
+        "bounds": found.bounds,
+        "certified": found.certified,
+        "measured": found.measured,
+        "eps": eps,
+        "within_eps": None if eps is None else not exceeds,
+    }
     if args.json:
-        _print_json(_certificate_dict(certificate, eps))
+        _print_json(data)
     else:
-        print(_certificate_table(certificate, eps))
+        lines = [f"{'layer':>5} {'||K_i||':>10} {'max|Δ|':>10} {'τ_i':>10}"]
+        for i, row in enumerate(zip(found.weight_norms, found.max_weight_error, found.tau), 1):
+            lines.append(f"{i:>5} " + " ".join(f"{v:>10.4g}" for v in row))
+        bounds = ", ".join(f"{k} {v:.4g}" for k, v in found.bounds.items())
+        lines.append(f"certified {found.certified:.6g} ({bounds}); measured {found.measured:.6g}")
+        print("\n".join(lines))
         if exceeds:
             print(f"the certified error exceeds eps = {eps:g}")
     return 1 if exceeds else 0

@@ -543,7 +543,7 @@ def test_sweep_progress_bar(tmp_path, monkeypatch, terminal, quiet, shown):
     [(True, True, True), (True, False, False), (False, True, False)],
 )
 def test_approximate_progress_bar(monkeypatch, terminal, progress, shown):
-    monkeypatch.setattr(sys.modules["strong_lth._approximate"], "PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(sys.modules["strong_lth._search"], "PROGRESS_DELAY", 0.0)
     stream = Terminal() if terminal else io.StringIO()
     monkeypatch.setattr(sys, "stderr", stream)
     approximate(ReLUNetwork.random((3, 4, 2), rng=0), eps=0.3, rng=0, progress=progress)
