@@ -389,6 +389,8 @@ def test_approximate_builds_saves_loads_and_certifies(tmp_path):
         certify(target, loaded, method="lockstep")
     with pytest.raises(InvalidParameterError, match="`gadgets` reads layer pairs"):
         loaded.gadgets()
+    with pytest.raises(InvalidParameterError, match="`certificate` must be None or 'spectral'"):
+        approximate(target, values_per_input=4, construction="burkholz", certificate="lockstep")
 
 
 def test_approximate_automatic_mode_with_biases():
