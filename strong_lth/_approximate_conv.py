@@ -9,16 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ._search import (
-    SAFETY,
-    TOL_FACTOR,
-    NestedLayer,
-    budget_split,
-    check_bytes,
-    fixed_values,
-    progress_bar,
-    search,
-)
+from . import _search as nested
 from ._validation import check_real
 from .conv_certify import (
     certify_conv,
@@ -34,7 +25,7 @@ from .convnets import Conv2d, ConvNetwork
 from .exceptions import CertificationError, InvalidParameterError
 from .parameters import DEFAULTS, ApproximateParameters
 
-__all__ = ["ConvLayerReport", "ConvReport", "approximate_conv", "conv_ticket"]
+__all__ = ["ConvLayerReport", "ConvReport", "approximate_conv", "check_conv_options", "conv_ticket"]
 
 
 @dataclass(frozen=True)
@@ -123,7 +114,7 @@ UNSUPPORTED = {
 
 
 @dataclass
-class _ConvLayer(NestedLayer):
+class _ConvLayer(nested.NestedLayer):
     """One weighted layer of a convolutional target, solved at any n by the convolutional
     gadget, with the operator norm of its error kernel as τ."""
 
@@ -252,6 +243,22 @@ def approximate_conv(target: ConvNetwork, **options) -> ConvTicket:
     return conv_ticket(target, ApproximateParameters(**options))
 
 
+def check_conv_options(options: ApproximateParameters) -> None:
+    """Refuse an option of :data:`UNSUPPORTED` away from its default.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the option, its default, what is supported instead and the value given.
+    """
+    for name, why in UNSUPPORTED.items():
+        if getattr(options, name) != DEFAULTS[name]:
+            raise InvalidParameterError(
+                f"`{name}` must be left at its default {DEFAULTS[name]!r} for a convolutional "
+                f"target ({why}); got {getattr(options, name)!r}."
+            )
+
+
 def conv_ticket(target: ConvNetwork, options: ApproximateParameters) -> ConvTicket:
     """:func:`approximate_conv` with its options already checked (what
     :func:`strong_lth.approximate` calls for a convolutional target)."""
@@ -262,12 +269,7 @@ def conv_ticket(target: ConvNetwork, options: ApproximateParameters) -> ConvTick
             "`target` must be bias-free (a bias of a padded convolution cannot ride on a constant "
             "channel, whose padded border is 0); got a layer with a bias."
         )
-    for name, why in UNSUPPORTED.items():
-        if getattr(options, name) != DEFAULTS[name]:
-            raise InvalidParameterError(
-                f"`{name}` must be left at its default {DEFAULTS[name]!r} for a convolutional "
-                f"target ({why}); got {getattr(options, name)!r}."
-            )
+    check_conv_options(options)
     eps, values_per_input, progress = options.eps, options.values_per_input, options.progress
     solver, radius, cap = options.solver, options.radius, options.max_values_per_input
     max_bytes, distribution, seed = options.max_bytes, options.distribution, options.rng
@@ -295,23 +297,24 @@ def conv_ticket(target: ConvNetwork, options: ApproximateParameters) -> ConvTick
             )
         )
     if eps is None:
-        chosen = fixed_values(values_per_input, len(layers), cap)
+        chosen = nested.fixed_values(values_per_input, len(layers), cap)
         for layer, n in zip(layers, chosen):
-            check_bytes(layer, n, max_bytes, "at n = {n} values per input")
+            nested.check_bytes(layer, n, max_bytes, "at n = {n} values per input")
     start = time.perf_counter()
-    with progress_bar(progress) as bar:
+    with nested.progress_bar(progress) as bar:
         for layer in layers:
             layer.bar = bar
         if eps is not None:
             eps = check_real("eps", eps, low=0.0, low_open=True)
-            split = budget_split(np.array([p.norm for p in pieces]), radius, eps * (1 - SAFETY))
+            norms = np.array([p.norm for p in pieces])
+            split = nested.budget_split(norms, radius, eps * (1 - nested.SAFETY))
             goals = [g for g, p in zip(split, pieces) if p.weighted]
             for layer, goal in zip(layers, goals):
                 o, ckk = layer.weights.shape
-                layer.tol = float(goal / (TOL_FACTOR * (math.sqrt(o) + math.sqrt(2 * ckk))))
+                layer.tol = float(goal / (nested.TOL_FACTOR * (math.sqrt(o) + math.sqrt(2 * ckk))))
             tighter = lockstep_available(target)
             bound = _ConvBound(target, layers, pieces, radius, tighter)
-            chosen = search(layers, goals, bound, eps, cap, max_bytes)
+            chosen = nested.search(layers, goals, bound, eps, cap, max_bytes)
         keeps = [layer.keep(n) for layer, n in zip(layers, chosen)]
     search_seconds = time.perf_counter() - start
     ticket = ConvTicket(

@@ -164,8 +164,9 @@ def _shape(spec: str) -> tuple[int, ...] | None:
     return widths
 
 
-def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int):
-    """A target from an ``.npz`` file (:meth:`ReLUNetwork.from_npz`) or a shape ``8,16,4``
+def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int, conv=False):
+    """A target from an ``.npz`` file (:meth:`ReLUNetwork.from_npz`, or with ``conv``
+    :meth:`ConvNetwork.from_npz` for a convolutional file) or a shape ``8,16,4``
     (:meth:`ReLUNetwork.random` with ``rng=seed``, every layer of spectral norm 1), refused
     before it is drawn when its weights would exceed ``max_bytes``."""
     from ._validation import check_bytes
@@ -182,26 +183,20 @@ def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int):
         )
         return ReLUNetwork.random(widths, rng=seed, bias=bias)
     if spec.endswith(".npz") or Path(spec).exists():
-        load = ReLUNetwork.from_npz
-        if _is_conv_file(spec):
-            from .convnets import ConvNetwork
+        from .convnets import ConvNetwork, is_conv_file
 
+        load = ReLUNetwork.from_npz
+        if is_conv_file(spec):
+            if not conv:
+                raise InvalidParameterError(
+                    f"`target` must be a dense network file here (convolutional targets go to "
+                    f"approximate and certify); got the ConvNetwork file {spec!r}."
+                )
             load = ConvNetwork.from_npz
         return _read("target", spec, load, npz=True, max_bytes=max_bytes)
     raise InvalidParameterError(
         f"`target` must be an .npz file or a shape like 8,16,4; got {spec!r}."
     )
-
-
-def _is_conv_file(spec: str) -> bool:
-    """Whether ``spec`` is a readable ``.npz`` of a :class:`~strong_lth.convnets.ConvNetwork`
-    (:meth:`~strong_lth.convnets.ConvNetwork.to_npz` writes an array ``kinds``; a
-    :class:`~strong_lth.networks.ReLUNetwork` file holds only ``W{i}`` and ``b{i}``)."""
-    try:
-        with zipfile.ZipFile(spec) as archive:
-            return "kinds.npy" in archive.namelist()
-    except (OSError, zipfile.BadZipFile, ValueError):
-        return False  # _read states what is wrong with the file
 
 
 def _ticket_field(report: dict, key: str, check):
@@ -244,7 +239,11 @@ def _approximate(args) -> int:
     from ._approximate import approximate
 
     target = _target(
-        args.target, seed=args.target_seed, bias=args.target_bias, max_bytes=args.max_bytes
+        args.target,
+        seed=args.target_seed,
+        bias=args.target_bias,
+        max_bytes=args.max_bytes,
+        conv=True,
     )
     options = {name: getattr(args, name) for name in _parameter_flags()}
     options["values_per_input"] = _single(options["values_per_input"])
@@ -266,9 +265,10 @@ def _approximate(args) -> int:
 
 def _certify(args) -> int:
     from ._certify import certify
+    from .convnets import is_conv_file
     from .ticket import Ticket
 
-    if _is_conv_file(args.target):
+    if is_conv_file(args.target):
         return _certify_conv(args)
     ticket = _read("ticket", args.ticket, Ticket.load, npz=True, max_bytes=args.max_bytes)
     target = _target(
@@ -333,7 +333,7 @@ def _certify_conv(args) -> int:
             f"for convolutions); got {args.box!r}."
         )
     ticket = _read("ticket", args.ticket, ConvTicket.load, npz=True, max_bytes=args.max_bytes)
-    target = _target(args.target, max_bytes=args.max_bytes)
+    target = _target(args.target, max_bytes=args.max_bytes, conv=True)
     radius, eps = _radius_eps(args, ticket)
     found = ticket.certificate(target, radius=radius, rng=args.seed)
     exceeds = eps is not None and found.certified > eps

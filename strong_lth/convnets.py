@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import math
 import os
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ __all__ = [
     "Linear",
     "ReLU",
     "conv2d",
+    "is_conv_file",
     "layer_matrix",
 ]
 
@@ -199,6 +201,26 @@ LAYER_TYPES = (Conv2d, ReLU, Flatten, AvgPool2d, Linear)
 
 _BASIS_CHUNK = 256
 """Unit vectors :func:`layer_matrix` pushes through a layer at once."""
+
+
+def is_conv_file(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a readable ``.npz`` of a :class:`ConvNetwork`: :meth:`ConvNetwork.
+    to_npz` writes an array ``kinds``, a :class:`~strong_lth.networks.ReLUNetwork` file holds
+    only ``W{i}`` and ``b{i}``. False for anything unreadable (whose loader then says why).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "net.npz")
+    >>> ConvNetwork((1, 3, 3), [Flatten(), Linear(np.ones((2, 9)))]).to_npz(path)
+    >>> is_conv_file(path), is_conv_file(os.path.join(os.path.dirname(path), "none.npz"))
+    (True, False)
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "kinds.npy" in archive.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
 
 
 def _window_sizes(layer, size, kernel, padding) -> tuple[int, int]:

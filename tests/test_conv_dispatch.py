@@ -118,3 +118,37 @@ def test_cli_bad_conv_file_is_one_line(target, tmp_path, capsys):
     assert err.count("\n") == 1 and "L3_weight" in err and "`target` file" in err
     status, _, err = run(capsys, "certify", tmp_path / "t.npz", path, "--box", 0.1)
     assert status == 2 and err.count("\n") == 1 and "`--box` must be omitted" in err
+    status, _, err = run(capsys, "bounds", path, "--eps", 0.1, "--delta", 0.1)
+    assert status == 2 and err.count("\n") == 1 and "must be a dense network file here" in err
+
+
+def test_sweep_runs_a_conv_target_file(target, tmp_path):
+    from strong_lth.experiments import Sweep, execute_run, load_results, run_sweep
+
+    target.to_npz(tmp_path / "cnn.npz")
+    grid = {"kind": "approximate", "target": "cnn.npz", "values_per_input": 3, "seed": 0}
+    sweep = Sweep.from_dict({"output": "o", "grid": grid}, base=tmp_path)
+    row = execute_run(sweep.runs()[0])
+    direct = approximate(target, values_per_input=3, rng=0)
+    result = row["result"]
+    assert result["certified"] == direct.report.certified
+    assert result["hidden_widths"] == [1 * 3, 50 * 3] and result["d_in"] == [1, 50]
+    assert result["kernel_shapes"] == [[2, 1, 3, 3], [3, 50, 1, 1]]
+    rows = load_results(run_sweep(sweep, quiet=True))  # rows pass the kind's validation
+    assert [r["result"]["certified"] for r in rows] == [direct.report.certified]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"construction": "malach"}, r"`construction` must be left at its default 'pensia'"),
+        ({"spectral_norm": 2.0}, r"`grid\[0\].spectral_norm` must be left out for a conv"),
+    ],
+)
+def test_sweep_refuses_what_a_conv_target_cannot_take(target, tmp_path, extra, message):
+    from strong_lth.experiments import Sweep
+
+    target.to_npz(tmp_path / "cnn.npz")
+    grid = {"kind": "approximate", "target": "cnn.npz", "values_per_input": 2, "seed": 0}
+    with pytest.raises(InvalidParameterError, match=message):
+        Sweep.from_dict({"output": "o", "grid": {**grid, **extra}}, base=tmp_path).runs()

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._approximate import approximate
+from .._approximate_conv import check_conv_options
 from .._validation import (
     DEFAULT_MAX_BYTES,
     _fmt,
@@ -39,6 +40,7 @@ from .._validation import (
     check_int,
     check_real,
 )
+from ..convnets import ConvNetwork, is_conv_file
 from ..distributions import NAMES, get_distribution
 from ..exceptions import InvalidParameterError, TheoryAssumptionWarning
 from ..networks import ReLUNetwork
@@ -143,8 +145,13 @@ def _target(check: _Checker, base: Path):
                 f"`{check.name('target_seed')}` must be left out for a target file; "
                 f"got {check.raw['target_seed']!r} with {target!r}."
             )
-        network = ReLUNetwork.from_npz(path)
+        network = (ConvNetwork if is_conv_file(path) else ReLUNetwork).from_npz(path)
         norm = None
+        if "spectral_norm" in check.raw and isinstance(network, ConvNetwork):
+            raise InvalidParameterError(
+                f"`{check.name('spectral_norm')}` must be left out for a convolutional target "
+                f"file; got {check.raw['spectral_norm']!r} with {target!r}."
+            )
         if "spectral_norm" in check.raw:
             norm = check.real("spectral_norm", low=0.0, low_open=True)
             network = network.scaled(norm)
@@ -171,7 +178,10 @@ def _target(check: _Checker, base: Path):
 def _approximate_params(raw, where, base):
     check = _Checker(raw, where, "approximate", APPROXIMATE_KEYS)
     params, network = _target(check, base)
-    depth = network.depth if network is not None else len(params["target"]) - 1
+    if isinstance(network, ConvNetwork):
+        depth = len(network.weighted)
+    else:
+        depth = network.depth if network is not None else len(params["target"]) - 1
     if ("eps" in raw) == ("values_per_input" in raw):
         raise InvalidParameterError(
             f"`{where}` must give exactly one of `eps` (automatic mode) and `values_per_input` "
@@ -208,7 +218,9 @@ def _approximate_params(raw, where, base):
         ),
     }
     try:  # what the parameters check beyond each key: options the construction supports
-        ApproximateParameters(**{_SWEPT[key].name: params[key] for key in _SWEPT})
+        options = ApproximateParameters(**{_SWEPT[key].name: params[key] for key in _SWEPT})
+        if isinstance(network, ConvNetwork):
+            check_conv_options(options)
     except InvalidParameterError as error:
         raise InvalidParameterError(f"`{where}`: {error}") from None
     for key in RECORDED_IF_SET:
@@ -243,6 +255,8 @@ def _approximate_execute(params, network):
         warnings.simplefilter("ignore", TheoryAssumptionWarning)
         swept = {_SWEPT[key].name: params[key] for key in _SWEPT if key in params}
         ticket = approximate(network, **swept)
+    if isinstance(network, ConvNetwork):
+        return _conv_result(ticket.report), dict(ticket.report.seconds)
     report = ticket.report
     layers = report.layers
     result = {
@@ -267,6 +281,29 @@ def _approximate_execute(params, network):
         "assumptions": list(report.assumptions),
     }
     return result, dict(report.seconds)
+
+
+def _conv_result(report) -> dict:
+    """The result row of a convolutional target (:class:`~strong_lth._approximate_conv.
+    ConvReport`): ``d_in`` input channels and ``d_out`` output channels (units of a Linear)
+    per weighted layer, ``hidden_widths`` the hidden channels ``C n``."""
+    layers = report.layers
+    return {
+        "kernel_shapes": [list(r.kernel_shape) for r in layers],
+        "d_in": [r.kernel_shape[1] for r in layers],
+        "d_out": [r.kernel_shape[0] for r in layers],
+        "values_per_input": [r.values_per_input for r in layers],
+        "hidden_widths": [r.hidden_channels for r in layers],
+        "max_weight_error": max(r.max_weight_error for r in layers),
+        "layer_max_weight_error": [r.max_weight_error for r in layers],
+        "tau": [r.tau for r in layers],
+        "certified": report.certified,
+        "measured": report.measured,
+        "bounds": dict(report.bounds),
+        "random_params": report.random_params,
+        "kept_params": report.kept_params,
+        "target_params": report.target_params,
+    }
 
 
 # --------------------------------------------------------------------------------------------
