@@ -396,6 +396,12 @@ def _approximate_whole(target, options, declared, network) -> Ticket:
     """:func:`approximate` for a construction that solves its whole network
     (``Construction.solve``) and certifies it itself (``Construction.certificate``)."""
     depth, radius, eps = target.depth, options.radius, options.eps
+    if options.certificate not in (None, "spectral", ("spectral",), ["spectral"]):
+        raise InvalidParameterError(
+            f"`certificate` must be None or 'spectral' for construction {declared.name!r}, which "
+            f"certifies with its own recursion (Construction.certificate); got "
+            f"{options.certificate!r}."
+        )
     cap = options.max_values_per_input
     chosen = None if eps is not None else fixed_values(options.values_per_input, depth, cap)
     if eps is not None:

@@ -440,7 +440,10 @@ class Ticket:
         return self.pruned_network(max_bytes=max_bytes).to_torch(dtype=dtype).state_dict()
 
     def reduced_network(self) -> ReLUNetwork:
-        """The same function as :meth:`pruned_network` in compact form (:func:`gadget_network`)."""
+        """The same function as :meth:`pruned_network` in compact form (:func:`gadget_network`;
+        :meth:`pruned_network` itself for a construction not made of pairs)."""
+        if not CONSTRUCTIONS[self.construction].pair_gadget:
+            return self.pruned_network()
         return gadget_network(self.gadgets(), self.input_bias)
 
     def save(self, path: str | os.PathLike[str]) -> None:

@@ -389,6 +389,8 @@ def test_approximate_builds_saves_loads_and_certifies(tmp_path):
         certify(target, loaded, method="lockstep")
     with pytest.raises(InvalidParameterError, match="`gadgets` reads layer pairs"):
         loaded.gadgets()
+    with pytest.raises(InvalidParameterError, match="`certificate` must be None or 'spectral'"):
+        approximate(target, values_per_input=4, construction="burkholz", certificate="lockstep")
 
 
 def test_approximate_automatic_mode_with_biases():
@@ -417,3 +419,28 @@ def test_certify_with_a_box_checks_the_exact_error():
 def test_choose_refuses_a_network_of_another_layout():
     with pytest.raises(InvalidParameterError, match="`network` must have the depth-"):
         choose(np.ones((3, 4)), RandomNetwork(1, (5, 4, 3), 6), 2)
+
+
+def test_cli_approximates_and_certifies(tmp_path, capsys):
+    from strong_lth.cli import main
+
+    target = tmp_path / "target.npz"
+    ReLUNetwork.random((3, 3, 2), rng=0).to_npz(target)
+    out = tmp_path / "ticket.npz"
+    args = ["approximate", target, "--values-per-input", "14,6", "--construction", "burkholz"]
+    assert main([str(a) for a in [*args, "--out", out]]) == 0
+    assert "burkholz construction" in capsys.readouterr().out
+    assert main(["certify", str(out), str(target)]) == 0
+    assert "certified" in capsys.readouterr().out
+    assert main([str(a) for a in [*args, "--subset-size", "2"]]) == 2
+    assert "`subset_size` is supported by" in capsys.readouterr().err
+
+
+def test_exact_error_reads_a_ticket():
+    from strong_lth import approximate
+
+    target = ReLUNetwork.random((2, 2, 1), rng=8)
+    ticket = approximate(target, values_per_input=(8, 4), construction="burkholz", rng=0)
+    direct = exact_error(target, ticket, box=0.5, time_limit=20)
+    pruned = exact_error(target, ticket.pruned_network(), box=0.5, time_limit=20)
+    assert direct.value == pytest.approx(pruned.value, rel=1e-9, abs=1e-12)

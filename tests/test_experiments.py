@@ -261,7 +261,7 @@ BAD_SWEEPS = [
     ),
     (
         {"output": "o", "grid": {**APPROX, "construction": "lottery"}},
-        r"`grid\[0\].construction` must be one of 'pensia', 'malach'; got 'lottery'",
+        r"`grid\[0\].construction` must be one of 'pensia', 'malach', 'burkholz'; got 'lottery'",
     ),
     (
         {"output": "o", "grid": {**APPROX_EPS, "eps": -1.0}},

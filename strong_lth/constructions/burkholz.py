@@ -23,11 +23,13 @@ the 2l-deep network of [P]; the depth is l + 1. Every copy has its own instances
 solves ``d_i n_{i+1} d_{i-1}`` of them (twice that for signed inputs of layer 1), and the ticket
 keeps about ``n_i n_{i+1} / 2`` weights per target weight where [P] keeps about ``n_i``.
 
-This module holds the random network of that shape (:func:`random_network`), the choice of
-each layer's subsets (:func:`choose`, on the engine of :func:`strong_lth.constructions.pensia.
-choose`), the masks (:func:`masks`), the pruned network (:func:`kept_matrices`,
-:func:`pruned_network`), its identity (:func:`layer_forms`) and its certificate
-(:func:`certified_error`).
+This module holds the random network of that shape (:func:`shapes`, :func:`random_network`),
+the choice of each layer's subsets (:func:`choose`, on the engine of
+:func:`~strong_lth.constructions.pensia.choose`), the masks (:func:`masks`), the pruned network
+(:func:`kept_matrices`, :func:`pruned_network`), its identity (:func:`layer_forms`), its
+certificate (:func:`certified_error`) and both modes of :func:`strong_lth.approximate`
+(:func:`build`, :func:`search`, joined in :func:`solve`, the hook its registry entry declares:
+its layers are not independent, since layer i's instances depend on ``n_{i+1}``).
 """
 
 from __future__ import annotations
