@@ -511,7 +511,7 @@ class _Search:
             squares = mathopt.QuadraticSum(x * x for x in self.inputs)
             self.model.add_quadratic_constraint(expr=squares, ub=self.ball**2)
         self.cut = None
-        self.upper, self.unsolved = {}, set()
+        self.upper, self.unsolved, self.quick_tried = {}, set(), set()
 
     def objective(self, k, sign):
         terms, constant = _combine((sign, self.outputs[0][k]), (-sign, self.outputs[1][k]))
@@ -602,8 +602,13 @@ class _Search:
         such pairs within a few nodes, then, if the pair is still open, full strong branching
         under the raised cut-off for the time left; otherwise full strong branching only (the
         docstring of :func:`exact_error` has the measurements)."""
-        if self.solver != "scip" or self.upper[pair] > QUICK_RATIO * best:
+        if (
+            self.solver != "scip"
+            or self.upper[pair] > QUICK_RATIO * best
+            or pair in self.quick_tried  # a restart (``run``): the first stage is not repeated
+        ):
             return self.stage(pair, seconds, best, x_best, quick=False)
+        self.quick_tried.add(pair)
         stop = time.monotonic() + seconds
         best, x_best = self.stage(pair, seconds, best, x_best, quick=True)
         if pair in self.unsolved and self.upper[pair] > best and time.monotonic() < stop:

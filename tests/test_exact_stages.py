@@ -60,3 +60,31 @@ def test_highs_runs_one_stage(monkeypatch):
     assert highs.status == scip.status == Status.OPTIMAL
     assert max(scip.value, highs.value) <= min(scip.upper_bound, highs.upper_bound) * (1 + 1e-9)
     assert calls.count(False) >= 1  # the HiGHS run's signs, each one full stage
+
+
+def test_a_restart_skips_the_first_stage(monkeypatch):
+    """A sign solved again (as ``_Search.run`` does under a time limit) goes straight to the
+    full stage: the quick one ran at most once per sign, and the maximum is unchanged."""
+    monkeypatch.setattr(exact, "QUICK_NODES", 1)
+    monkeypatch.setattr(exact, "QUICK_RATIO", np.inf)
+    first_stages = []
+    stage, solve = exact._Search.stage, exact._Search.solve
+
+    def spy(self, pair, seconds, best, x_best, quick):
+        if quick:
+            first_stages.append(pair)
+        return stage(self, pair, seconds, best, x_best, quick)
+
+    def twice(self, pair, seconds, best, x_best):
+        best, x_best = solve(self, pair, seconds, best, x_best)
+        self.unsolved.add(pair)  # as if the first call had run out of time
+        return solve(self, pair, seconds, best, x_best)
+
+    monkeypatch.setattr(exact._Search, "stage", spy)
+    monkeypatch.setattr(exact._Search, "solve", twice)
+    target = ReLUNetwork.random((2, 4, 2), rng=1)
+    ticket = _ticket(target, 28, 1)
+    result = exact_error(target, ticket, box=1.0)
+    _, refined = grid_oracle(target, ticket, 1.0)
+    _check_bracket(result, refined)
+    assert first_stages and len(first_stages) == len(set(first_stages))
