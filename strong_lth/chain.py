@@ -194,7 +194,9 @@ def _scaled_product(groups, steps):
                 x -= rate * math.sqrt(len(x)) * (vs[j] ** 2 - us[j + 1] ** 2)
                 np.clip(x, -LOG_LIMIT, LOG_LIMIT, out=x)
     value = math.prod(_spectral(m) for m in _scale(factors, best_logs))
-    if not math.isfinite(value):  # an extreme scaling overflowed: the unscaled product holds
+    if len(factors) > 1 and not value <= math.prod(_spectral(m) for m in factors):
+        # the descent ranks scalings by estimated norms: never end above the unscaled product
+        # (nor on an overflow)
         best_logs = [np.zeros_like(x) for x in best_logs]
         value = math.prod(_spectral(m) for m in factors)
     absolute = 1.0
@@ -292,6 +294,12 @@ def chain_bound(target: ReLUNetwork, pairs, *, radius: float, steps: int = SCALI
        with ``||Σ||_2 <= 1`` its norm is at most ``Π_j ||S_{j-1}^{-1} N_j S_j||_2``
        (``S_0 = S_p = I``). The triangle inequality over the ``2^{q-1}`` products bounds the
        chain by :func:`chain_norm`.
+
+    With every scaling ``S = I`` this is at most the spectral recursion: ``½ (||X Y|| +
+    ||X|| ||Y||) <= ||X|| ||Y||`` for each centred diagonal, ``||A_j|| <= ||W_j|| + τ_j``, and
+    ``R_j + e_j = (||W_j|| + τ_j)(R_{j-1} + e_{j-1})`` bounds the norms of the chains' tails;
+    each product ends at a scaling no worse than ``S = I``, so the bound never exceeds the
+    spectral recursion beyond rounding.
 
     Rounding: each norm is ``sqrt`` of the largest eigenvalue of a Gram matrix; the matrix
     products and the Gram matrix err by at most ``n u`` times the product of the factors'
