@@ -45,6 +45,10 @@ POWER_STEPS = 3
 the descent's direction; the norms of the bound itself are computed exactly."""
 
 
+LOG_LIMIT = 30.0
+"""Largest ``|log s|`` of a scaling entry, so that scaled matrices stay far from overflow."""
+
+
 def chains(weights, pairs, input_bias: bool):
     """The products whose norms :func:`chain_bound` adds, each as a list of matrices.
 
@@ -70,16 +74,20 @@ def chains(weights, pairs, input_bias: bool):
         error_matrix(w, a, b, signed_inputs(i, w.shape[1], input_bias))
         for i, (w, (a, b)) in enumerate(zip(weights, pairs), start=1)
     ]
-    depth = len(weights)
+    matrices = {"W": weights, "A": [a for a, _ in pairs], "Δ": deltas}
+    return [[matrices[kind][i] for kind, i in chain] for chain in _layout(len(weights))]
+
+
+def _layout(depth):
+    """The chains of :func:`chains` as ``(kind, 0-based layer)`` lists, kind "W", "A" or "Δ"."""
     out = []
     for k in range(1, depth + 1):
-        head = [weights[j] for j in range(depth - 1, k - 1, -1)] + [deltas[k - 1]]
+        head = [("W", j) for j in range(depth - 1, k - 1, -1)] + [("Δ", k - 1)]
         if k == 1:
             out.append(head)
         else:
-            middle = [pairs[j][0] for j in range(k - 2, 0, -1)]
-            out.append(head + middle + [weights[0]])
-            out.append(head + middle + [deltas[0]])
+            middle = [("A", j) for j in range(k - 2, 0, -1)]
+            out += [head + middle + [("W", 0)], head + middle + [("Δ", 0)]]
     return out
 
 
@@ -109,17 +117,11 @@ def chain_cost(widths) -> float:
     """
     d = [int(w) for w in widths]
     shapes = [(d[i + 1], d[i]) for i in range(len(d) - 1)]
-    error_1 = (d[1], 2 * d[0])
-    depth = len(shapes)
-    chain_shapes = []
-    for k in range(1, depth + 1):
-        head = [shapes[j] for j in range(depth - 1, k - 1, -1)]
-        head.append(error_1 if k == 1 else shapes[k - 1])
-        if k == 1:
-            chain_shapes.append(head)
-        else:
-            middle = [shapes[j] for j in range(k - 2, 0, -1)]
-            chain_shapes += [head + middle + [shapes[0]], head + middle + [error_1]]
+
+    def shape(kind, i):  # Δ_1 also has a column per signed input
+        return (d[1], 2 * d[0]) if (kind, i) == ("Δ", 0) else shapes[i]
+
+    chain_shapes = [[shape(*token) for token in chain] for chain in _layout(len(shapes))]
     total = 0
     for chain in chain_shapes:
         for groups in _groupings(len(chain)):
@@ -190,7 +192,13 @@ def _scaled_product(groups, steps):
             rate = 0.93**step
             for j, x in enumerate(logs):
                 x -= rate * math.sqrt(len(x)) * (vs[j] ** 2 - us[j + 1] ** 2)
+                np.clip(x, -LOG_LIMIT, LOG_LIMIT, out=x)
     value = math.prod(_spectral(m) for m in _scale(factors, best_logs))
+    if len(factors) > 1 and not value <= math.prod(_spectral(m) for m in factors):
+        # the descent ranks scalings by estimated norms: never end above the unscaled product
+        # (nor on an overflow)
+        best_logs = [np.zeros_like(x) for x in best_logs]
+        value = math.prod(_spectral(m) for m in factors)
     absolute = 1.0
     for j, group in enumerate(groups):
         ends = [np.ones(group[0].shape[0]), np.ones(group[-1].shape[1])]
@@ -287,6 +295,12 @@ def chain_bound(target: ReLUNetwork, pairs, *, radius: float, steps: int = SCALI
        (``S_0 = S_p = I``). The triangle inequality over the ``2^{q-1}`` products bounds the
        chain by :func:`chain_norm`.
 
+    With every scaling ``S = I`` this is at most the spectral recursion: ``½ (||X Y|| +
+    ||X|| ||Y||) <= ||X|| ||Y||`` for each centred diagonal, ``||A_j|| <= ||W_j|| + τ_j``, and
+    ``R_j + e_j = (||W_j|| + τ_j)(R_{j-1} + e_{j-1})`` bounds the norms of the chains' tails;
+    each product ends at a scaling no worse than ``S = I``, so the bound never exceeds the
+    spectral recursion beyond rounding.
+
     Rounding: each norm is ``sqrt`` of the largest eigenvalue of a Gram matrix; the matrix
     products and the Gram matrix err by at most ``n u`` times the product of the factors'
     absolute values (``u = 2^-53``), whose norm is at most the product of their Frobenius norms,
@@ -315,4 +329,5 @@ def chain_bound(target: ReLUNetwork, pairs, *, radius: float, steps: int = SCALI
         norm, frobenius = chain_norm(chain, steps)
         value += norm
         absolute += frobenius
-    return rho * (value + ROUNDING * (value + absolute))
+    bound = rho * (value + ROUNDING * (value + absolute))
+    return math.inf if math.isnan(bound) else bound  # never a NaN that every check would pass

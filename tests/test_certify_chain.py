@@ -43,6 +43,7 @@ def test_chain_bound_is_above_every_sampled_error_and_below_spectral(target, see
     assert chain_bound(target, pairs, radius=radius, steps=0) <= bounds["spectral"] * (1 + 1e-6)
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None)
 @given(
     target=relu_networks(bias=st.booleans(), max_depth=4, max_width=3, violate=None),
@@ -56,7 +57,7 @@ def test_chain_bound_is_above_the_exact_error_over_the_ball(target, seed, scale)
 
 
 @pytest.mark.parametrize("bias", [False, True])
-def test_chain_bound_is_above_the_exact_error_over_a_box(bias):
+def test_chain_bound_is_above_the_exact_error_over_a_box(bias):  # the fast cover of the above
     target = ReLUNetwork.random((3, 4, 3, 2), rng=0, bias=bias)
     pairs = perturbed_pairs(target, 0.05, 0)
     exact = exact_error(target, gadget_network(pairs, bias), box=0.5, rng=0)
