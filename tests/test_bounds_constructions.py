@@ -17,9 +17,7 @@ FAST = {"certificate": "spectral", "measure": False}
 def tickets():
     target = ReLUNetwork.random((3, 4, 2), rng=0)
     made = [approximate(target, eps=0.3, construction=c, rng=1, **FAST) for c in CONSTRUCTIONS]
-    made.append(
-        approximate(target, eps=0.3, rng=1, subset_size=2, max_values_per_input=64, **FAST)
-    )
+    made.append(approximate(target, eps=0.3, rng=1, subset_size=2, max_values_per_input=64, **FAST))
     made.append(approximate(target, values_per_input=3, rng=1, **FAST))  # certified above 1
     return made
 
