@@ -53,6 +53,9 @@ MAX_SCALE = 1e150
 ones, so it bounds ``||F(x)||``): the certificate and the worst-case search square outputs, which
 must stay finite in float64."""
 
+BOUND_DELTA = 0.01
+"""Failure probability at which the report evaluates the construction's width bound."""
+
 SEARCH_SKIPS = ("split",)
 """Bounds that certify a ticket by default but that the search does not evaluate unless asked
 (``approximate(certificate=...)``): "split" costs one lockstep pass per sub-box, and the search
@@ -347,6 +350,11 @@ def approximate(
             f"the ticket's certificate {found.certified!r} ({found.method}) exceeds eps = {eps!r}, "
             "which the search had met on the same masks: this is a bug."
         )
+    at = eps if eps is not None else found.certified
+    paper = [None] * depth
+    if 0 < at < 1:
+        d_in, d_out = np.array(augmented.widths[:-1]), np.array(augmented.widths[1:])
+        paper = np.broadcast_to(declared.bound(d_in, d_out, depth, at, BOUND_DELTA), depth)
     rows = tuple(
         LayerReport(
             d_in=int(layer.weights.shape[1]),
@@ -362,6 +370,7 @@ def approximate(
             budget_exact=budget[k][1],
             budget_beyond=budget[k][2],
             evaluated=tuple((int(m), value[0]) for m, value in sorted(layer.cache.items())),
+            paper_width=None if paper[k] is None else float(paper[k]),
         )
         for k, (layer, n) in enumerate(zip(layers, chosen))
     )

@@ -35,6 +35,8 @@ from .exceptions import InvalidParameterError, StrongLTHError
 __all__ = ["main"]
 
 DEMO_WIDTHS = (8, 16, 16, 4)
+DEMO_PARAMETERS = ("construction", "distribution", "subset_size", "source_density")
+"""The options of :func:`~strong_lth.approximate` that ``strong-lth demo`` takes as flags."""
 DEMO_DELTA = 0.01
 """Failure probability the demo's bound table and figure are computed for."""
 
@@ -593,7 +595,8 @@ def _demo(args) -> int:
         f"norm 1 (seed {args.seed}); approximating it within eps = {eps:g} (certified)\n",
         flush=True,
     )
-    ticket = approximate(target, eps=eps, rng=args.seed, progress=True)
+    options = {name: getattr(args, name) for name in DEMO_PARAMETERS}
+    ticket = approximate(target, eps=eps, rng=args.seed, progress=True, **options)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ticket.save(out / "ticket.npz")  # the results first: a closed pipe must not lose them
@@ -665,19 +668,25 @@ def _parameter_flags() -> tuple[str, ...]:
     return tuple(item.name for item in fields if item.metadata["cli"] is not None)
 
 
-def _add_parameters(command) -> None:
+def _add_parameters(command, only: tuple[str, ...] | None = None) -> None:
     """One flag per field of :class:`~strong_lth.parameters.ApproximateParameters` with a
-    ``cli`` kind: its name (dashes for underscores), type, default and help from the field;
-    the two modes (``group = "mode"``) exclusive and one of them required."""
+    ``cli`` kind (or per field named in ``only``): its name (dashes for underscores), type,
+    default and help from the field; the two modes (``group = "mode"``) exclusive and one of
+    them required."""
     import dataclasses
 
     from .parameters import ApproximateParameters, public_name
 
-    mode = command.add_mutually_exclusive_group(required=True)
-    for item in dataclasses.fields(ApproximateParameters):
+    fields = [
+        item
+        for item in dataclasses.fields(ApproximateParameters)
+        if item.metadata["cli"] is not None and (only is None or item.name in only)
+    ]
+    mode = None
+    if any(item.metadata.get("group") == "mode" for item in fields):
+        mode = command.add_mutually_exclusive_group(required=True)
+    for item in fields:
         kind, meta = item.metadata["cli"], item.metadata
-        if kind is None:
-            continue
         where = mode if meta.get("group") == "mode" else command
         flag = "--" + public_name(item).replace("_", "-")
         if kind == "flag":  # a switch that is on by default: --no-NAME turns it off
@@ -692,7 +701,7 @@ def _add_parameters(command) -> None:
         text = meta["help"]
         if "choices" in meta:
             text += "; one of {choices}"
-        if default is not None and where is not mode:
+        if default is not None and where is command:
             text += f" ({default})"
         help_text = _LazyHelp(text, item.name) if "choices" in meta else text
         convert, metavar = _TYPES[kind]
@@ -886,6 +895,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     command.add_argument("--eps", type=_float, default=0.01, help="certified error (0.01)")
     command.add_argument("--seed", type=_seed, default=0, help="seed of target and random network")
+    _add_parameters(command, DEMO_PARAMETERS)
     command.add_argument("--out", default="demo_output", help="folder for the plot and the ticket")
     command.set_defaults(run=_demo)
     return parser

@@ -68,8 +68,6 @@ def check_ticket(target_net, ticket, name):
     name=st.sampled_from(sorted(CONSTRUCTIONS)),
 )
 def test_every_construction_keeps_random_weights_at_its_declared_depth(widths, bias, seed, n, name):
-    if bias:
-        widths[0] = max(widths[0], 1)
     net = ReLUNetwork.random(tuple(widths), rng=seed % 1000, bias=bias)
     kwargs = {"values_per_input": n, "construction": name, "rng": seed, **FAST}
     ticket = approximate(net, **kwargs)

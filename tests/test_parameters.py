@@ -18,9 +18,8 @@ FIELDS = dataclasses.fields(ApproximateParameters)
 
 
 def approximate_flags():
-    """``{dest: option strings}`` of `strong-lth approximate`."""
-    commands = next(a for a in _parser()._actions if a.dest == "command")
-    return {a.dest: a for a in commands.choices["approximate"]._actions}
+    """``{dest: action}`` of `strong-lth approximate`."""
+    return {a.dest: a for a in _subcommand("approximate")._actions}
 
 
 def test_approximate_signature_is_the_declaration():
@@ -157,3 +156,17 @@ def test_every_registered_construction_declares_what_the_options_need():
         for depth in (1, 2, 3):
             shapes = declared.shapes((3,) * (depth + 1), (2,) * depth)
             assert len(shapes) == declared.depth(depth)
+
+
+def test_demo_takes_the_construction_options(capsys, tmp_path):
+    """The demo's option flags come from the same declaration and reach approximate."""
+    actions = {a.dest for a in _subcommand("demo")._actions}
+    assert {"construction", "distribution", "subset_size", "source_density"} <= actions
+    status = main(["demo", "--source-density", "0", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert status == 2 and re.search(r"`source_density` must be in \(0, 1\]; got 0", err)
+
+
+def _subcommand(name):
+    commands = next(a for a in _parser()._actions if a.dest == "command")
+    return commands.choices[name]
