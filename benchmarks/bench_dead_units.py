@@ -40,7 +40,7 @@ def build(target, n, seed, every_input):
     masks, seconds = [], 0.0
     for i, w in enumerate(augmented.weights, start=1):
         start = time.perf_counter()
-        keep, _, _ = CONSTRUCTIONS["pensia"](
+        keep, _, _ = CONSTRUCTIONS["pensia"].choose(
             w, network, i, signed=signs(target, i, w.shape[1], every_input)
         )
         seconds += time.perf_counter() - start

@@ -21,6 +21,7 @@ _SUBMODULES = ("bounds", "datasets", "features", "finders", "subset_sum")
 
 _NAMES = {
     "approximate": "_approximate",
+    "approximate_conv": "_approximate_conv",
     "Certificate": "_certify",
     "certify": "_certify",
     "cheap_methods": "_certify",
@@ -41,7 +42,10 @@ _NAMES = {
     "NeuronSubnetwork": "features",
     "RandomFeatures": "features",
     "WeightSubnetwork": "features",
+    "ConvNetwork": "convnets",
+    "ConvTicket": "conv_ticket",
     "ReLUNetwork": "networks",
+    "ApproximateParameters": "parameters",
     "RandomNetwork": "random_network",
     "LayerReport": "report",
     "Report": "report",

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 import time
 import warnings
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
-from tqdm import tqdm
 
 from . import bounds
+from ._approximate_conv import conv_ticket
 from ._certify import METHODS as CERTIFICATES
 from ._certify import certified_error, certify, cheap_methods, rigorous_bounds
 from ._cluster import check_reachable, connect
-from ._shards import (
+from ._search import (
     BYTES_PER_VALUE,
+    SAFETY,
+    TINY,
+    TOL_FACTOR,
+    NestedLayer,
+    budget_split,
+    check_bytes,
+    fixed_values,
+    progress_bar,
+    search,
+)
+from ._shards import (
     KEPT_BYTES_PER_VALUE,
     RESIDENT_BYTES,
     largest_fitting,
@@ -26,51 +36,22 @@ from ._shards import (
     least_bytes,
     solve_layer,
 )
-from ._validation import check_choice, check_int, check_real, resolve_seed
+from ._validation import check_real
 from .constructions import CONSTRUCTIONS
-from .distributions import get_distribution
+from .convnets import ConvNetwork
 from .exceptions import CertificationError, InvalidParameterError, TheoryAssumptionWarning
 from .gadgets import error_matrix, signed_inputs
 from .networks import ReLUNetwork
+from .parameters import DEFAULTS, MAX_BYTES, ApproximateParameters
 from .random_network import RandomNetwork
 from .report import LayerReport, Report
-from .subset_sum import METHODS
 from .ticket import Ticket
 
 __all__ = ["approximate"]
 
-BITS_PER_VALUE = 0.45
-"""Initial guess of how many bits of precision one more value per input buys (about half a bit:
-a value joins one of the two sign pools, and each pool value halves the SubsetSum error of
-products of uniforms, slope about 0.9 in the solver benchmark). Only steers the search; the
-search replaces it by the slope it measures."""
-
-SAFETY = 1e-9
-"""Automatic mode aims at ``eps (1 - SAFETY)`` so that the certificate, recomputed from the masks
-with sums in another order, cannot exceed ``eps`` by rounding."""
-
-TOL_FACTOR = 4.0
-"""In automatic mode an instance may stop within
-``tol_i = goal_i / (4 (sqrt(d_i) + sqrt(2 d_{i-1})))`` of its weight: a ``d_i x 2 d_{i-1}``
-matrix of independent errors of that size has spectral norm about
-``tol_i (sqrt(d_i) + sqrt(2 d_{i-1}))``, a quarter of the layer's goal. Only a construction
-setting: the certificate is computed from the masks whatever it is."""
-
-PROGRESS_DELAY = 1.0
-"""Seconds before ``approximate(progress=True)`` shows its bar, so that short calls print
-nothing."""
-
 EXACT_BUDGET_INSTANCES = 20_000
 """Layers with at most this many instances get the per-weight budget n by search; larger ones
 by extrapolation (the search would solve instances far larger than the ticket needs)."""
-
-START = 8
-"""Automatic mode tries n = 8 first for every layer, whatever the cap: the path of the search,
-and so the ticket it returns, does not depend on ``max_values_per_input``."""
-
-LOOK_PAST_CAP = 2
-"""When a layer needs more than ``max_values_per_input``, automatic mode keeps searching, for the
-error message only, up to this many times the cap, so that it can state an n that is enough."""
 
 RESOLUTION = 1e-12
 """Smallest ``eps`` relative to the target's output scale ``r prod_i ||W_i||_F``: the best subset
@@ -82,186 +63,97 @@ MAX_SCALE = 1e150
 ones, so it bounds ``||F(x)||``): the certificate and the worst-case search square outputs, which
 must stay finite in float64."""
 
+BOUND_DELTA = 0.01
+"""Failure probability at which the report evaluates the construction's width bound."""
+
 SEARCH_SKIPS = ("split",)
 """Bounds that certify a ticket by default but that the search does not evaluate unless asked
 (``approximate(certificate=...)``): "split" costs one lockstep pass per sub-box, and the search
 evaluates its bound about ``l log2(n)`` times (on the demo target 8-16-16-4 at eps = 0.01 it
 chose the same widths as "lockstep" at six times the time)."""
 
-MAX_BYTES = 2**32
-"""Default of ``approximate(max_bytes=)``: 4 GiB."""
-
 
 @dataclass
-class _Layer:
-    """Solves one target layer at any n of the nested random networks, caching every answer."""
+class _Layer(NestedLayer):
+    """One layer of a dense target, solved by its construction at any n, in shards of output
+    rows when the solve is large (:func:`strong_lth._shards.solve_layer`), here or on a Dask
+    cluster."""
 
-    index: int
-    weights: np.ndarray
-    signed: np.ndarray  # inputs of the pair that can be negative (gadgets.signed_inputs)
-    network: RandomNetwork
-    construction: str
-    solver: str
-    bar: Any = None  # a tqdm progress bar (disabled when not asked for or not on a terminal)
-    tol: float | None = None
-    seconds: float = 0.0
-    cache: dict = field(default_factory=dict)
-    wanted: int = 0  # the n a search wanted past its limit when it gave up
-    pairs: dict | None = None  # (A, B) per n, kept when a certificate beyond "spectral" needs them
+    MEMORY: ClassVar[str] = (
+        f"{BYTES_PER_VALUE} bytes per target weight and value per input in one piece, or in "
+        f"shards of rows {RESIDENT_BYTES} bytes per target weight and {KEPT_BYTES_PER_VALUE} per "
+        "value per input"
+    )
+
+    construction: str = "pensia"
+    size: int | None = None  # approximate(subset_size=): every subset has exactly this many
     max_bytes: int = MAX_BYTES  # solves larger than this go in shards of rows (strong_lth._shards)
     client: Any = None  # a distributed.Client that solves the shards, or None: this process
 
-    def __call__(self, n: int):
-        """``(τ, max|Δ|, packed keep)`` of this layer's ticket at ``n`` values per input."""
-        if n not in self.cache:
-            begin = time.perf_counter()
-            values = tuple(n if k == self.index - 1 else 1 for k in range(self.network.depth // 2))
-            packed, a, b = solve_layer(
-                self.weights,
-                self.network.with_values_per_input(values),
-                self.index,
-                signed=self.signed,
-                construction=self.construction,
-                solver=self.solver,
-                tol=self.tol,
-                start=self._start(n),
-                max_bytes=self.max_bytes,
-                client=self.client,
-            )
-            delta = error_matrix(self.weights, a, b, self.signed)
-            tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max(initial=0.0))
-            self.cache[n] = (tau, worst, packed)
-            if self.pairs is not None:
-                self.pairs[n] = (a, b)
-            self.seconds += time.perf_counter() - begin
-            self.bar.set_postfix_str(f"layer {self.index}: n = {n}, τ = {tau:.2e}", refresh=False)
-            self.bar.update()
-        return self.cache[n]
+    def solve(self, n: int):
+        m = self._warm(n)
+        packed, a, b, missing = solve_layer(
+            self.weights,
+            self.network.with_values_per_input(self.values(n)),
+            self.index,
+            signed=self.signed,
+            construction=self.construction,
+            solver=self.solver,
+            tol=self.tol,
+            size=self.size,
+            start=None if m is None else (self.cache[m][2], m),
+            max_bytes=self.max_bytes,
+            client=self.client,
+        )
+        delta = error_matrix(self.weights, a, b, self.signed)
+        tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max(initial=0.0))
+        if self.size is not None and missing:
+            tau = worst = math.inf  # a sign pool has fewer than `size` values: no ticket
+        return tau, worst, packed, (a, b)
 
-    def _start(self, n: int):
-        """Warm start for ``n``: ``(packed keep, m)`` of the nearest smaller evaluated m (all its
-        copies exist here), else of the nearest larger one; only with a tolerance."""
-        if self.tol is None or not self.cache:
-            return None
-        smaller = [m for m in self.cache if m < n]
-        m = max(smaller) if smaller else min(self.cache)
-        return self.cache[m][2], m
-
-    def smallest(self, measure: int, goal: float, start: int, limit: int, *, clamp=False):
-        """Smallest n (bisection over nested networks) whose figure ``measure`` (0 = τ,
-        1 = max|Δ|) is at most ``goal``, or None if no n up to ``limit`` that the search tries
-        reaches it.
-
-        The next n to try is predicted from the measured log-linear decay of that figure,
-        growing by at most half per step, since one step too far solves pools far larger
-        (exponentially slower) than needed. Without ``clamp`` the n tried never depend on
-        ``limit`` (a larger limit only lets the search go further); with it, ``limit`` itself
-        is tried before giving up.
-        """
-        failing, passing = 0, None
-        n = start
-        while passing is None:
-            if n > limit:
-                if not clamp or failing >= limit:
-                    self.wanted = n
-                    return None
-                n = limit
-            if self(n)[measure] <= goal:
-                passing = n
-            else:
-                failing = n
-                n = min(max(n + 1, self._predict(measure, goal, n)), n + max(4, n // 2))
-        while passing - failing > 1:
-            guess = min(max(self._predict(measure, goal), failing + 1), passing - 1)
-            middle = (failing + passing) // 2
-            n = guess if abs(guess - middle) <= (passing - failing) // 4 else middle
-            if self(n)[measure] <= goal:
-                passing = n
-            else:
-                failing = n
-        return passing
-
-    def _predict(self, measure: int, goal: float, base: int | None = None) -> int:
-        """The n at which the fitted decay of ``measure`` reaches ``goal``, extrapolated from
-        ``base`` (default: the evaluated n whose figure is nearest the goal). Growing from the
-        latest failing n keeps a search out of steps of one when the figure stalls (a heuristic
-        solver, a budget out of reach)."""
-        ns = np.array(sorted(self.cache))
-        logs = np.log2([max(self.cache[n][measure], TINY) for n in ns])
-        slope = BITS_PER_VALUE
-        if len(ns) >= 2 and ns[-1] > ns[0]:
-            fitted = -np.polyfit(ns, logs, 1)[0]
-            slope = fitted if fitted > 0.05 else BITS_PER_VALUE
-        if base is None:
-            base = int(ns[np.argmin(np.abs(logs - math.log2(max(goal, TINY))))])
-        gap = math.log2(max(self.cache[base][measure], TINY)) - math.log2(max(goal, TINY))
-        return base + max(1, math.ceil(gap / slope)) if gap > 0 else base
-
-    def extrapolate(self, measure: int, goal: float, n: int) -> int:
-        """n at which the fitted decay of ``measure`` reaches ``goal`` (at least ``n``)."""
-        return max(n, self._predict(measure, goal))
+    def need_bytes(self, n: int) -> int:
+        """The least estimated bytes of this layer at ``n``, in one piece or in shards of rows
+        (:func:`strong_lth._shards.least_bytes`)."""
+        return least_bytes(*self.weights.shape, n)
 
     def largest_fitting(self, max_bytes: int) -> int:
-        """The largest n whose solve fits in ``max_bytes`` (:func:`least_bytes`)."""
+        """The largest n whose solve fits in ``max_bytes`` (:func:`strong_lth._shards.
+        largest_fitting`)."""
         return largest_fitting(*self.weights.shape, max_bytes)
-
-
-TINY = np.finfo(float).tiny
-"""Smallest positive normal float64: the floor of logarithms of errors and goals."""
-
-
-def _budget_split(norms, input_radius, eps):
-    """Per-layer τ goals whose certified recursion gives at most ``eps``.
-
-    To first order ``e_l ≈ sum_i τ_i R_{i-1} prod_{k>i} ||W_k||``; each layer gets the same share
-    of that sum, ``τ_i = θ w_i`` with ``w_i ∝ 1 / (R_{i-1} prod_{k>i} ||W_k||)``, and ``θ`` is
-    found by bisection on the exact recursion (:func:`~strong_lth.certify.certified_error`).
-    Computed in logarithms, so a zero layer (whose τ, reached exactly by empty subsets, makes the
-    whole error vanish) or an extreme radius gives finite goals instead of ``0 * inf``.
-    """
-    logs = np.log(np.maximum(norms, TINY))
-    reach = math.log(input_radius) + np.concatenate([[0.0], np.cumsum(logs)[:-1]])
-    after = np.concatenate([np.cumsum(logs[::-1])[::-1][1:], [0.0]])
-    shares = -(reach + after)
-    weights = np.exp(shares - shares.max())  # in (0, 1], the largest 1
-
-    def fits(log_theta):
-        with np.errstate(over="ignore", invalid="ignore"):
-            value = certified_error(math.exp(log_theta) * weights, norms, input_radius)
-        return value <= eps  # False for NaN (0 * inf past a zero layer) and inf: too large
-
-    low, high = math.log(TINY), math.log(np.finfo(float).max)
-    if fits(high):
-        return math.exp(high) * weights
-    for _ in range(200):
-        middle = (low + high) / 2
-        low, high = (middle, high) if fits(middle) else (low, middle)
-    return math.exp(low) * weights
 
 
 def approximate(
     target: ReLUNetwork,
     *,
-    eps: float | None = None,
-    values_per_input=None,
-    construction: str = "pensia",
-    solver: str = "mitm",
-    radius: float = 1.0,
-    rng=None,
-    distribution="uniform",
-    max_values_per_input: int = 512,
-    max_bytes: int = MAX_BYTES,
-    certificate=None,
-    measure: bool = True,
-    progress: bool = False,
-    scheduler=None,
+    eps: float | None = DEFAULTS["eps"],
+    values_per_input=DEFAULTS["values_per_input"],
+    construction: str = DEFAULTS["construction"],
+    solver: str = DEFAULTS["solver"],
+    radius: float = DEFAULTS["radius"],
+    rng=DEFAULTS["rng"],
+    distribution=DEFAULTS["distribution"],
+    max_values_per_input: int = DEFAULTS["max_values_per_input"],
+    max_bytes: int = DEFAULTS["max_bytes"],
+    certificate=DEFAULTS["certificate"],
+    measure: bool = DEFAULTS["measure"],
+    progress: bool = DEFAULTS["progress"],
+    subset_size: int | None = DEFAULTS["subset_size"],
+    source_density: float = DEFAULTS["source_density"],
+    scheduler=DEFAULTS["scheduler"],
 ) -> Ticket:
-    """Find masks of one random 2l-deep network whose pruned network approximates ``target``.
+    """Find masks of one random network whose pruned network approximates ``target``.
+
+    Every option is declared once, with its default, in
+    :class:`~strong_lth.parameters.ApproximateParameters`, which checks it.
 
     Parameters
     ----------
-    target : ReLUNetwork
+    target : ReLUNetwork or ConvNetwork
         The network ``F`` to approximate (depth l, biases allowed: docs/theory.md, section 1).
+        A :class:`~strong_lth.convnets.ConvNetwork` goes to
+        :func:`~strong_lth._approximate_conv.approximate_conv` (convolutional gadget and
+        certificate; bias-free, construction "pensia") and gives a
+        :class:`~strong_lth.conv_ticket.ConvTicket`.
     eps : float, optional
         Automatic mode: the smallest n per layer whose ticket's *certified* error
         ``sup_{||x|| <= radius} ||F(x) - G(x)||_2`` is at most ``eps``. Any finite ``eps`` from
@@ -271,10 +163,13 @@ def approximate(
     values_per_input : int or sequence of int, optional
         Fixed mode: n per layer pair (hidden width ``d_{i-1} n``). Exactly one of ``eps`` and
         ``values_per_input`` must be given.
-    construction : {"pensia", "malach"}
-        Subsets of products (docs/theory.md, section 3) or one product per weight (section 4).
+    construction : str
+        A :data:`strong_lth.constructions.CONSTRUCTIONS` name: ``"pensia"``, subsets of
+        products (docs/theory.md, section 3), or ``"malach"``, one product per weight
+        (section 4); each declares its random network's shapes and the options it supports.
     solver : str
-        SubsetSum method for ``"pensia"`` (:data:`strong_lth.subset_sum.METHODS`).
+        SubsetSum method of the constructions whose options list ``"solver"``
+        (:data:`strong_lth.subset_sum.METHODS`).
     radius : float
         Input domain radius; the output scale ``r prod_i ||W_i||_F`` must stay below
         :data:`MAX_SCALE`.
@@ -282,19 +177,22 @@ def approximate(
         Seed of the random network; the ticket records it, so the same seed gives the same
         ticket, bit for bit.
     distribution : str or Distribution
-        Weights of the random network (default Uniform[-1, 1]).
+        Weights of the random network (default Uniform[-1, 1];
+        :data:`strong_lth.distributions.NAMES`, among them ``"hyperbolic"``, the density
+        ``∝ 1/|w|`` of Orseau, Hutter, Rivasplata 2020, arXiv:2006.12156), for every
+        construction.
     max_values_per_input : int
         Largest n of the ticket (both modes). In automatic mode the search may look up to
         :data:`LOOK_PAST_CAP` times past it, only to state in its error how large a cap is
         enough; the ticket it returns does not depend on the cap.
-    max_bytes : int, default :data:`MAX_BYTES` (4 GiB)
+    max_bytes : int, default :data:`~strong_lth.parameters.MAX_BYTES` (4 GiB)
         Refuse, before allocating, any layer solve estimated above this many bytes
         (:func:`strong_lth._shards.least_bytes`: 64 bytes per target weight and value per input
         in one piece; a layer larger than that or than 256 MiB is solved in shards of rows, at
         64 bytes per target weight and 12 per value per input kept whole beside one shard,
-        :func:`strong_lth._shards.shard_rows`). Fixed mode
-        checks every layer up front; automatic mode checks a lower estimate of the n each layer
-        needs up front, then every n before the search tries it.
+        :func:`strong_lth._shards.shard_rows`). Fixed mode checks every layer up front;
+        automatic mode checks a lower estimate of the n each layer needs up front, then every
+        n before the search tries it.
     certificate : str or sequence of str, optional
         The rigorous bounds that certify the ticket (:data:`strong_lth.certify.METHODS`), both in
         the search and in the report; default: those cheap at the target's size
@@ -311,12 +209,28 @@ def approximate(
         Show a progress bar on stderr (tqdm): one step per layer solved at one n, with the
         latest n and τ. Silent when stderr is not a terminal, and for calls shorter than
         :data:`PROGRESS_DELAY` seconds.
+    subset_size : int, optional
+        Every chosen subset has exactly ``subset_size`` values (Natale et al., *On the sparsity
+        of the strong lottery ticket hypothesis*, NeurIPS 2024, arXiv:2410.14754), so that the
+        ticket keeps ``subset_size`` products per solved instance, fixed in advance; the solver
+        must take a size (``"mitm"``, ``"bruteforce"``). Only for constructions whose options
+        list it. In automatic mode k stays fixed and the search is over n, an n whose sign
+        pools are smaller than k counting as not reaching ``eps``; in fixed mode such an n is
+        refused.
+    source_density : float, default 1.0
+        Probability ``p`` in (0, 1] that a weight of the random network is present (an
+        Erdős–Rényi sparse network: Gadhikar, Mukherjee, Burkholz 2023, arXiv:2210.02412;
+        :class:`~strong_lth.random_network.RandomNetwork`). Absent weights are never offered to
+        the solver, so the ticket keeps only present ones; ``p = 1`` gives the dense network's
+        tickets bit for bit.
     scheduler : str or distributed.Client, optional
         Solve each layer's shards of rows on a Dask cluster: a scheduler address
         (``"tcp://host:8786"``, connected within 10 s, closed at the end) or a connected client
         (left open). Workers regenerate their rows of the random network from the seed and
         return masks; the ticket is the one this process computes, bit for bit (a shard lost
-        with its worker is recomputed by Dask). Workers need ``strong_lth`` installed.
+        with its worker is recomputed by Dask). Workers need ``strong_lth`` installed. Only for
+        constructions solved layer by layer (whose options list it), not for a convolutional
+        target.
 
     Returns
     -------
@@ -329,8 +243,11 @@ def approximate(
     Raises
     ------
     InvalidParameterError
-        Bad input; ``max_values_per_input`` too small for ``eps`` (stating a cap that is enough,
-        or that none can be estimated); ``max_bytes`` below the estimate (stating it).
+        Bad input, or an option the construction does not support; ``max_values_per_input``
+        too small for ``eps`` (stating a cap that is enough, or that none can be estimated);
+        ``max_bytes`` below the estimate (stating it); in fixed mode, a sign pool smaller than
+        ``subset_size``; a ``scheduler`` that is not an address or client, or where no scheduler
+        answers within 10 s.
 
     Notes
     -----
@@ -356,39 +273,64 @@ def approximate(
     >>> ticket.report.certified <= 0.05
     True
     """
-    if not isinstance(target, ReLUNetwork):
-        raise InvalidParameterError(f"`target` must be a ReLUNetwork; got {type(target).__name__}.")
-    if (eps is None) == (values_per_input is None):
+    if not isinstance(target, (ReLUNetwork, ConvNetwork)):
         raise InvalidParameterError(
-            "exactly one of `eps` (automatic mode) and `values_per_input` (fixed mode) must be "
-            f"given; got eps={eps!r}, values_per_input={values_per_input!r}."
+            f"`target` must be a ReLUNetwork or a ConvNetwork; got {type(target).__name__}."
         )
-    construction = check_choice("construction", construction, CONSTRUCTIONS)
-    solver = check_choice("solver", solver, METHODS)
-    radius = check_real("radius", radius, low=0.0, low_open=True)
-    cap = check_int("max_values_per_input", max_values_per_input, low=1)
-    max_bytes = check_int("max_bytes", max_bytes, low=1)
-    for name, flag in (("measure", measure), ("progress", progress)):
-        if not isinstance(flag, bool):
-            raise InvalidParameterError(f"`{name}` must be True or False; got {flag!r}.")
+    options = ApproximateParameters(
+        eps=eps,
+        values_per_input=values_per_input,
+        construction=construction,
+        solver=solver,
+        radius=radius,
+        rng=rng,
+        distribution=distribution,
+        max_values_per_input=max_values_per_input,
+        max_bytes=max_bytes,
+        certificate=certificate,
+        measure=measure,
+        progress=progress,
+        subset_size=subset_size,
+        source_density=source_density,
+        scheduler=scheduler,
+    )
+    if isinstance(target, ConvNetwork):  # the convolutional gadget and certificate
+        return conv_ticket(target, options)
+    check_reachable(options.scheduler)  # now, not after the spectral norms of a large target
+    construction, solver, radius = options.construction, options.solver, options.radius
+    cap, max_bytes, seed = options.max_values_per_input, options.max_bytes, options.rng
+    declared = CONSTRUCTIONS[construction]
     methods, searched = _certificate_methods(certificate, target.widths)
-    distribution = get_distribution(distribution)
-    seed = resolve_seed(rng)
-    check_reachable(scheduler)  # now, not after the spectral norms of a large target
     augmented = target.augmented()
     depth = augmented.depth
-    network = RandomNetwork(seed, augmented.widths, 1, distribution)
+    network = RandomNetwork(
+        seed,
+        augmented.widths,
+        1,
+        options.distribution,
+        options.source_density,
+        layout=declared.shapes,
+    )
+    if declared.solve is not None:  # its layers are not independent pairs: solved as a whole
+        return _approximate_whole(target, options, declared, network)
     layers = [
-        _Layer(i, w, signed_inputs(i, w.shape[1], target.has_bias), network, construction, solver)
+        _Layer(
+            i,
+            w,
+            signed_inputs(i, w.shape[1], target.has_bias),
+            network,
+            solver,
+            construction=construction,
+            size=subset_size,
+            max_bytes=max_bytes,
+        )
         for i, w in enumerate(augmented.weights, start=1)
     ]
-    for layer in layers:
-        layer.max_bytes = max_bytes
     etas = [None] * depth
     if eps is None:  # sizes first: before the spectral norms of a large target
-        chosen = _fixed_values(values_per_input, depth, cap)
+        chosen = fixed_values(values_per_input, depth, cap)
         for layer, n in zip(layers, chosen):
-            _check_bytes(layer, n, max_bytes, "at n = {n} values per input")
+            check_bytes(layer, n, max_bytes, "at n = {n} values per input")
     input_radius = math.hypot(radius, 1.0) if target.has_bias else radius
     frobenius = np.array([np.linalg.norm(w) for w in augmented.weights])
     scale = _output_scale(frobenius, input_radius, radius)
@@ -398,15 +340,15 @@ def approximate(
         # its first-order factor, taken with lower bounds of the other layers' norms
         floors = np.array([_norm_floor(w) for w in augmented.weights])
         for layer, ceiling in zip(layers, _goal_ceilings(floors, input_radius, eps)):
-            _check_bytes(layer, _fewest_values(layer, ceiling), max_bytes, LOWER_ESTIMATE)
+            check_bytes(layer, _fewest_values(layer, ceiling), max_bytes, LOWER_ESTIMATE)
     norms = np.array([np.linalg.norm(w, 2) for w in augmented.weights])
     if eps is not None:
-        goals = _budget_split(norms, input_radius, eps * (1 - SAFETY))
+        goals = budget_split(norms, input_radius, eps * (1 - SAFETY))
         widths = np.array(augmented.widths)
         tols = goals / (TOL_FACTOR * (np.sqrt(widths[1:]) + np.sqrt(2 * widths[:-1])))
         for layer, goal, tol in zip(layers, goals, tols):
             layer.tol = float(tol)
-            _check_bytes(layer, _fewest_values(layer, goal), max_bytes, LOWER_ESTIMATE)
+            check_bytes(layer, _fewest_values(layer, goal), max_bytes, LOWER_ESTIMATE)
         if eps < 1:  # the per-weight budget of [P] is stated for eps < 1
             etas = np.atleast_1d(bounds.per_weight_precision(eps, widths[:-1], widths[1:], depth))
     assumptions = tuple(target.assumption_violations(radius))
@@ -416,15 +358,17 @@ def approximate(
             TheoryAssumptionWarning,
             stacklevel=2,
         )
-    with _progress_bar(progress) as bar, connect(scheduler) as client:
+    with progress_bar(progress) as bar, connect(options.scheduler) as client:
         for layer in layers:
             layer.bar, layer.client = bar, client
         start = time.perf_counter()
         if eps is not None:
             bound = _TicketBound(target, layers, norms, input_radius, radius, searched)
-            chosen = _search(layers, goals, bound, eps, cap, max_bytes)
+            chosen = search(layers, goals, bound, eps, cap, max_bytes)
         masks = []
         for layer, n in zip(layers, chosen):
+            if not math.isfinite(layer(n)[0]):  # fixed mode only: the search never picks it
+                _refuse_small_pools(layer, n, subset_size)
             masks += layer_masks(layer(n)[2], n)
         search_seconds = time.perf_counter() - start
         budget = [(None, False, None)] * depth
@@ -435,13 +379,15 @@ def approximate(
             ]
         ticket = Ticket(
             seed=seed,
-            distribution=distribution,
+            distribution=options.distribution,
             widths=augmented.widths,
             values_per_input=tuple(chosen),
             construction=construction,
             masks=tuple(masks),
             input_bias=target.has_bias,
             target_fingerprint=target.fingerprint(),
+            source_density=options.source_density,
+            subset_size=subset_size,
         )
         bar.set_description_str("approximate: certifying", refresh=False)
         start = time.perf_counter()
@@ -453,6 +399,11 @@ def approximate(
             f"the ticket's certificate {found.certified!r} ({found.method}) exceeds eps = {eps!r}, "
             "which the search had met on the same masks: this is a bug."
         )
+    at = eps if eps is not None else found.certified
+    paper = [None] * depth
+    if 0 < at < 1:
+        d_in, d_out = np.array(augmented.widths[:-1]), np.array(augmented.widths[1:])
+        paper = np.broadcast_to(declared.bound(d_in, d_out, depth, at, BOUND_DELTA), depth)
     rows = tuple(
         LayerReport(
             d_in=int(layer.weights.shape[1]),
@@ -468,12 +419,13 @@ def approximate(
             budget_exact=budget[k][1],
             budget_beyond=budget[k][2],
             evaluated=tuple((int(m), value[0]) for m, value in sorted(layer.cache.items())),
+            paper_width=None if paper[k] is None else float(paper[k]),
         )
         for k, (layer, n) in enumerate(zip(layers, chosen))
     )
     report = Report(
         construction=construction,
-        solver=solver if construction == "pensia" else "argmin",
+        solver=solver if "solver" in declared.options else "-",
         seed=seed,
         eps=eps,
         radius=radius,
@@ -491,6 +443,100 @@ def approximate(
             "certify": certify_seconds,
         },
         assumptions=assumptions,
+        distribution=options.distribution.name,
+        source_density=options.source_density,
+        subset_size=subset_size,
+    )
+    return Ticket(**{**ticket.__dict__, "report": report})
+
+
+def _approximate_whole(target, options, declared, network) -> Ticket:
+    """:func:`approximate` for a construction that solves its whole network
+    (``Construction.solve``) and certifies it itself (``Construction.certificate``)."""
+    depth, radius, eps = target.depth, options.radius, options.eps
+    if options.certificate not in (None, "spectral", ("spectral",), ["spectral"]):
+        raise InvalidParameterError(
+            f"`certificate` must be None or 'spectral' for construction {declared.name!r}, which "
+            f"certifies with its own recursion (Construction.certificate); got "
+            f"{options.certificate!r}."
+        )
+    cap = options.max_values_per_input
+    chosen = None if eps is not None else fixed_values(options.values_per_input, depth, cap)
+    if eps is not None:
+        norms = np.array([np.linalg.norm(w) for w in target.augmented().weights])
+        input_radius = math.hypot(radius, 1.0) if target.has_bias else radius
+        eps = _check_eps(eps, _output_scale(norms, input_radius, radius))
+    assumptions = tuple(target.assumption_violations(radius))
+    if assumptions:
+        warnings.warn(
+            "theorem assumptions do not hold: " + "; ".join(assumptions),
+            TheoryAssumptionWarning,
+            stacklevel=3,
+        )
+    begin = time.perf_counter()
+    chosen, masks = declared.solve(
+        target,
+        network,
+        eps=eps,
+        values_per_input=chosen,
+        radius=radius,
+        solver=options.solver,
+        max_values_per_input=cap,
+    )
+    solve_seconds = time.perf_counter() - begin
+    ticket = Ticket(
+        seed=options.rng,
+        distribution=options.distribution,
+        widths=network.widths,
+        values_per_input=tuple(chosen),
+        construction=declared.name,
+        masks=tuple(masks),
+        input_bias=target.has_bias,
+        target_fingerprint=target.fingerprint(),
+        source_density=options.source_density,
+    )
+    begin = time.perf_counter()
+    skip = {} if options.measure else {"samples": 1, "starts": 1, "ascent_steps": 0}
+    found = certify(target, ticket, radius=radius, rng=options.rng, method="spectral", **skip)
+    certify_seconds = time.perf_counter() - begin
+    if eps is not None and found.certified > eps:
+        raise CertificationError(
+            f"the ticket's certificate {found.certified!r} exceeds eps = {eps!r}, which the "
+            "construction's search had met on the same masks: this is a bug."
+        )
+    widths = network.widths
+    rows = tuple(
+        LayerReport(
+            d_in=int(widths[k]),
+            d_out=int(widths[k + 1]),
+            values_per_input=int(n),
+            hidden_width=int(widths[k] * n),
+            instances=int(shape[0] * (widths[k] + (widths[k] - target.has_bias) * (k == 0))),
+            max_weight_error=float(found.max_weight_error[k]),
+            median_weight_error=float(found.median_weight_error[k]),
+            tau=float(found.tau[k]),
+        )
+        for k, (n, shape) in enumerate(zip(chosen, ticket.random_network().shapes[1:]))
+    )
+    report = Report(
+        construction=declared.name,
+        solver=options.solver if "solver" in declared.options else "-",
+        seed=options.rng,
+        eps=eps,
+        radius=radius,
+        layers=rows,
+        random_params=ticket.random_network().n_params,
+        kept_params=ticket.n_kept,
+        target_params=target.n_params,
+        certified=found.certified,
+        measured=found.measured if options.measure else None,
+        certificate_method=found.method,
+        bounds=dict(found.bounds),
+        seconds={"solve": solve_seconds, "certify": certify_seconds},
+        assumptions=assumptions,
+        distribution=options.distribution.name,
+        source_density=options.source_density,
+        subset_size=None,
     )
     return Ticket(**{**ticket.__dict__, "report": report})
 
@@ -509,8 +555,9 @@ def _norm_floor(w) -> float:
 
 
 def _goal_ceilings(floors, input_radius, eps) -> np.ndarray:
-    """Upper bounds on the τ goals of :func:`_budget_split`: the certified error is at least
-    its first-order term ``τ_i R_{i-1} prod_{k>i} ||W_k|| = τ_i r prod_{k != i} ||W_k||``, so a
+    """Upper bounds on the τ goals of :func:`~strong_lth._search.budget_split`: the certified
+    error is at least its first-order term
+    ``τ_i R_{i-1} prod_{k>i} ||W_k|| = τ_i r prod_{k != i} ||W_k||``, so a
     goal meeting ``eps`` is at most ``eps / (r prod_{k != i} floor_k)`` (inf past a zero
     floor)."""
     logs = np.log(np.maximum(floors, TINY))
@@ -562,89 +609,6 @@ def _fewest_values(layer, goal) -> int:
     return max(1, math.ceil(2 * math.log2(largest / max(goal, TINY))))
 
 
-def _check_bytes(layer, n, max_bytes, where):
-    need = least_bytes(*layer.weights.shape, n)
-    if need > max_bytes:
-        raise InvalidParameterError(
-            f"`max_bytes` must cover the estimated {_size(need)} of layer {layer.index} "
-            f"({layer.weights.shape[1]} -> {layer.weights.shape[0]}) "
-            f"{where.format(n=n)}: {BYTES_PER_VALUE} bytes per target weight and value per "
-            f"input in one piece, or in shards of rows {RESIDENT_BYTES} bytes per target weight "
-            f"and {KEPT_BYTES_PER_VALUE} per value per input; got {_size(max_bytes)}."
-        )
-
-
-def _size(nbytes: int) -> str:
-    return f"{nbytes:,} bytes ({nbytes / 2**30:.3g} GiB)"
-
-
-def _fixed_values(values_per_input, depth, cap):
-    if isinstance(values_per_input, numbers.Integral) and not isinstance(values_per_input, bool):
-        values_per_input = [values_per_input] * depth
-    if (
-        not isinstance(values_per_input, (list, tuple, np.ndarray))
-        or len(values_per_input) != depth
-    ):
-        raise InvalidParameterError(
-            f"`values_per_input` must be an integer or one integer per layer ({depth}); "
-            f"got {values_per_input!r}."
-        )
-    return [check_int("values_per_input", n, low=1, high=cap) for n in values_per_input]
-
-
-def _progress_bar(progress: bool) -> tqdm:
-    """The bar of ``approximate(progress=...)``: off unless asked for; tqdm also keeps it off
-    when stderr is not a terminal (``disable=None``) and until ``PROGRESS_DELAY`` seconds."""
-    return tqdm(
-        desc="approximate",
-        unit=" solves",
-        disable=None if progress else True,
-        delay=PROGRESS_DELAY,
-        mininterval=0.0,  # one step per layer solve: few enough to draw every one
-        leave=False,
-    )
-
-
-def _search(layers, goals, bound, eps, cap, max_bytes):
-    """Automatic mode: bisection per layer to its τ goal, then remove leftover slack
-    (:func:`_ticket_bound`).
-
-    The n tried depend neither on the cap nor on ``max_bytes`` (as long as it allows them), so
-    when the ticket found needs more than the cap, a cap of its largest n finds the same ticket.
-    """
-    aim = eps * (1 - SAFETY)
-    look = max(LOOK_PAST_CAP * cap, START)
-    chosen = []
-    for layer, goal in zip(layers, goals):
-        limit = min(look, layer.largest_fitting(max_bytes))
-        found = layer.smallest(0, goal, min(START, limit), limit)
-        if found is None:
-            _refuse_unreachable(layer, goal, eps, cap, look, max_bytes)
-        chosen.append(found)
-    order = np.argsort([-layer.weights.size for layer in layers])  # widest layer first
-    for k in order:  # the spectral recursion alone: cheap, one step at a time
-        while chosen[k] > 1:
-            trial = [*chosen[:k], chosen[k] - 1, *chosen[k + 1 :]]
-            if bound(trial, spectral_only=True) > aim:
-                break
-            chosen = trial
-    if bound.tighter and bound(chosen) < bound(chosen, spectral_only=True):
-        for k in order:  # the tighter bounds, by bisection between 0 (failing) and chosen[k]
-            failing, passing = 0, chosen[k]
-            while passing - failing > 1:
-                middle = (failing + passing) // 2
-                trial = [*chosen[:k], middle, *chosen[k + 1 :]]
-                failing, passing = (failing, middle) if bound(trial) <= aim else (middle, passing)
-            chosen[k] = passing
-    if max(chosen) > cap:
-        raise InvalidParameterError(
-            f"`max_values_per_input` must be at least {max(chosen)} to reach eps = {eps:g} "
-            f"(the search, which does not depend on the cap, found n = "
-            f"{'/'.join(map(str, chosen))} per layer); got {cap}."
-        )
-    return chosen
-
-
 def _certificate_methods(certificate, widths):
     """``(certify, search)``: the bounds that certify the ticket, "spectral" (the goals' own
     recursion) and ``certificate``, by default every method cheap at this size; and those the
@@ -689,25 +653,13 @@ class _TicketBound:
         return min(value, *found.values())
 
 
-def _refuse_unreachable(layer, goal, eps, cap, look, max_bytes):
-    """Raise: no n the search may try reaches ``goal``; say which limit stopped it."""
-    tried = max(layer.cache)
-    reached = layer.cache[tried][0]
-    missed = (
-        f"layer {layer.index} still errs by τ = {reached:.3e} at n = {tried}, above its share "
-        f"{goal:.3e} of eps"
-    )
-    wanted = layer.wanted
-    if wanted <= look:
-        need = least_bytes(*layer.weights.shape, wanted)
-        raise InvalidParameterError(
-            f"`max_bytes` must cover the estimated {_size(need)} of the next n the search "
-            f"tries, {wanted}, to reach eps = {eps:g} ({missed}); got {_size(max_bytes)}."
-        )
+def _refuse_small_pools(layer, n, subset_size):
+    """Raise: at ``n`` values per input a sign pool of ``layer`` has fewer than ``subset_size``
+    values, so no subset of that size exists."""
     raise InvalidParameterError(
-        f"`max_values_per_input` must be raised to reach eps = {eps:g}, by how much cannot be "
-        f"estimated reliably: the search tried n up to {tried} (it looks up to n = {look}, "
-        f"{LOOK_PAST_CAP}x the cap and at least {START}) and {missed}; got {cap}."
+        f"`subset_size` must be at most the number of values in every sign pool of layer "
+        f"{layer.index} at n = {n} (a pool holds about n / 2 of them); got {subset_size}: "
+        "raise values_per_input or lower subset_size."
     )
 
 

@@ -9,7 +9,9 @@
    ``R_i = ||W_i||_2 R_{i-1}``: ``e_i = τ_i (R_{i-1} + e_{i-1}) + ||W_i||_2 e_{i-1}``, and
    ``sup_{||x|| <= r} ||F(x) - G(x)||_2 <= e_l``. Rigorous and constant-free ("spectral").
    Beside it the bounds of :mod:`strong_lth.lockstep`, which follow the difference of the two
-   networks in lockstep ("lockstep", and "split" over sub-boxes for small inputs);
+   networks in lockstep ("lockstep", and "split" over sub-boxes for small inputs), and the sum
+   of diagonally scaled matrix chains through the ReLU slopes of :mod:`strong_lth.chain`
+   ("chain", the tightest over a high-dimensional ball);
    ``Certificate.certified`` is the tightest of the bounds computed.
 3. Measured worst case: random inputs on the sphere (in the ball when there are biases), the best
    of them and the structured directions that excite the first pair's largest errors
@@ -31,6 +33,8 @@ import numpy as np
 
 from . import bounds
 from ._validation import as_generator, check_inputs, check_int, check_real
+from .chain import chain_bound, chain_cost
+from .constructions import CONSTRUCTIONS
 from .exact import ExactErrorResult, exact_error
 from .exceptions import CertificationError, InvalidParameterError
 from .gadgets import AGREEMENT, error_matrix, gadget_form, gadget_network, signed_inputs
@@ -48,11 +52,13 @@ __all__ = [
     "rigorous_bounds",
 ]
 
-METHODS = ("spectral", "lockstep", "split")
+METHODS = ("spectral", "lockstep", "split", "chain")
 """The rigorous bounds :func:`certify` can compute: the spectral recursion
 (:func:`certified_error`), the lockstep back-substitution
-(:func:`strong_lth.lockstep.error_bound`) over the whole domain, and the same over sub-boxes
-(:data:`SPLIT_DOMAINS` of the ball, :data:`BOX_SPLIT_DOMAINS` of a box)."""
+(:func:`strong_lth.lockstep.error_bound`) over the whole domain, the same over sub-boxes
+(:data:`SPLIT_DOMAINS` of the ball, :data:`BOX_SPLIT_DOMAINS` of a box), and the sum of
+diagonally scaled matrix chains through the ReLU slopes (:func:`strong_lth.chain.chain_bound`,
+over the ball; over a box, the ball that contains it)."""
 
 SPLIT_INPUTS, BOX_SPLIT_INPUTS = 8, 64
 """Largest input dimension split into sub-boxes, for the ball and for a box. Splitting pays most
@@ -114,9 +120,9 @@ class Certificate:
         ``max ||F(x) - G(x)||_inf`` over the box, or a bracket (:func:`~strong_lth.exact_error`).
     box_bounds : dict of str to float or None
         Set with ``box``: rigorous bounds of ``max ||F(x) - G(x)||_inf`` over the box by method:
-        "spectral" is ``e_l`` over the ball of radius ``box sqrt(d)``, which contains the box (it
-        bounds the ∞-norm too, since ``||v||_inf <= ||v||_2``); the lockstep methods run over the
-        box itself.
+        "spectral" and "chain" are bounds over the ball of radius ``box sqrt(d)``, which contains
+        the box (they bound the ∞-norm too, since ``||v||_inf <= ||v||_2``); the lockstep methods
+        run over the box itself.
     box_certified : float or None
         The least of ``box_bounds``. The chain ``exact.measured <= exact.value <= box_certified``
         is checked (against every entry of ``box_bounds``).
@@ -191,20 +197,24 @@ def cheap_methods(widths) -> tuple[str, ...]:
     Returns
     -------
     tuple of str
-        "spectral" always (a few spectral norms); "lockstep" when one pass is estimated to take
-        at most :data:`CHEAP_SECONDS` (``PASS_SECONDS + lockstep_cost(widths) / FLOPS``);
+        "spectral" always (a few spectral norms); "chain" when its descent is estimated to take
+        at most :data:`CHEAP_SECONDS` (``PASS_SECONDS + chain_cost(widths) / FLOPS``,
+        :func:`strong_lth.chain.chain_cost`); "lockstep" when one pass is estimated to take at
+        most :data:`CHEAP_SECONDS` (``PASS_SECONDS + lockstep_cost(widths) / FLOPS``);
         "split" when moreover ``d_0 <=`` :data:`SPLIT_INPUTS` and its
         :data:`SPLIT_DOMAINS` passes fit the same time.
 
     Examples
     --------
     >>> cheap_methods((4, 8, 2))
-    ('spectral', 'lockstep', 'split')
+    ('spectral', 'chain', 'lockstep', 'split')
     >>> cheap_methods((784, 500, 10))
-    ('spectral', 'lockstep')
+    ('spectral', 'chain', 'lockstep')
     """
     seconds = PASS_SECONDS + lockstep_cost(widths) / FLOPS
     methods = ["spectral"]
+    if PASS_SECONDS + chain_cost(widths) / FLOPS <= CHEAP_SECONDS:
+        methods.append("chain")
     if seconds <= CHEAP_SECONDS:
         methods.append("lockstep")
         if widths[0] <= SPLIT_INPUTS and seconds * SPLIT_DOMAINS <= CHEAP_SECONDS:
@@ -228,11 +238,13 @@ def _bounds(target, pairs, methods, *, radius=None, box=None, spectral=None):
     ``spectral``: the ``(norms, taus)`` of :func:`_spectral_parts`, when already computed."""
     d = target.widths[0]
     out = {}
+    ball = radius if box is None else box * math.sqrt(d)
     for method in methods:
         if method == "spectral":
-            ball = radius if box is None else box * math.sqrt(d)
             norms, taus = spectral or _spectral_parts(target, pairs)[:2]
             value = certified_error(taus, norms, math.hypot(ball, 1.0) if target.has_bias else ball)
+        elif method == "chain":
+            value = chain_bound(target, pairs, radius=ball)
         else:
             half = radius if box is None else box
             value = error_bound(
@@ -276,7 +288,8 @@ def rigorous_bounds(target: ReLUNetwork, pairs, *, radius: float, methods=None) 
     -------
     dict of str to float
         Each method's bound: "spectral" the recursion of :func:`certified_error` with the
-        one-sided ``τ_i``; "lockstep" and "split" :func:`strong_lth.lockstep.error_bound` over
+        one-sided ``τ_i``; "chain" :func:`strong_lth.chain.chain_bound`; "lockstep" and "split"
+        :func:`strong_lth.lockstep.error_bound` over
         the ball (and the box ``[-radius, radius]^d`` that contains it), "split" over
         :data:`SPLIT_DOMAINS` sub-boxes when ``d_0 <=`` :data:`SPLIT_INPUTS`. Each is an upper
         bound by the proof in its function's docstring.
@@ -381,7 +394,7 @@ def certify(
     >>> bool(cert.measured <= cert.certified < 0.01)
     True
     >>> sorted(cert.bounds), cert.certified == min(cert.bounds.values())
-    (['lockstep', 'spectral', 'split'], True)
+    (['chain', 'lockstep', 'spectral', 'split'], True)
     """
     radius = check_real("radius", radius, low=0.0, low_open=True)
     samples = check_int("samples", samples, low=1)
@@ -395,8 +408,22 @@ def certify(
                 "`exact_time_limit` limits the exact error, which needs `box`; got box=None."
             )
         exact_time_limit = check_real("exact_time_limit", exact_time_limit, low=0.0, low_open=True)
-    methods = _methods(target, method)
     rng = as_generator(rng)
+    declared = CONSTRUCTIONS.get(getattr(network, "construction", None))
+    if declared is not None and declared.certificate is not None:
+        return _certify_declared(
+            target,
+            network,
+            declared,
+            method,
+            radius,
+            rng,
+            (samples, starts, ascent_steps),
+            box,
+            exact_time_limit,
+            start,
+        )
+    methods = _methods(target, method)
     _check_first_bias(target, network)
     pairs = gadget_form(target, network)
     _check_fingerprint(target, network)  # after the shapes, whose message says more
@@ -456,6 +483,74 @@ def certify(
         exact=exact,
         box_bounds=box_bounds,
         box_certified=None if box_bounds is None else min(box_bounds.values()),
+    )
+
+
+def _certify_declared(
+    target, ticket, declared, method, radius, rng, search, box, exact_time_limit, start
+):
+    """:func:`certify` for a ticket whose construction declares its own certificate (not made
+    of [P] pairs): its bound, and the measured (and exact) error of its pruned network."""
+    if method not in (None, "spectral", ("spectral",), ["spectral"]):
+        raise InvalidParameterError(
+            f"`method` must be None or 'spectral' for construction {ticket.construction!r}, "
+            f"which certifies with its own recursion (Construction.certificate); got {method!r}."
+        )
+    augmented = target.augmented()
+    if tuple(ticket.widths) != augmented.widths or ticket.input_bias != target.has_bias:
+        raise InvalidParameterError(
+            f"`network` must be a ticket of this target: widths {augmented.widths} with "
+            f"input_bias={target.has_bias}; got {tuple(ticket.widths)} with input_bias="
+            f"{ticket.input_bias}."
+        )
+    _check_fingerprint(target, ticket)
+    parts = declared.certificate(target, ticket.random_network(), ticket.masks, radius)
+    pruned = ticket.pruned_network()
+    _check_agreement(ticket, pruned, _agreement_inputs(target.widths[0], radius, rng))
+    extra = None if start is None else check_inputs("start", start, target.widths[0])
+    samples, starts, ascent_steps = search
+    measured, where = measure_worst_case(
+        target,
+        pruned,
+        radius=radius,
+        sphere=not target.has_bias,
+        rng=rng,
+        samples=samples,
+        starts=starts,
+        ascent_steps=ascent_steps,
+        extra_starts=extra,
+    )
+    found = {"spectral": float(parts.certified)}
+    _check_chain(measured, found, "the measured error", "over the ball", where)
+    exact = box_bounds = None
+    if box is not None:
+        exact = exact_error(target, pruned, box=box, time_limit=exact_time_limit, rng=rng)
+        ball = box * math.sqrt(target.widths[0])
+        box_bounds = {
+            "spectral": float(
+                declared.certificate(target, ticket.random_network(), ticket.masks, ball).certified
+            )
+        }
+        _check_chain(
+            exact.value, box_bounds, "the exact error on the box", "over the box", exact.maximizer
+        )
+    return Certificate(
+        radius=radius,
+        input_bias=target.has_bias,
+        widths=augmented.widths,
+        weight_norms=np.array([np.linalg.norm(w, 2) for w in augmented.weights]),
+        tau=parts.tau,
+        max_weight_error=parts.max_weight_error,
+        median_weight_error=parts.median_weight_error,
+        certified=found["spectral"],
+        measured=measured,
+        measured_input=where,
+        bounds=found,
+        method="spectral",
+        box=box,
+        exact=exact,
+        box_bounds=box_bounds,
+        box_certified=None if box_bounds is None else box_bounds["spectral"],
     )
 
 

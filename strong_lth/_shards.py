@@ -22,12 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._search import solve_bytes
 from .constructions import CONSTRUCTIONS
 from .gadgets import gadget_masks
 from .random_network import RandomNetwork
+from .subset_sum import Status
 
 __all__ = [
-    "BYTES_PER_VALUE",
     "KEPT_BYTES_PER_VALUE",
     "RESIDENT_BYTES",
     "SHARD_BYTES",
@@ -36,16 +37,9 @@ __all__ = [
     "layer_masks",
     "least_bytes",
     "shard_rows",
-    "solve_bytes",
     "solve_layer",
     "solve_shard",
 ]
-
-BYTES_PER_VALUE = 64
-"""Estimated bytes per ``d_out d_in n`` of a layer solved at n values per input in one piece: its
-gadget weights (8), both sign pools (about 9) and their copy handed to the solver, the chosen
-subsets, the masks of the kept weights, with warm-start arrays and margin (40 to 46 measured by
-``tracemalloc`` on a 300-200-10 target at n = 16 and 40, every construction)."""
 
 RESIDENT_BYTES = 64
 """Estimated bytes per target weight that a layer solved in shards keeps whole on the driver
@@ -67,15 +61,9 @@ _ONES = np.array([bin(byte).count("1") for byte in range(256)], np.int64)
 """Set bits per byte value: kept weights counted on the packed masks."""
 
 SHARD_BYTES = 2**28
-"""Largest estimated solve of one shard (256 MiB, :func:`solve_bytes`): a layer whose solve
-fits is solved in one piece, as without shards; a larger one in shards of as many rows as fit,
-which a cluster's workers share."""
-
-
-def solve_bytes(d_out: int, d_in: int, n: int) -> int:
-    """Estimated bytes allocated to solve ``d_out`` rows of a ``d_in``-input target layer at ``n``
-    values per input in one piece: :data:`BYTES_PER_VALUE` ``d_out d_in n``."""
-    return BYTES_PER_VALUE * d_out * d_in * n
+"""Largest estimated solve of one shard (256 MiB, :func:`~strong_lth._search.solve_bytes`): a
+layer whose solve fits is solved in one piece, as without shards; a larger one in shards of as
+many rows as fit, which a cluster's workers share."""
 
 
 def _sharded_bytes(d_out: int, d_in: int, n: int, rows: int) -> int:
@@ -87,8 +75,8 @@ def _sharded_bytes(d_out: int, d_in: int, n: int, rows: int) -> int:
 
 def least_bytes(d_out: int, d_in: int, n: int) -> int:
     """The least estimated bytes that solving a ``d_out x d_in`` target layer at ``n`` values per
-    input can take: in one piece (:func:`solve_bytes`) or in shards of one row, whichever is
-    less. ``approximate(max_bytes=)`` refuses a layer above it."""
+    input can take: in one piece (:func:`~strong_lth._search.solve_bytes`) or in shards of one
+    row, whichever is less. ``approximate(max_bytes=)`` refuses a layer above it."""
     return min(solve_bytes(d_out, d_in, n), _sharded_bytes(d_out, d_in, n, 1))
 
 
@@ -148,8 +136,8 @@ class RowBlock:
 
 
 def solve_shard(
-    weights, block: RowBlock, layer, signed, construction, solver, tol, start, start_n
-) -> tuple[np.ndarray, np.ndarray]:
+    weights, block: RowBlock, layer, signed, construction, solver, tol, size, start, start_n
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """Solve the rows of ``block`` (target rows ``weights``) by the construction.
 
     Parameters
@@ -158,7 +146,7 @@ def solve_shard(
         The target rows ``W_i[lo:hi]``.
     block : RowBlock
         The same rows of the random network.
-    layer, signed, construction, solver, tol
+    layer, signed, construction, solver, tol, size
         As in the construction's ``choose`` (:data:`strong_lth.constructions.CONSTRUCTIONS`).
     start : ndarray of uint8, optional
         The rows of an earlier packed ``keep`` (``np.packbits(keep, axis=2)``) at ``start_n``
@@ -172,14 +160,18 @@ def solve_shard(
         ``np.packbits(keep, axis=2)`` of these rows.
     sums : ndarray, shape (2, rows, d_in)
         The chosen subsets' sums ``A``, ``B`` of these rows.
+    missing : bool
+        Whether an instance found no subset (:attr:`Status.NOT_FOUND`: a sign pool with fewer
+        than ``size`` values).
     """
     if start is not None:
         start = np.unpackbits(start, axis=2, count=start_n).astype(bool)
-    choose = CONSTRUCTIONS[construction]
-    keep, sums, _ = choose(
-        weights, block, layer, signed=signed, solver=solver, tol=tol, start=start
+    choose = CONSTRUCTIONS[construction].choose
+    keep, sums, status = choose(
+        weights, block, layer, signed=signed, solver=solver, tol=tol, start=start, size=size
     )
-    return np.packbits(keep, axis=2), np.asarray(sums)
+    missing = bool(np.any(np.asarray(status) == Status.NOT_FOUND))
+    return np.packbits(keep, axis=2), np.asarray(sums), missing
 
 
 def solve_layer(
@@ -191,6 +183,7 @@ def solve_layer(
     construction: str,
     solver: str,
     tol,
+    size=None,
     start,
     max_bytes: int,
     client=None,
@@ -205,7 +198,7 @@ def solve_layer(
         The random network (its ``values_per_input`` give this layer's n).
     layer : int
         Target layer ``i``.
-    signed, construction, solver, tol
+    signed, construction, solver, tol, size
         As in the construction's ``choose``.
     start : tuple (packed keep, n) or None
         Warm start: an earlier answer's packed ``keep`` and its n.
@@ -221,6 +214,8 @@ def solve_layer(
         ``np.packbits(keep, axis=2)`` of the layer's ``keep``.
     a, b : ndarray, shape (d_out, d_in)
         The chosen subsets' sums.
+    missing : bool
+        Whether an instance found no subset of ``size`` values (:func:`solve_shard`).
 
     Notes
     -----
@@ -238,27 +233,41 @@ def solve_layer(
     def task(lo, hi):
         part = None if packed_start is None else packed_start[lo:hi]
         block = RowBlock(network, lo, hi)
-        return (weights[lo:hi], block, layer, signed, construction, solver, tol, part, start_n)
+        return (
+            weights[lo:hi],
+            block,
+            layer,
+            signed,
+            construction,
+            solver,
+            tol,
+            size,
+            part,
+            start_n,
+        )
 
     packed = np.empty((d_out, d_in, math.ceil(n / 8)), np.uint8)
     sums = np.empty((2, d_out, d_in))
+    missing = False
     if client is None:
         for lo, hi in cuts:
-            packed[lo:hi], sums[:, lo:hi] = solve_shard(*task(lo, hi))
-        return packed, sums[0], sums[1]
+            packed[lo:hi], sums[:, lo:hi], short = solve_shard(*task(lo, hi))
+            missing |= short
+        return packed, sums[0], sums[1], missing
     import distributed
 
     submitted = [client.submit(solve_shard, *task(lo, hi), pure=False) for lo, hi in cuts]
     where = {future.key: cut for future, cut in zip(submitted, cuts)}
     try:
-        for future, (part, part_sums) in distributed.as_completed(
+        for future, (part, part_sums, short) in distributed.as_completed(
             submitted, loop=client.loop, with_results=True
         ):
             lo, hi = where[future.key]
             packed[lo:hi], sums[:, lo:hi] = part, part_sums
+            missing |= short
     finally:
         client.cancel(submitted)
-    return packed, sums[0], sums[1]
+    return packed, sums[0], sums[1], missing
 
 
 def layer_masks(packed: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -33,11 +33,14 @@ from .exceptions import InvalidParameterError, TheoryAssumptionWarning
 __all__ = [
     "MAX_WIDTH",
     "BoundTable",
+    "ConstructionTable",
     "compare",
+    "compare_constructions",
     "lower_bound_params",
     "lower_bound_width",
     "lueker_constant",
     "lueker_values",
+    "malach_layer_width",
     "malach_width",
     "pensia_constant",
     "pensia_values_per_input",
@@ -347,6 +350,43 @@ def malach_width(d, depth, eps, delta, *, C=1.0):
             / np.square(np.float64(e))
         )
     return _out(w, d, depth, eps, delta, C)
+
+
+def malach_layer_width(d_in, d_out, depth, eps, delta, *, C=1.0):
+    r""":func:`malach_width` per target layer, with :func:`pensia_width`'s arguments.
+
+    Parameters
+    ----------
+    d_in, d_out : int or array_like of int
+        Widths :math:`d_{i-1}`, :math:`d_i` of each target layer (``>= 1``).
+    depth : int
+        Number of target layers :math:`l` (``>= 1``).
+    eps, delta : float
+        Output error and failure probability, each in (0, 1).
+    C : float, keyword-only
+        The unspecified universal constant (``> 0``, default 1.0).
+
+    Returns
+    -------
+    ndarray
+        :func:`malach_width` with :math:`d` the largest of all ``d_in`` and ``d_out`` (the
+        theorem is stated for targets of width :math:`d`), one entry per layer.
+
+    Raises
+    ------
+    InvalidParameterError
+        As :func:`malach_width`.
+
+    Examples
+    --------
+    >>> widths = malach_layer_width([2, 1], [1, 1], 2, 0.5, 0.5)
+    >>> widths.tolist() == [malach_width(2, 2, 0.5, 0.5)] * 2
+    True
+    """
+    d_in, d_out = _int("d_in", d_in), _int("d_out", d_out)
+    d = int(max(np.max(d_in), np.max(d_out)))
+    shape = np.broadcast_shapes(np.shape(d_in), np.shape(d_out))
+    return np.full(shape, malach_width(d, depth, eps, delta, C=C))
 
 
 def lower_bound_params(d_in, d_out, eps):
@@ -882,3 +922,171 @@ def compare(target, eps, delta, *, C=1.0, values_per_input=None, radius=1.0, bia
         augmented=has_bias,
         assumption_violations=violations,
     )
+
+
+_SIDE_BY_SIDE = (
+    ("construction", "{}"),
+    ("depth", "{}"),
+    ("hidden widths", "{}"),
+    ("paper width bound, C = 1", "{}"),
+    ("implied C", "{}"),
+    ("random params", "{:,}"),
+    ("kept params", "{:,}"),
+    ("density", "{:.3%}"),
+    ("certified error", "{:.4e}"),
+    ("measured error", "{}"),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class ConstructionTable:
+    """Tickets of several constructions for one target, side by side.
+
+    Built by :func:`compare_constructions`.
+
+    Attributes
+    ----------
+    rows : tuple of dict
+        One per ticket, keys ``construction``, ``label`` (the construction and its options:
+        ``k`` the subset size, ``p`` the source density, the distribution when not uniform),
+        ``paper``, ``depth`` (random layers),
+        ``hidden_widths`` (every hidden layer of the random network), ``layer_widths`` (the
+        hidden width each target layer costs, the quantity the papers bound), ``bound`` (its
+        paper's width bound per target layer at ``C = 1``), ``implied_C`` (``layer_widths /
+        bound``: the constant at which the bound equals the width used, as every bound here is
+        linear in ``C``), ``random_params``, ``kept_params``, ``density``, ``certified``,
+        ``measured``, ``eps`` (the error the bound is evaluated at).
+    delta : float
+        The failure probability of the bounds.
+    """
+
+    rows: tuple[dict, ...]
+    delta: float
+
+    def __str__(self) -> str:
+        """One column per construction, one line per quantity."""
+        cells = [[label] for label, _ in _SIDE_BY_SIDE]
+        for row in self.rows:
+            values = (
+                row["label"],
+                row["depth"],
+                "-".join(str(w) for w in row["hidden_widths"]),
+                "/".join(_cell(float(b)) for b in row["bound"]),
+                "/".join(f"{c:.3g}" for c in row["implied_C"]),
+                row["random_params"],
+                row["kept_params"],
+                row["density"],
+                row["certified"],
+                "-" if row["measured"] is None else f"{row['measured']:.4e}",
+            )
+            for line, ((_, form), value) in zip(cells, zip(_SIDE_BY_SIDE, values)):
+                line.append(form.format(value))
+        widths = [max(len(line[k]) for line in cells) for k in range(len(cells[0]))]
+        lines = [
+            f"constructions side by side (each paper's bound per target layer at the ticket's "
+            f"eps, else its certified error, delta = {self.delta:g}; implied C: the hidden width "
+            "a target layer costs / the bound at C = 1)"
+        ]
+        lines += ["  ".join(c.rjust(w) for c, w in zip(line, widths)) for line in cells]
+        papers = dict.fromkeys(f"{row['construction']}: {row['paper']}" for row in self.rows)
+        lines += list(papers)
+        return "\n".join(lines)
+
+
+def compare_constructions(tickets, *, delta=0.01):
+    r"""Put tickets of several constructions for one target side by side, each against its own
+    paper's width bound.
+
+    Parameters
+    ----------
+    tickets : sequence of Ticket
+        Tickets made by :func:`~strong_lth.approximate` (each with its report), one per
+        construction or option to compare, for the same target.
+    delta : float, keyword-only
+        Failure probability of the bounds, in (0, 1) (default 0.01).
+
+    Returns
+    -------
+    ConstructionTable
+        Per ticket: depth, widths, random and kept parameters, density, certified and measured
+        error, the paper's width bound per target layer at ``C = 1`` and the constant ``C`` it
+        implies.
+
+    Raises
+    ------
+    InvalidParameterError
+        If a ticket has no report, or if the tickets were made for different targets.
+
+    Notes
+    -----
+    Each construction declares its bound (:class:`strong_lth.constructions.Construction`
+    ``bound``). It is evaluated at the error the ticket is certified for (``eps`` in automatic
+    mode, else the certified error when it is below 1), so that the bound and the width used
+    answer the same question; a ticket certified only at an error of 1 or more gets NaN.
+
+    Examples
+    --------
+    >>> from strong_lth import ReLUNetwork, approximate
+    >>> target = ReLUNetwork.random((3, 4, 2), rng=0)
+    >>> tickets = [approximate(target, values_per_input=6, construction=c, rng=1,
+    ...                        certificate="spectral") for c in ("pensia", "malach")]
+    >>> table = compare_constructions(tickets)
+    >>> [row["depth"] for row in table.rows], table.rows[0]["layer_widths"]
+    ([4, 4], [18, 24])
+    """
+    from .constructions import CONSTRUCTIONS  # constructions declare bounds from this module
+
+    delta = check_real("delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
+    tickets = list(tickets)
+    if not tickets or any(getattr(t, "report", None) is None for t in tickets):
+        raise InvalidParameterError(
+            "`tickets` must be a non-empty sequence of tickets with reports (from approximate); "
+            f"got {_fmt(tickets)}."
+        )
+    fingerprints = {t.target_fingerprint for t in tickets}
+    if len(fingerprints) > 1:
+        raise InvalidParameterError(
+            f"`tickets` must all be made for the same target; got {len(fingerprints)} targets."
+        )
+    rows = []
+    for ticket in tickets:
+        report = ticket.report
+        declared = CONSTRUCTIONS[ticket.construction]
+        layers = report.layers
+        eps = report.eps if report.eps is not None else report.certified
+        d_in = np.array([r.d_in for r in layers])
+        d_out = np.array([r.d_out for r in layers])
+        used = [r.hidden_width for r in layers]
+        bound = np.full(len(layers), np.nan)
+        if 0 < eps < 1:
+            with np.errstate(over="ignore"):
+                bound = np.broadcast_to(
+                    declared.bound(d_in, d_out, len(layers), eps, delta, C=1.0), len(layers)
+                )
+        shapes = ticket.random_network().shapes
+        options = [ticket.construction]
+        if ticket.subset_size is not None:
+            options.append(f"k={ticket.subset_size}")
+        if ticket.source_density < 1:
+            options.append(f"p={ticket.source_density:g}")
+        if ticket.distribution.name != "uniform":
+            options.append(ticket.distribution.name)
+        rows.append(
+            {
+                "construction": ticket.construction,
+                "label": " ".join(options),
+                "paper": declared.paper,
+                "depth": len(shapes),
+                "hidden_widths": [rows for rows, _ in shapes[:-1]],
+                "layer_widths": used,
+                "bound": [float(b) for b in bound],
+                "implied_C": [w / float(b) for w, b in zip(used, bound)],
+                "random_params": report.random_params,
+                "kept_params": report.kept_params,
+                "density": report.density,
+                "certified": report.certified,
+                "measured": report.measured,
+                "eps": float(eps),
+            }
+        )
+    return ConstructionTable(rows=tuple(rows), delta=delta)

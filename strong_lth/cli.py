@@ -35,14 +35,11 @@ from .exceptions import InvalidParameterError, StrongLTHError
 __all__ = ["main"]
 
 DEMO_WIDTHS = (8, 16, 16, 4)
+DEMO_PARAMETERS = ("construction", "distribution", "subset_size", "source_density")
+"""The options of :func:`~strong_lth.approximate` that ``strong-lth demo`` takes as flags."""
 DEMO_DELTA = 0.01
 """Failure probability the demo's bound table and figure are computed for."""
 
-CONSTRUCTION_NAMES = ("pensia", "malach")
-"""The names :data:`strong_lth.constructions.CONSTRUCTIONS` registers (for ``--help``, which
-must not import the constructions; a test keeps the two equal)."""
-SOLVER_NAMES = ("mitm", "bruteforce", "dp", "greedy", "local", "cpsat")
-"""The names :data:`strong_lth.subset_sum.METHODS` registers (for ``--help``; tested equal)."""
 VECTOR_FORMATS = ("eps", "pdf", "pgf", "ps", "svg", "svgz")
 """Image formats whose size does not grow with ``--dpi``."""
 MAX_PIXELS = 2**16 - 1
@@ -169,8 +166,9 @@ def _shape(spec: str) -> tuple[int, ...] | None:
     return widths
 
 
-def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int):
-    """A target from an ``.npz`` file (:meth:`ReLUNetwork.from_npz`) or a shape ``8,16,4``
+def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int, conv=False):
+    """A target from an ``.npz`` file (:meth:`ReLUNetwork.from_npz`, or with ``conv``
+    :meth:`ConvNetwork.from_npz` for a convolutional file) or a shape ``8,16,4``
     (:meth:`ReLUNetwork.random` with ``rng=seed``, every layer of spectral norm 1), refused
     before it is drawn when its weights would exceed ``max_bytes``."""
     from ._validation import check_bytes
@@ -187,7 +185,17 @@ def _target(spec: str, *, seed: int = 0, bias: bool = False, max_bytes: int):
         )
         return ReLUNetwork.random(widths, rng=seed, bias=bias)
     if spec.endswith(".npz") or Path(spec).exists():
-        return _read("target", spec, ReLUNetwork.from_npz, npz=True, max_bytes=max_bytes)
+        from .convnets import ConvNetwork, is_conv_file
+
+        load = ReLUNetwork.from_npz
+        if is_conv_file(spec):
+            if not conv:
+                raise InvalidParameterError(
+                    f"`target` must be a dense network file here (convolutional targets go to "
+                    f"approximate and certify); got the ConvNetwork file {spec!r}."
+                )
+            load = ConvNetwork.from_npz
+        return _read("target", spec, load, npz=True, max_bytes=max_bytes)
     raise InvalidParameterError(
         f"`target` must be an .npz file or a shape like 8,16,4; got {spec!r}."
     )
@@ -233,20 +241,15 @@ def _approximate(args) -> int:
     from ._approximate import approximate
 
     target = _target(
-        args.target, seed=args.target_seed, bias=args.target_bias, max_bytes=args.max_bytes
+        args.target,
+        seed=args.target_seed,
+        bias=args.target_bias,
+        max_bytes=args.max_bytes,
+        conv=True,
     )
-    ticket = approximate(
-        target,
-        eps=args.eps,
-        values_per_input=_single(args.values_per_input),
-        construction=args.construction,
-        solver=args.solver,
-        distribution=args.distribution,
-        radius=args.radius,
-        rng=args.seed,
-        max_values_per_input=args.max_values_per_input,
-        progress=not args.quiet,
-    )
+    options = {name: getattr(args, name) for name in _parameter_flags()}
+    options["values_per_input"] = _single(options["values_per_input"])
+    ticket = approximate(target, **options, progress=not args.quiet)
     out = Path(args.out)
     if out.is_dir():
         raise InvalidParameterError(f"`--out` must be a file name; got the folder {args.out!r}.")
@@ -264,9 +267,11 @@ def _approximate(args) -> int:
 
 def _certify(args) -> int:
     from ._certify import certify
-    from ._validation import check_real
+    from .convnets import is_conv_file
     from .ticket import Ticket
 
+    if is_conv_file(args.target):
+        return _certify_conv(args)
     ticket = _read("ticket", args.ticket, Ticket.load, npz=True, max_bytes=args.max_bytes)
     target = _target(
         args.target, seed=args.target_seed, bias=args.target_bias, max_bytes=args.max_bytes
@@ -277,6 +282,30 @@ def _certify(args) -> int:
             f"`ticket` must be made for the target: widths {expected[0]} (bias-augmented), "
             f"biases {expected[1]}; got widths {ticket.widths}, biases {ticket.input_bias}."
         )
+    radius, eps = _radius_eps(args, ticket)
+    certificate = certify(
+        target,
+        ticket,
+        radius=radius,
+        rng=args.seed,
+        box=args.box,
+        exact_time_limit=args.time_limit if args.box is not None else None,
+    )
+    exceeds = eps is not None and certificate.certified > eps
+    if args.json:
+        _print_json(_certificate_dict(certificate, eps))
+    else:
+        print(_certificate_table(certificate, eps))
+        if exceeds:
+            print(f"the certified error exceeds eps = {eps:g}")
+    return 1 if exceeds else 0
+
+
+def _radius_eps(args, ticket) -> tuple:
+    """``(radius, eps)`` of ``certify``: the flags, else those the ticket's report records
+    (radius 1 when it records none)."""
+    from ._validation import check_real
+
     report = {} if ticket.report is None else ticket.report
     if not isinstance(report, dict):
         raise InvalidParameterError(
@@ -292,19 +321,44 @@ def _certify(args) -> int:
         eps = _ticket_field(report, "eps", lambda n, v: check_real(n, v, **positive))
     else:
         eps = check_real("eps", eps, **positive)
-    certificate = certify(
-        target,
-        ticket,
-        radius=radius,
-        rng=args.seed,
-        box=args.box,
-        exact_time_limit=args.time_limit if args.box is not None else None,
-    )
-    exceeds = eps is not None and certificate.certified > eps
+    return radius, eps
+
+
+def _certify_conv(args) -> int:
+    """``certify`` of a :class:`~strong_lth.conv_ticket.ConvTicket` against a convolutional
+    target file (:func:`~strong_lth.conv_certify.certify_conv`)."""
+    from .conv_ticket import ConvTicket
+
+    if args.box is not None:
+        raise InvalidParameterError(
+            "`--box` must be omitted for a convolutional target (no exact search over a box "
+            f"for convolutions); got {args.box!r}."
+        )
+    ticket = _read("ticket", args.ticket, ConvTicket.load, npz=True, max_bytes=args.max_bytes)
+    target = _target(args.target, max_bytes=args.max_bytes, conv=True)
+    radius, eps = _radius_eps(args, ticket)
+    found = ticket.certificate(target, radius=radius, rng=args.seed)
+    exceeds = eps is not None and found.certified > eps
+    data = {
+        "radius": found.radius,
+        "weight_norms": found.weight_norms,
+        "tau": found.tau,
+        "max_weight_error": found.max_weight_error,
+        "bounds": found.bounds,
+        "certified": found.certified,
+        "measured": found.measured,
+        "eps": eps,
+        "within_eps": None if eps is None else not exceeds,
+    }
     if args.json:
-        _print_json(_certificate_dict(certificate, eps))
+        _print_json(data)
     else:
-        print(_certificate_table(certificate, eps))
+        lines = [f"{'layer':>5} {'||K_i||':>10} {'max|Δ|':>10} {'τ_i':>10}"]
+        for i, row in enumerate(zip(found.weight_norms, found.max_weight_error, found.tau), 1):
+            lines.append(f"{i:>5} " + " ".join(f"{v:>10.4g}" for v in row))
+        bounds = ", ".join(f"{k} {v:.4g}" for k, v in found.bounds.items())
+        lines.append(f"certified {found.certified:.6g} ({bounds}); measured {found.measured:.6g}")
+        print("\n".join(lines))
         if exceeds:
             print(f"the certified error exceeds eps = {eps:g}")
     return 1 if exceeds else 0
@@ -541,7 +595,8 @@ def _demo(args) -> int:
         f"norm 1 (seed {args.seed}); approximating it within eps = {eps:g} (certified)\n",
         flush=True,
     )
-    ticket = approximate(target, eps=eps, rng=args.seed, progress=True)
+    options = {name: getattr(args, name) for name in DEMO_PARAMETERS}
+    ticket = approximate(target, eps=eps, rng=args.seed, progress=True, **options)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ticket.save(out / "ticket.npz")  # the results first: a closed pipe must not lose them
@@ -574,6 +629,86 @@ def _add_target(parser, *, positional: bool = True) -> None:
     parser.add_argument(
         "--target-bias", action="store_true", help="give a target given as a shape biases"
     )
+
+
+class _LazyHelp(str):
+    """A help text that names the choices of a registry only when it is printed: argparse
+    formats help with ``help % params``, so ``strong-lth --help`` never imports the registries
+    (NumPy, numba) that ``strong-lth approximate --help`` lists."""
+
+    def __new__(cls, text: str, field: str):
+        made = super().__new__(cls, text)
+        made.field = field
+        return made
+
+    def __mod__(self, params):
+        from .parameters import choices
+
+        return str.__mod__(str(self).replace("{choices}", ", ".join(choices(self.field))), params)
+
+
+_TYPES = {
+    "float": (_float, None),
+    "int": (_int, None),
+    "ints": (_INTEGERS, "N[,N...]"),
+    "seed": (_seed, None),
+    "str": (None, "NAME"),
+    "names": (_comma_list(str, "name"), "NAME[,NAME...]"),
+}
+"""argparse type and metavar of each ``cli`` kind of :mod:`strong_lth.parameters`."""
+
+
+def _parameter_flags() -> tuple[str, ...]:
+    """The fields of :class:`~strong_lth.parameters.ApproximateParameters` that are flags."""
+    import dataclasses
+
+    from .parameters import ApproximateParameters
+
+    fields = dataclasses.fields(ApproximateParameters)
+    return tuple(item.name for item in fields if item.metadata["cli"] is not None)
+
+
+def _add_parameters(command, only: tuple[str, ...] | None = None) -> None:
+    """One flag per field of :class:`~strong_lth.parameters.ApproximateParameters` with a
+    ``cli`` kind (or per field named in ``only``): its name (dashes for underscores), type,
+    default and help from the field; the two modes (``group = "mode"``) exclusive and one of
+    them required."""
+    import dataclasses
+
+    from .parameters import ApproximateParameters, public_name
+
+    fields = [
+        item
+        for item in dataclasses.fields(ApproximateParameters)
+        if item.metadata["cli"] is not None and (only is None or item.name in only)
+    ]
+    mode = None
+    if any(item.metadata.get("group") == "mode" for item in fields):
+        mode = command.add_mutually_exclusive_group(required=True)
+    for item in fields:
+        kind, meta = item.metadata["cli"], item.metadata
+        where = mode if meta.get("group") == "mode" else command
+        flag = "--" + public_name(item).replace("_", "-")
+        if kind == "flag":  # a switch that is on by default: --no-NAME turns it off
+            where.add_argument(
+                f"--no-{flag[2:]}",
+                dest=item.name,
+                action="store_false",
+                help=f"do not {meta['help']}",
+            )
+            continue
+        default = meta.get("cli_default", item.default)
+        text = meta["help"]
+        if "choices" in meta:
+            text += "; one of {choices}"
+        if default is not None and where is command:
+            text += f" ({default})"
+        help_text = _LazyHelp(text, item.name) if "choices" in meta else text
+        convert, metavar = _TYPES[kind]
+        metavar = meta.get("metavar") or metavar or public_name(item).upper()
+        where.add_argument(
+            flag, dest=item.name, type=convert, default=default, metavar=metavar, help=help_text
+        )
 
 
 def _add_max_bytes(parser, what: str) -> None:
@@ -609,36 +744,12 @@ def _parser() -> argparse.ArgumentParser:
     command = commands.add_parser(
         "approximate",
         help="find a ticket approximating a target, save it, print the report",
-        description="Prune one random 2l-deep network (sampled from --seed) so that it "
-        "approximates the target: automatic mode with --eps (smallest widths with certified "
-        "error <= eps), fixed mode with --values-per-input. The ticket is saved before the "
-        "report is printed.",
+        description="Prune one random network (sampled from --seed) so that it approximates "
+        "the target: automatic mode with --eps (smallest widths with certified error <= eps), "
+        "fixed mode with --values-per-input. The ticket is saved before the report is printed.",
     )
     _add_target(command)
-    mode = command.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--eps", type=_float, help="certified error to reach (automatic mode)")
-    mode.add_argument(
-        "--values-per-input",
-        type=_INTEGERS,
-        metavar="N[,N...]",
-        help="values per input n, one for all layers or one per layer (fixed mode)",
-    )
-    command.add_argument(
-        "--construction",
-        default="pensia",
-        help=f"one of {', '.join(CONSTRUCTION_NAMES)} (pensia)",
-    )
-    command.add_argument(
-        "--solver", default="mitm", help=f"one of {', '.join(SOLVER_NAMES)} (mitm)"
-    )
-    command.add_argument(
-        "--distribution", default="uniform", help="random weights: uniform or gaussian (uniform)"
-    )
-    command.add_argument("--seed", type=_seed, default=0, help="seed of the random network (0)")
-    command.add_argument("--radius", type=_float, default=1.0, help="input ball radius (1)")
-    command.add_argument(
-        "--max-values-per-input", type=_int, default=512, help="cap on n in automatic mode (512)"
-    )
+    _add_parameters(command)
     command.add_argument("--out", default="ticket.npz", help="ticket file to write (ticket.npz)")
     command.add_argument(
         "--quiet", action="store_true", help="no progress bar (shown on a terminal)"
@@ -784,6 +895,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     command.add_argument("--eps", type=_float, default=0.01, help="certified error (0.01)")
     command.add_argument("--seed", type=_seed, default=0, help="seed of target and random network")
+    _add_parameters(command, DEMO_PARAMETERS)
     command.add_argument("--out", default="demo_output", help="folder for the plot and the ticket")
     command.set_defaults(run=_demo)
     return parser

@@ -20,6 +20,8 @@ import numpy as np
 from scipy import ndimage
 
 from ._validation import as_generator, check_array, check_int, check_real
+from .conv_ticket import ConvTicket
+from .convnets import Conv2d, ConvNetwork, Flatten, Linear, ReLU
 from .exceptions import InvalidParameterError
 from .networks import ReLUNetwork, _check_int_tuple, _optional_import
 from .ticket import Ticket
@@ -34,6 +36,7 @@ __all__ = [
     "digits",
     "evaluate",
     "margin_eps",
+    "train_conv_target",
     "train_target",
 ]
 
@@ -273,6 +276,158 @@ def _gradients(weights, biases, x, y):
     return grad_w + (grad_b if biases else [])
 
 
+def train_conv_target(
+    x: Any,
+    y: Any,
+    channels: Any = (8, 16),
+    *,
+    input_shape: Any = (1, 8, 8),
+    kernel_size: int = 3,
+    rng: Any,
+    epochs: int = 30,
+    batch_size: int = 64,
+    learning_rate: float = 3e-3,
+) -> ConvNetwork:
+    """Train a bias-free convolutional classifier with plain NumPy, as :func:`train_target`.
+
+    Parameters
+    ----------
+    x : array_like, shape (m, C H W) or (m, C, H, W)
+        Training images (e.g. :func:`digits` rows with ``input_shape=(1, 8, 8)``).
+    y : array_like of int, shape (m,)
+        Labels ``0..k-1``.
+    channels : sequence of int, default (8, 16)
+        Output channels of the convolutions (stride 1, no padding, ReLU after each); a Flatten
+        and a dense layer to ``k`` logits follow.
+    input_shape : (C, H, W), default (1, 8, 8)
+    kernel_size : int, default 3
+    rng : None, int or numpy.random.Generator
+        Seeds the initialisation and the batch order: the same seed gives the same network, bit
+        for bit (on the same BLAS); PyTorch plays no part.
+    epochs, batch_size : int
+    learning_rate : float
+        Adam step size.
+
+    Returns
+    -------
+    ConvNetwork
+        ``Conv2d(C -> channels[0], k), ReLU, ..., Flatten, Linear(-> k)``, no biases: the
+        targets :func:`strong_lth.approximate_conv` takes.
+
+    Raises
+    ------
+    InvalidParameterError
+        If an argument is invalid or the kernels do not fit the images.
+
+    Notes
+    -----
+    He initialisation, softmax cross-entropy, Adam (as :func:`train_target`); a convolution's
+    gradient is computed on its input patches (``im2col``): with ``P`` the ``(C k k, H' W')``
+    patches of one image, ``y = K P``, ``dK = dy P^T`` and ``dP = K^T dy``, scattered back onto
+    the image.
+
+    Examples
+    --------
+    >>> gen = np.random.default_rng(0)
+    >>> x = gen.standard_normal((300, 1, 6, 6))
+    >>> y = (x[:, 0, :3].sum(axis=(1, 2)) > x[:, 0, 3:].sum(axis=(1, 2))).astype(int)
+    >>> net = train_conv_target(x, y, (4,), input_shape=(1, 6, 6), rng=0, epochs=40,
+    ...                         learning_rate=0.01)
+    >>> bool(np.mean(net.forward(x).argmax(axis=1) == y) > 0.9)
+    True
+    """
+    shape = _check_int_tuple("input_shape", input_shape, low=1, min_len=3)
+    if len(shape) != 3:
+        raise InvalidParameterError(f"`input_shape` must be (C, H, W); got {shape}.")
+    x = check_array("x", x)
+    if x.ndim == 2 and x.shape[1] == math.prod(shape):
+        x = x.reshape(len(x), *shape)
+    if x.ndim != 4 or x.shape[1:] != shape:
+        raise InvalidParameterError(
+            f"`x` must have shape (m, {math.prod(shape)}) or (m, {', '.join(map(str, shape))}); "
+            f"got {x.shape}."
+        )
+    if len(x) == 0:
+        raise InvalidParameterError("`x` must hold at least one example; got none.")
+    y = _check_labels(x, y)
+    channels = _check_int_tuple("channels", channels, low=1)
+    k = check_int("kernel_size", kernel_size, low=1)
+    epochs = check_int("epochs", epochs, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    learning_rate = check_real("learning_rate", learning_rate, low=0.0, low_open=True)
+    gen = as_generator(rng)
+    kernels, c, side = [], shape[0], shape[1:]
+    for out in channels:
+        fan_in = c * k * k
+        kernels.append(gen.standard_normal((out, c, k, k)) * math.sqrt(2.0 / fan_in))
+        c, side = out, (side[0] - k + 1, side[1] - k + 1)
+        if min(side) < 1:
+            raise InvalidParameterError(
+                f"`kernel_size` {k} must fit the images: {len(channels)} convolutions of it do "
+                f"not fit {shape[1]}x{shape[2]}."
+            )
+    flat = c * side[0] * side[1]
+    dense = gen.standard_normal((int(y.max()) + 1, flat)) * math.sqrt(2.0 / flat)
+    params = [*kernels, dense]
+    first, second = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
+    step = 0
+    for _ in range(epochs):
+        order = gen.permutation(len(x))
+        for begin in range(0, len(x), batch_size):
+            batch = order[begin : begin + batch_size]
+            grads = _conv_gradients(kernels, dense, x[batch], y[batch])
+            step += 1
+            for p, g, m, v in zip(params, grads, first, second):
+                m *= 0.9
+                m += 0.1 * g
+                v *= 0.999
+                v += 0.001 * g * g
+                p -= learning_rate * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    layers = [layer for kernel in kernels for layer in (Conv2d(kernel), ReLU())]
+    return ConvNetwork(shape, [*layers, Flatten(), Linear(dense)])
+
+
+def _patches(h: np.ndarray, k: int) -> np.ndarray:
+    """``(N, C k k, H' W')`` patches of a batch for a stride-1 valid convolution of size k."""
+    windows = np.lib.stride_tricks.sliding_window_view(h, (k, k), axis=(2, 3))
+    n, c, ho, wo = windows.shape[:4]
+    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * k * k, ho * wo)
+
+
+def _conv_gradients(kernels, dense, x, y):
+    """Gradients of the mean cross-entropy with respect to ``kernels + [dense]``."""
+    k = kernels[0].shape[-1]
+    inputs, patches, h = [], [], x
+    for kernel in kernels:
+        p = _patches(h, k)
+        out = np.einsum("of,nfp->nop", kernel.reshape(len(kernel), -1), p)
+        side = (h.shape[2] - k + 1, h.shape[3] - k + 1)
+        inputs.append(h)
+        patches.append(p)
+        h = np.maximum(out, 0.0).reshape(len(x), len(kernel), *side)
+    features = h.reshape(len(x), -1)
+    logits = features @ dense.T
+    prob = np.exp(logits - logits.max(axis=1, keepdims=True))
+    prob /= prob.sum(axis=1, keepdims=True)
+    prob[np.arange(len(y)), y] -= 1.0
+    upstream = prob / len(y)
+    grads = [None] * len(kernels) + [upstream.T @ features]
+    dh = (upstream @ dense).reshape(h.shape) * (h > 0)
+    for i in range(len(kernels) - 1, -1, -1):
+        kernel, p, below = kernels[i], patches[i], inputs[i]
+        dy = dh.reshape(len(x), len(kernel), -1)
+        grads[i] = np.einsum("nop,nfp->of", dy, p).reshape(kernel.shape)
+        if i:
+            dp = np.einsum("of,nop->nfp", kernel.reshape(len(kernel), -1), dy)
+            dp = dp.reshape(len(x), below.shape[1], k, k, h.shape[2], h.shape[3])
+            back = np.zeros_like(below)
+            for a, b in itertools.product(range(k), range(k)):
+                back[:, :, a : a + h.shape[2], b : b + h.shape[3]] += dp[:, :, a, b]
+            dh = back * (below > 0)
+            h = below
+    return grads
+
+
 def _labels(outputs: np.ndarray) -> np.ndarray:
     """Predicted labels: argmax of the outputs, or ``output > 0`` for a single output."""
     if outputs.shape[1] == 1:
@@ -285,10 +440,11 @@ def margin_eps(target: ReLUNetwork, x: Any, *, radius: float = RADIUS) -> float:
 
     Parameters
     ----------
-    target : ReLUNetwork
+    target : ReLUNetwork or ConvNetwork
         The network whose predictions must be kept.
     x : array_like, shape (m, d)
-        Inputs (e.g. the test set).
+        Inputs (e.g. the test set; for a ConvNetwork also images ``(m, C, H, W)``, whose
+        norm is that of ``vec(x)``).
     radius : float, default :data:`RADIUS`
         The radius the ticket's error is certified over (``approximate(..., radius=radius)``).
 
@@ -326,9 +482,7 @@ def margin_eps(target: ReLUNetwork, x: Any, *, radius: float = RADIUS) -> float:
     >>> float(margin_eps(net, [[1.0, 0.0], [0.0, 2.0]]))  # gaps 1 and 2, norms 1 and 2
     0.7071067811865475
     """
-    if not isinstance(target, ReLUNetwork):
-        raise InvalidParameterError(f"`target` must be a ReLUNetwork; got {type(target).__name__}.")
-    x = check_array("x", x, ndim=2, shape=(None, target.widths[0]))
+    x = _rows(target, x)
     if len(x) == 0:
         raise InvalidParameterError("`x` must hold at least one input; got none.")
     radius = check_real("radius", radius, low=0.0, low_open=True)
@@ -407,18 +561,33 @@ max_output_difference=0.0123)
     __str__ = __repr__
 
 
+def _rows(target: Any, x: Any) -> np.ndarray:
+    """``x`` checked as flat rows ``(m, d)`` of ``target``'s inputs; a :class:`ConvNetwork`
+    takes images ``(m, C, H, W)`` or flat rows and gets them flattened (``vec(x)``, the inputs
+    of its :meth:`~strong_lth.convnets.ConvNetwork.dense_equivalent`, on which the certificate's
+    ball lives)."""
+    if isinstance(target, ConvNetwork):
+        images = target.check_inputs(x)
+        return images.reshape(len(images), -1)
+    if not isinstance(target, ReLUNetwork):
+        raise InvalidParameterError(
+            f"`target` must be a ReLUNetwork or a ConvNetwork; got {type(target).__name__}."
+        )
+    return check_array("x", x, ndim=2, shape=(None, target.widths[0]))
+
+
 def evaluate(target: ReLUNetwork, pruned: Any, x: Any, y: Any) -> Evaluation:
     """Accuracy of a target and of a pruned network, their agreement and largest output gap.
 
     Parameters
     ----------
-    target : ReLUNetwork
+    target : ReLUNetwork or ConvNetwork
         The network ``F``.
-    pruned : Ticket or ReLUNetwork
+    pruned : Ticket or ReLUNetwork (ConvTicket or ConvNetwork for a ConvNetwork target)
         The pruned network ``G``: a ticket is evaluated by :meth:`Ticket.forward` (its pruned
         network with the masks applied), a network by its own ``forward``.
     x : array_like, shape (m, d)
-        Inputs.
+        Inputs (for a ConvNetwork target also images ``(m, C, H, W)``).
     y : array_like of int, shape (m,)
         True labels.
 
@@ -450,13 +619,16 @@ def evaluate(target: ReLUNetwork, pruned: Any, x: Any, y: Any) -> Evaluation:
     >>> bool(result.max_output_difference <= ticket.report.certified)
     True
     """
-    if not isinstance(target, ReLUNetwork):
-        raise InvalidParameterError(f"`target` must be a ReLUNetwork; got {type(target).__name__}.")
-    if not isinstance(pruned, Ticket | ReLUNetwork):
+    x = _rows(target, x)
+    if isinstance(target, ConvNetwork) and not isinstance(pruned, ConvTicket | ConvNetwork):
+        raise InvalidParameterError(
+            "`pruned` must be a ConvTicket or a ConvNetwork (the target is a ConvNetwork); "
+            f"got {type(pruned).__name__}."
+        )
+    if isinstance(target, ReLUNetwork) and not isinstance(pruned, Ticket | ReLUNetwork):
         raise InvalidParameterError(
             f"`pruned` must be a Ticket or a ReLUNetwork; got {type(pruned).__name__}."
         )
-    x = check_array("x", x, ndim=2, shape=(None, target.widths[0]))
     if len(x) == 0:
         raise InvalidParameterError("`x` must hold at least one input; got none.")
     y = _check_labels(x, y)

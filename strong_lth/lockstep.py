@@ -39,6 +39,7 @@ __all__ = [
     "ROUNDING",
     "SPLIT_TOLERANCE",
     "LayerBounds",
+    "check_pairs",
     "cross_tighten",
     "error_bound",
     "unit_bounds",
@@ -506,7 +507,15 @@ def _check_domain(d, lower, upper, radius):
     return lower, upper, radius
 
 
-def _check_pairs(weights, pairs):
+def check_pairs(weights, pairs):
+    """``pairs`` as float arrays, checked against the bias-augmented target ``weights``: one
+    ``(A_i, B_i)`` per layer, each of ``W_i``'s shape, finite.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the count, a shape or a value is wrong.
+    """
     if len(pairs) != len(weights):
         raise InvalidParameterError(
             f"`pairs` must hold one (A, B) per target layer ({len(weights)}); got {len(pairs)}."
@@ -581,7 +590,7 @@ def unit_bounds(
     True
     """
     weights = list(target.augmented().weights)
-    pairs = _check_pairs(weights, pairs)
+    pairs = check_pairs(weights, pairs)
     lower, upper, radius = _check_domain(target.widths[0], lower, upper, radius)
     return _Pass(weights, pairs, target.has_bias, lower, upper, radius).run()
 
@@ -647,7 +656,7 @@ def error_bound(
     if not isinstance(domains, (int, np.integer)) or domains < 1:
         raise InvalidParameterError(f"`domains` must be a positive integer; got {domains!r}.")
     weights = list(target.augmented().weights)
-    pairs = _check_pairs(weights, pairs)
+    pairs = check_pairs(weights, pairs)
     lower, upper, radius = _check_domain(target.widths[0], lower, upper, radius)
 
     norms = {}

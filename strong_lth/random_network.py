@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any
@@ -23,7 +24,7 @@ from .distributions import Distribution, Uniform, get_distribution
 from .exceptions import InvalidParameterError
 from .networks import ReLUNetwork, _check_int_tuple
 
-__all__ = ["RandomNetwork", "uniform_bits"]
+__all__ = ["RandomNetwork", "pair_shapes", "uniform_bits"]
 
 _U64_MAX = 2**64 - 1
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -133,6 +134,20 @@ def uniform_bits(seed: int, layer: int, rows: Any, cols: Any) -> np.ndarray:
     return _counter_uniforms(seed, layer, rows.astype(np.uint64), cols.astype(np.uint64))
 
 
+def pair_shapes(widths: Sequence[int], values_per_input: Sequence[int]) -> list[tuple[int, int]]:
+    """Layer shapes of the depth-2l network of [P] and [M]: target layer i is the pair
+    ``M_{2i-1}`` of shape ``(d_{i-1} n_i, d_{i-1})`` and ``M_{2i}`` of shape
+    ``(d_i, d_{i-1} n_i)``.
+
+    Examples
+    --------
+    >>> pair_shapes((3, 2), (4,))
+    [(12, 3), (2, 12)]
+    """
+    pairs = zip(widths[:-1], values_per_input, widths[1:], strict=True)
+    return [shape for d_in, n, d_out in pairs for shape in ((d_in * n, d_in), (d_out, d_in * n))]
+
+
 @dataclass(frozen=True)
 class RandomNetwork:
     """The random network ``G(x) = M_{2l} σ(M_{2l-1} ··· σ(M_1 x))`` of docs/theory.md, section 2.
@@ -150,6 +165,11 @@ class RandomNetwork:
     source_density : float, default 1.0
         Probability ``p`` in (0, 1] that a weight is present (an Erdős–Rényi sparse network);
         ``1.0`` is the dense network, bit for bit.
+    layout : callable, default :func:`pair_shapes`
+        ``layout(widths, values_per_input) -> [(rows, cols), ...]``: the shapes of the layers,
+        as a construction declares them (:class:`strong_lth.constructions.Construction`).
+        Weights are a function of their position whatever the layout; :meth:`gadget_weights`
+        and :attr:`hidden_widths` read the pair layout.
 
     Raises
     ------
@@ -198,6 +218,7 @@ class RandomNetwork:
     values_per_input: tuple[int, ...]
     distribution: Distribution = field(default_factory=Uniform)
     source_density: float = 1.0
+    layout: Callable = field(default=pair_shapes, repr=False)
 
     def __post_init__(self) -> None:
         widths = _check_int_tuple("widths", self.widths, low=1, min_len=2)
@@ -221,8 +242,8 @@ class RandomNetwork:
 
     @property
     def depth(self) -> int:
-        """Number of random matrices ``2l``."""
-        return 2 * len(self.values_per_input)
+        """Number of random matrices (``2l`` in the pair layout)."""
+        return len(self.shapes)
 
     @property
     def hidden_widths(self) -> tuple[int, ...]:
@@ -231,9 +252,8 @@ class RandomNetwork:
 
     @property
     def shapes(self) -> list[tuple[int, int]]:
-        """Shapes of ``M_1, ..., M_{2l}``."""
-        pairs = zip(self.widths[:-1], self.hidden_widths, self.widths[1:], strict=True)
-        return [shape for d_in, w, d_out in pairs for shape in ((w, d_in), (d_out, w))]
+        """Shapes of ``M_1, M_2, ...``, from :attr:`layout`."""
+        return [(int(r), int(c)) for r, c in self.layout(self.widths, self.values_per_input)]
 
     @property
     def n_positions(self) -> int:

@@ -15,11 +15,17 @@ __all__ = ["ExactSummary", "LayerReport", "Report"]
 class LayerReport:
     """One layer pair of a ticket.
 
-    ``budget_values_per_input`` is the n that the per-weight budget of docs/theory.md, section 5
-    needs (every ``|Δ|`` entry at most ``η_i``): found by search when ``budget_exact``, else
-    extrapolated from the measured decay of the largest per-weight error with n. When the search
-    reaches ``max_values_per_input`` without meeting ``η_i``, it is None and ``budget_beyond``
-    holds that cap: the budget is not reached within it (printed ``> cap``).
+        ``budget_values_per_input`` is the n that the per-weight budget of docs/theory.md, section 5
+        needs (every ``|Δ|`` entry at most ``η_i``): found by search when ``budget_exact``, else
+        extrapolated from the measured decay of the largest per-weight error with n. When the search
+        reaches ``max_values_per_input`` without meeting ``η_i``, it is None and ``budget_beyond``
+        holds that cap: the budget is not reached within it (printed ``> cap``).
+
+    ``paper_width`` is the hidden width its construction's paper proves sufficient for this layer
+    (the declared ``bound`` of :class:`~strong_lth.constructions.Construction`) at ``C = 1``,
+    ``δ = BOUND_DELTA`` of :mod:`strong_lth._approximate` and the error the ticket is certified
+    for; ``hidden_width / paper_width`` is the constant ``C`` the ticket implies. None when that
+    error is not below 1.
     """
 
     d_in: int
@@ -35,6 +41,7 @@ class LayerReport:
     budget_exact: bool = False
     budget_beyond: int | None = None
     evaluated: tuple[tuple[int, float], ...] = ()
+    paper_width: float | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,9 @@ class Report:
     ``measured`` is None when the worst-case search was skipped (``approximate(measure=False)``).
     ``certified`` is the least of ``bounds`` (each rigorous bound computed, by method name:
     :data:`strong_lth._certify.METHODS`), given by ``certificate_method``.
+    ``distribution``, ``source_density`` and ``subset_size`` are the random network's weight
+    distribution, the probability that a weight is present, and the size of every chosen subset
+    (None: any); ``solver`` is ``"-"`` for a construction that solves no SubsetSum instance.
     """
 
     construction: str
@@ -81,6 +91,9 @@ class Report:
     exact: ExactSummary | None = None
     certificate_method: str = "spectral"
     bounds: dict = dataclasses.field(default_factory=dict)
+    distribution: str = "uniform"
+    source_density: float = 1.0
+    subset_size: int | None = None
 
     @property
     def random_multiple(self) -> float:
@@ -133,6 +146,13 @@ class Report:
         lines = [
             f"strong_lth ticket: {self.construction} construction, solver {self.solver}, "
             f"seed {self.seed}, {mode}, inputs in the ball of radius {self.radius:g}",
+            f"random network: {self.distribution} weights, "
+            + (
+                "dense"
+                if self.source_density == 1.0
+                else f"each present with probability {self.source_density:g}"
+            )
+            + ("" if self.subset_size is None else f"; every subset has {self.subset_size} values"),
         ]
         if self.assumptions:
             lines.append("theorem assumptions do not hold: " + "; ".join(self.assumptions))
@@ -157,6 +177,7 @@ class Report:
             f"random parameters {self.random_params:,} ({self.random_multiple:.2f}x target), "
             f"kept {self.kept_params:,} ({self.kept_multiple:.2f}x target, density "
             f"{self.density:.2%} of the random network)",
+            *self._paper_lines(),
             f"error sup_x ||F(x) - G(x)||_2: certified <= {self.certified:.4e} "
             f"({self.certificate_method}), "
             + ("not measured" if self.measured is None else f"measured {self.measured:.4e}"),
@@ -169,6 +190,13 @@ class Report:
         if any(r.budget_beyond is not None for r in self.layers):
             lines.append("n budget > cap: not reached within max_values_per_input")
         return "\n".join(lines)
+
+    def _paper_lines(self) -> list[str]:
+        if any(r.paper_width is None for r in self.layers):
+            return []
+        bounds = "/".join(f"{r.paper_width:.4g}" for r in self.layers)
+        implied = "/".join(f"{r.hidden_width / r.paper_width:.3g}" for r in self.layers)
+        return [f"paper's width bound per layer at C = 1: {bounds} (implied C {implied})"]
 
     def _bound_lines(self) -> list[str]:
         if len(self.bounds) < 2:

@@ -101,10 +101,11 @@ class Ticket:
     values_per_input : tuple of int
         ``n_i`` per layer pair: the random network has hidden widths ``d_{i-1} n_i``.
     construction : str
-        A :data:`~strong_lth.constructions.CONSTRUCTIONS` name (``"pensia"`` or ``"malach"``).
+        A :data:`~strong_lth.constructions.CONSTRUCTIONS` name; its declaration gives the
+        shapes of the random network (:class:`~strong_lth.constructions.Construction`).
     masks : tuple of ndarray
-        One ``(k, 2)`` int64 array per random layer ``M_1 .. M_{2l}``: the kept ``(row, col)``,
-        read-only.
+        One ``(k, 2)`` int64 array per random layer ``M_1, M_2, ...``: the kept
+        ``(row, col)``, read-only.
     input_bias : bool
         The target had biases: its last input is the constant 1 of docs/theory.md, section 1, which
         the networks built here fold into a first-layer bias so that they take the original ``x``.
@@ -115,6 +116,12 @@ class Ticket:
         :meth:`ReLUNetwork.fingerprint` of the target the ticket was made for (set by
         :func:`~strong_lth.approximate`; None for tickets saved before it was recorded).
         :func:`~strong_lth.certify` refuses a ticket certified against another target.
+    source_density : float
+        Probability that a weight of the random network is present (1.0: dense; Gadhikar,
+        Mukherjee, Burkholz 2023, arXiv:2210.02412); a ticket keeps only present weights.
+    subset_size : int or None
+        The number of values every chosen subset has (``approximate(subset_size=...)``, Natale
+        et al. 2024, arXiv:2410.14754), or None when subsets had any size.
 
     Raises
     ------
@@ -133,10 +140,12 @@ class Ticket:
       ``input_bias`` a ``bool`` (with ``d_0 >= 2``: the constant is one of the inputs);
     - one mask per random layer, each an integer array of shape ``(k, 2)`` (a bool, float,
       complex, text or object array is refused, even with integral values) indexing inside its
-      layer, with no position kept twice;
-    - in the first layer ``M_{2i-1}`` of every pair, each unit keeps at most one input weight,
-      and unit ``c`` keeps the weight from its declared input ``c mod d_{i-1}`` (the gadget of
-      [P] Pensia et al. 2020, arXiv:2006.07990, and [M] Malach et al. 2020, arXiv:2002.00585);
+      layer, with no position kept twice, and keeping only weights present in the (sparse)
+      random network;
+    - for a construction whose declaration says ``pair_gadget``: in the first layer
+      ``M_{2i-1}`` of every pair, each unit keeps at most one input weight, and unit ``c``
+      keeps the weight from its declared input ``c mod d_{i-1}`` (the gadget of [P] Pensia
+      et al. 2020, arXiv:2006.07990, and [M] Malach et al. 2020, arXiv:2002.00585);
     - the second layer ``M_{2i}`` reads only units whose input weight is kept, and every unit
       whose input weight is kept is read by some output.
 
@@ -154,9 +163,15 @@ class Ticket:
     input_bias: bool = False
     report: Any = field(default=None, repr=False)
     target_fingerprint: str | None = field(default=None, repr=False)
+    source_density: float = 1.0
+    subset_size: int | None = None
 
     def __post_init__(self):
         check_choice("construction", self.construction, tuple(CONSTRUCTIONS))
+        if self.subset_size is not None:
+            object.__setattr__(
+                self, "subset_size", check_int("subset_size", self.subset_size, low=1)
+            )
         fingerprint = self.target_fingerprint
         if fingerprint is not None and not (
             isinstance(fingerprint, str) and _HEX64.fullmatch(fingerprint)
@@ -183,15 +198,25 @@ class Ticket:
         object.__setattr__(self, "widths", network.widths)
         object.__setattr__(self, "values_per_input", network.values_per_input)
         object.__setattr__(self, "distribution", network.distribution)
-        object.__setattr__(self, "masks", _check_masks(self.masks, network))
+        object.__setattr__(self, "source_density", network.source_density)
+        pair_gadget = CONSTRUCTIONS[self.construction].pair_gadget
+        object.__setattr__(self, "masks", _check_masks(self.masks, network, pair_gadget))
 
     def random_network(self) -> RandomNetwork:
-        """The random network the masks prune (never materialised unless asked)."""
-        return RandomNetwork(self.seed, self.widths, self.values_per_input, self.distribution)
+        """The random network the masks prune (never materialised unless asked), in the layout
+        its construction declares."""
+        return RandomNetwork(
+            self.seed,
+            self.widths,
+            self.values_per_input,
+            self.distribution,
+            self.source_density,
+            layout=CONSTRUCTIONS[self.construction].shapes,
+        )
 
     @property
     def depth(self) -> int:
-        """Number of random layers, ``2l``."""
+        """Number of random layers (``2l`` for the pair constructions)."""
         return len(self.masks)
 
     @property
@@ -229,6 +254,7 @@ class Ticket:
         them changes nothing, and the memory taken is proportional to the kept weights, never
         to the declared widths ``d_{i-1} n_i`` or ``d_i``.
         """
+        self._require_pairs("kept_layers")
         out = []
         for i, (d_in, d_out) in enumerate(zip(self.widths, self.widths[1:]), start=1):
             first, second = self.masks[2 * i - 2], self.masks[2 * i - 1]
@@ -243,6 +269,23 @@ class Ticket:
             )
             out.append((units, m1, m2))
         return out
+
+    def _require_pairs(self, what: str) -> None:
+        """Refuse a pair-gadget view of a ticket whose construction is not made of pairs."""
+        if not CONSTRUCTIONS[self.construction].pair_gadget:
+            raise InvalidParameterError(
+                f"`{what}` reads layer pairs of the [P] gadget; construction "
+                f"{self.construction!r} has none (use kept_matrices, forward or pruned_network)."
+            )
+
+    def kept_matrices(self) -> list[sparse.csr_array]:
+        """``M_j ⊙ S_j`` of every random layer, sparse, in the shapes of the random network
+        (any construction: the pruned network is ``M_D σ(... σ(M_1 x̃))``)."""
+        network = self.random_network()
+        return [
+            sparse.csr_array((self.kept_weights(j), (kept[:, 0], kept[:, 1])), shape=shape)
+            for j, (kept, shape) in enumerate(zip(self.masks, network.shapes), start=1)
+        ]
 
     def gadgets(self, *, max_bytes: int = 2**30) -> list[tuple[np.ndarray, np.ndarray]]:
         """``(A_i, B_i)`` per layer pair, from the masks and the random weights alone.
@@ -273,6 +316,7 @@ class Ticket:
         InvalidParameterError
             If the matrices would take more than ``max_bytes``.
         """
+        self._require_pairs("gadgets")
         widths = np.array(self.widths, dtype=object)  # Python ints: no overflow
         _check_bytes(16 * int(np.dot(widths[:-1], widths[1:])), max_bytes, "(A_i, B_i) matrices")
         return [
@@ -295,6 +339,9 @@ class Ticket:
             "dense pruned network",
             " Use reduced_network() for the same function in compact form.",
         )
+        if not CONSTRUCTIONS[self.construction].pair_gadget:
+            weights = [m.toarray() for m in self.kept_matrices()]
+            return fold_input_bias(weights) if self.input_bias else ReLUNetwork(weights)
         weights = []
         for (units, first, second), width in zip(self.kept_layers(), network.hidden_widths):
             m1 = np.zeros((width, first.shape[1]))
@@ -339,6 +386,14 @@ class Ticket:
         h = check_inputs("x", x, d_in)
         single = h.ndim == 1
         h = np.atleast_2d(h)
+        if not CONSTRUCTIONS[self.construction].pair_gadget:
+            matrices = self.kept_matrices()
+            _check_bytes(8 * len(h) * max(m.shape[0] for m in matrices), max_bytes, "activations")
+            h = np.hstack([h, np.ones((len(h), 1))]) if self.input_bias else h
+            for j, matrix in enumerate(matrices, start=1):
+                h = np.asarray(matrix @ h.T).T
+                h = np.maximum(h, 0.0) if j < len(matrices) else h
+            return h[0] if single else h
         pairs = self.kept_layers()
         widest = max(*self.widths, *(len(units) for units, _, _ in pairs))
         _check_bytes(8 * len(h) * widest, max_bytes, "activations of this batch")
@@ -385,7 +440,10 @@ class Ticket:
         return self.pruned_network(max_bytes=max_bytes).to_torch(dtype=dtype).state_dict()
 
     def reduced_network(self) -> ReLUNetwork:
-        """The same function as :meth:`pruned_network` in compact form (:func:`gadget_network`)."""
+        """The same function as :meth:`pruned_network` in compact form (:func:`gadget_network`;
+        :meth:`pruned_network` itself for a construction not made of pairs)."""
+        if not CONSTRUCTIONS[self.construction].pair_gadget:
+            return self.pruned_network()
         return gadget_network(self.gadgets(), self.input_bias)
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -419,6 +477,8 @@ class Ticket:
             "construction": self.construction,
             "input_bias": self.input_bias,
             "report": _saved_report(self.report),
+            "source_density": self.source_density,
+            "subset_size": self.subset_size,
         }
         if self.target_fingerprint is not None:
             header["target_fingerprint"] = self.target_fingerprint
@@ -456,7 +516,8 @@ class Ticket:
         arrays = read_npz(path, max_bytes=max_bytes)
         text = os.fspath(path)
         header = _read_header(arrays.pop("header", None), text)
-        depth = 2 * len(header["values_per_input"])
+        construction = check_choice("construction", header["construction"], CONSTRUCTIONS)
+        depth = CONSTRUCTIONS[construction].depth(len(header["values_per_input"]))
         expected = {f"mask{j}" for j in range(depth)}
         if set(arrays) != expected:
             raise FileFormatError(
@@ -473,6 +534,8 @@ class Ticket:
             input_bias=header["input_bias"],
             report=header["report"],
             target_fingerprint=header.get("target_fingerprint"),
+            source_density=header.get("source_density", 1.0),
+            subset_size=header.get("subset_size"),
         )
 
 
@@ -511,7 +574,11 @@ _HEADER_TYPES = {
 }
 """Every field of a ticket file's header, with the JSON type :meth:`Ticket.save` writes."""
 
-_OPTIONAL_HEADER = {"target_fingerprint": (str, "a string")}
+_OPTIONAL_HEADER = {
+    "target_fingerprint": (str, "a string"),
+    "source_density": ((int, float), "a number"),
+    "subset_size": ((int, type(None)), "an integer or null"),
+}
 """Header fields a file may lack (written since they were introduced; older files load)."""
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -578,9 +645,9 @@ def _read_distribution(spec: dict, text: str) -> Distribution:
         ) from error
 
 
-def _check_masks(masks, network: RandomNetwork) -> tuple[np.ndarray, ...]:
+def _check_masks(masks, network: RandomNetwork, pair_gadget: bool) -> tuple[np.ndarray, ...]:
     """The masks as read-only int64 ``(k, 2)`` arrays, after checking every invariant of
-    :class:`Ticket` against ``network``."""
+    :class:`Ticket` against ``network`` (those of the [P] gadget when ``pair_gadget``)."""
     if not isinstance(masks, list | tuple):
         raise InvalidParameterError(
             f"`masks` must be a sequence of one (k, 2) integer array per random layer "
@@ -594,8 +661,19 @@ def _check_masks(masks, network: RandomNetwork) -> tuple[np.ndarray, ...]:
         _check_positions(layer, positions, shape)
         for layer, (positions, shape) in enumerate(zip(masks, network.shapes), start=1)
     )
-    for i, d_in in enumerate(network.widths[:-1], start=1):
-        _check_pair(2 * i - 1, checked[2 * i - 2], checked[2 * i - 1], d_in)
+    if network.source_density < 1.0:
+        for layer, positions in enumerate(checked, start=1):
+            absent = ~network.present(layer, positions[:, 0], positions[:, 1])
+            if absent.any():
+                row, col = positions[np.argmax(absent)]
+                raise InvalidParameterError(
+                    f"`masks` layer {layer} must keep only weights present in the sparse random "
+                    f"network (source_density={network.source_density}); got {absent.sum()} "
+                    f"absent positions, first ({row}, {col})."
+                )
+    if pair_gadget:
+        for i, d_in in enumerate(network.widths[:-1], start=1):
+            _check_pair(2 * i - 1, checked[2 * i - 2], checked[2 * i - 1], d_in)
     return checked
 
 

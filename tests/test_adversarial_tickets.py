@@ -201,7 +201,10 @@ def test_masks_of_the_wrong_shape_or_range_are_refused(honest, mask, message):
         ({"widths": (3, "4", 2)}, r"`widths\[1\]` must be an integer"),
         ({"values_per_input": (30, 0)}, r"`values_per_input\[1\]` must be in \[1, inf\]"),
         ({"values_per_input": (30.0, 30)}, r"`values_per_input\[0\]` must be an integer"),
-        ({"construction": "magic"}, r"`construction` must be one of 'pensia', 'malach'"),
+        (
+            {"construction": "magic"},
+            r"`construction` must be one of 'pensia', 'malach', 'burkholz'",
+        ),
         ({"distribution": "cauchy"}, r"`distribution` must be a Distribution or one of"),
         ({"masks": "masks"}, r"`masks` must be a sequence of one \(k, 2\) integer array"),
         ({"report": 3}, r"`report` must be a Report, a dict or None; got int"),

@@ -95,9 +95,9 @@ def test_method_selects_and_rigorous_bounds_matches_certify():
 
 
 def test_cheap_methods_rule():
-    assert cheap_methods((4, 8, 2)) == ("spectral", "lockstep", "split")
-    assert cheap_methods((16, 32, 32, 4)) == ("spectral", "lockstep")
-    assert cheap_methods((784, 500, 10)) == ("spectral", "lockstep")
+    assert cheap_methods((4, 8, 2)) == ("spectral", "chain", "lockstep", "split")
+    assert cheap_methods((16, 32, 32, 4)) == ("spectral", "chain", "lockstep")
+    assert cheap_methods((784, 500, 10)) == ("spectral", "chain", "lockstep")
     assert cheap_methods((4096, 4096, 4096, 4096, 10)) == ("spectral",)
 
 

@@ -9,6 +9,9 @@ from strong_lth.constructions._pools import sign_pools
 from strong_lth.gadgets import gadget_masks, signed_inputs
 from strong_lth.subset_sum import solve_batch
 
+PAIRS = [name for name, declared in CONSTRUCTIONS.items() if declared.pair_gadget]
+"""Constructions made of [P] layer pairs (the depth-(l + 1) one has its own tests)."""
+
 
 def gadget(n, seed=0, widths=(5, 7)):
     weights = np.random.default_rng(seed).uniform(-0.5, 0.5, widths[::-1])
@@ -31,8 +34,8 @@ def test_pools_hold_the_products_of_each_sign_in_copy_order():
     for s, sign in enumerate((u > 0, u < 0)):
         for j in range(u.shape[0]):
             copies = np.flatnonzero(sign[j])
-            assert pools.lengths[s, j] == len(copies)
-            assert np.array_equal(pools.copies[s, j, : len(copies)], copies)
+            assert pools.lengths[s, 0, j] == len(copies)
+            assert np.array_equal(pools.copies[s, 0, j, : len(copies)], copies)
             assert np.array_equal(
                 pools.values[s, :, j, : len(copies)], v[:, j, copies] * u[j, copies]
             )
@@ -41,7 +44,7 @@ def test_pools_hold_the_products_of_each_sign_in_copy_order():
 @pytest.mark.parametrize("name", list(CONSTRUCTIONS))
 def test_reported_sums_are_the_kept_products(name):
     weights, network = gadget(12)
-    keep, sums, _ = CONSTRUCTIONS[name](weights, network, 1, solver="mitm")
+    keep, sums, _ = CONSTRUCTIONS[name].choose(weights, network, 1, solver="mitm")
     check_sums(network, keep, sums)
 
 
@@ -50,7 +53,7 @@ def test_exact_pensia_is_the_optimum_over_each_pool():
     _keep, sums, _ = pensia.choose(weights, network, 1)
     pools = sign_pools(*network.gadget_weights(1))
     targets = np.broadcast_to(weights, (2, *weights.shape)).reshape(-1)
-    lengths = np.broadcast_to(pools.lengths[:, None, :], (2, *weights.shape)).reshape(-1)
+    lengths = pools.per_instance(pools.lengths).reshape(-1)
     reference = solve_batch(
         pools.values.reshape(len(targets), -1), targets, lengths=lengths, method="bruteforce"
     )
@@ -111,8 +114,8 @@ def test_a_warm_start_carries_over_only_what_still_exists_and_fits(before, after
 def test_unsigned_inputs_keep_no_unit_that_cannot_fire(name):
     weights, network = gadget(14, seed=3)
     signed = np.array([True, False, True, False, False])
-    keep, sums, status = CONSTRUCTIONS[name](weights, network, 1, signed=signed)
-    both, both_sums, _ = CONSTRUCTIONS[name](weights, network, 1, signed=np.ones(5, bool))
+    keep, sums, status = CONSTRUCTIONS[name].choose(weights, network, 1, signed=signed)
+    both, both_sums, _ = CONSTRUCTIONS[name].choose(weights, network, 1, signed=np.ones(5, bool))
     u = network.gadget_weights(1)[0]
     dead = (u < 0) & ~signed[:, None]  # (d_in, n): units with u < 0 on an unsigned input
     assert dead.any() and not keep[:, dead].any()
@@ -125,19 +128,19 @@ def test_unsigned_inputs_keep_no_unit_that_cannot_fire(name):
     assert keep.sum() < both.sum()
 
 
-@pytest.mark.parametrize("name", list(CONSTRUCTIONS))
+@pytest.mark.parametrize("name", PAIRS)
 def test_the_default_signs_follow_the_layer(name):
     """Pair 1 reads the signed input x; every later pair reads a ReLU output."""
     weights = np.random.default_rng(0).uniform(-0.5, 0.5, (3, 4))
     network = RandomNetwork(1, (5, 4, 3), 12)
     u2 = network.gadget_weights(2)[0]
-    keep, sums, _ = CONSTRUCTIONS[name](weights, network, 2)
+    keep, sums, _ = CONSTRUCTIONS[name].choose(weights, network, 2)
     assert not keep[:, u2 < 0].any() and np.all(sums[1] == 0)
-    explicit, _, _ = CONSTRUCTIONS[name](weights, network, 2, signed=np.zeros(4, bool))
+    explicit, _, _ = CONSTRUCTIONS[name].choose(weights, network, 2, signed=np.zeros(4, bool))
     assert np.array_equal(keep, explicit)
     first = np.random.default_rng(1).uniform(-0.5, 0.5, (4, 5))
-    keep1, _, _ = CONSTRUCTIONS[name](first, network, 1)
-    all_signed, _, _ = CONSTRUCTIONS[name](first, network, 1, signed=np.ones(5, bool))
+    keep1, _, _ = CONSTRUCTIONS[name].choose(first, network, 1)
+    all_signed, _, _ = CONSTRUCTIONS[name].choose(first, network, 1, signed=np.ones(5, bool))
     assert np.array_equal(keep1, all_signed) and keep1[:, network.gadget_weights(1)[0] < 0].any()
 
 
@@ -149,7 +152,7 @@ def test_a_layer_whose_pools_are_all_empty_keeps_nothing():
         if np.all(g.gadget_weights(1)[0] < 0)
     )
     for name in CONSTRUCTIONS:
-        keep, sums, status = CONSTRUCTIONS[name](
+        keep, sums, status = CONSTRUCTIONS[name].choose(
             np.full((2, 2), 0.25), network, 1, signed=np.zeros(2, bool)
         )
         assert not keep.any() and np.all(sums == 0) and np.all(status == 0)
@@ -174,7 +177,7 @@ def ticket_from_constructions(target, n, seed, construction="pensia", *, dead_un
     for i, w in enumerate(augmented.weights, start=1):
         d_in = w.shape[1]
         signed = np.ones(d_in, bool) if dead_units else signed_inputs(i, d_in, target.has_bias)
-        keep, _, _ = CONSTRUCTIONS[construction](w, network, i, signed=signed)
+        keep, _, _ = CONSTRUCTIONS[construction].choose(w, network, i, signed=signed)
         masks += gadget_masks(keep)
     return Ticket(
         seed,
@@ -187,7 +190,7 @@ def ticket_from_constructions(target, n, seed, construction="pensia", *, dead_un
     )
 
 
-@pytest.mark.parametrize("name", list(CONSTRUCTIONS))
+@pytest.mark.parametrize("name", PAIRS)
 @pytest.mark.parametrize("bias", [False, True])
 def test_dropping_dead_units_changes_no_output_and_keeps_fewer(name, bias):
     target = ReLUNetwork.random((3, 5, 4, 2), rng=1, bias=bias)

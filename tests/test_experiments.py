@@ -261,7 +261,7 @@ BAD_SWEEPS = [
     ),
     (
         {"output": "o", "grid": {**APPROX, "construction": "lottery"}},
-        r"`grid\[0\].construction` must be one of 'pensia', 'malach'; got 'lottery'",
+        r"`grid\[0\].construction` must be one of 'pensia', 'malach', 'burkholz'; got 'lottery'",
     ),
     (
         {"output": "o", "grid": {**APPROX_EPS, "eps": -1.0}},
@@ -284,7 +284,8 @@ BAD_SWEEPS = [
             "output": "o",
             "grid": {"kind": "subset_sum", "n": 8, "seed": 0, "distribution": "cauchy"},
         },
-        r"`grid\[0\].distribution` must be one of 'uniform', 'gaussian', 'normal'; got 'cauchy'",
+        r"`grid\[0\].distribution` must be one of 'uniform', 'gaussian', 'normal', "
+        r"'hyperbolic'; got 'cauchy'",
     ),
 ]
 
@@ -542,7 +543,7 @@ def test_sweep_progress_bar(tmp_path, monkeypatch, terminal, quiet, shown):
     [(True, True, True), (True, False, False), (False, True, False)],
 )
 def test_approximate_progress_bar(monkeypatch, terminal, progress, shown):
-    monkeypatch.setattr(sys.modules["strong_lth._approximate"], "PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(sys.modules["strong_lth._search"], "PROGRESS_DELAY", 0.0)
     stream = Terminal() if terminal else io.StringIO()
     monkeypatch.setattr(sys, "stderr", stream)
     approximate(ReLUNetwork.random((3, 4, 2), rng=0), eps=0.3, rng=0, progress=progress)

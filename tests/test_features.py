@@ -355,7 +355,8 @@ def test_bad_input_messages():
     with pytest.raises(InvalidParameterError, match=r"`solver` must be one of"):
         WeightSubnetwork(8, solver="magic")
     with pytest.raises(
-        InvalidParameterError, match=r"`target` must be a ReLUNetwork; got ndarray\."
+        InvalidParameterError,
+        match=r"`target` must be a ReLUNetwork or a ConvNetwork; got ndarray\.",
     ):
         WeightSubnetwork(8).fit(X, y)
 

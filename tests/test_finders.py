@@ -1,5 +1,10 @@
 """strong_lth.finders: edge-popup, planted networks and the masked-network ticket type."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -60,6 +65,11 @@ def test_same_seed_same_ticket_bit_for_bit():
     first = edge_popup(TARGET, NETWORK, density=0.3, rng=5, steps=20)
     second = edge_popup(TARGET, NETWORK, density=0.3, rng=5, steps=20)
     other = edge_popup(TARGET, NETWORK, density=0.3, rng=6, steps=20)
+    restarted = [
+        edge_popup(TARGET, NETWORK, density=0.3, rng=5, steps=20, restarts=2) for _ in range(2)
+    ]
+    assert all(np.array_equal(a, b) for a, b in zip(restarted[0].masks, restarted[1].masks))
+    assert np.array_equal(restarted[0].losses, restarted[1].losses)
     assert all(np.array_equal(a, b) for a, b in zip(first.masks, second.masks))
     assert np.array_equal(first.losses, second.losses)
     assert not np.array_equal(first.losses, other.losses)
@@ -168,29 +178,120 @@ def test_plant_is_seeded():
     assert all(np.array_equal(a, b) for a, b in zip(first.ticket.masks, second.ticket.masks))
 
 
-RECOVERY_SEEDS = 6
-RECOVERY_RATE = 5
-"""Edge-popup seldom finds a planted ticket exactly (Fischer and Burkholz 2022 report the same);
-the stated rate: in at least 5 of 6 seeds its error is below half that of the empty ticket."""
+def _tiny_planted(case):
+    """Tiny planted case ``case``: a 2-3-1 target (seed ``case``) planted in a He-normal 2-6-1
+    network drawn from an independent seed (``100 + case``; with the target's own seed the
+    network's first rows would be multiples of the target's, nothing left to plant)."""
+    target = ReLUNetwork.random((2, 3, 1), rng=case)
+    return target, plant(target, (2, 6, 1), rng=100 + case)
 
 
-def test_edge_popup_on_a_tiny_planted_case():
-    """A 2-3-1 target planted in a 2-6-1 network (18 weights, 9 planted); edge-popup at the
-    planted density, 300 steps. The empty ticket errs by sup ||F|| (measured against a zero
-    network by the same search)."""
-    target = ReLUNetwork.random((2, 3, 1), rng=0)
-    planted = plant(target, (2, 6, 1), rng=0)
-    empty = measured_error(target, ReLUNetwork([np.zeros((3, 2)), np.zeros((1, 3))]))
-    errors = [
-        measured_error(
-            target,
-            edge_popup(target, planted.network, density=0.5, rng=seed, steps=300, lr=0.05),
-            rng=seed,
-        )
-        for seed in range(RECOVERY_SEEDS)
-    ]
+def _recovered(target, planted, found):
+    """The search returned the planted mask itself: the same kept positions in every layer, and
+    (checked independently, by evaluation) the target's function to rounding."""
+    same = all(np.array_equal(a, b) for a, b in zip(found.masks, planted.ticket.masks))
+    if same:
+        x = _inputs(2, rows=200)
+        assert np.max(np.abs(found.forward(x) - target.forward(x))) <= 1e-12
+    return same
+
+
+def test_planted_recovery_rate_with_restarts():
+    """Stated rate: on the tiny planted case 0 (9 of 18 weights planted), edge-popup with 4
+    restarts of 150 steps (lr 0.05) returns the planted ticket exactly in at least 5 of 6 seeds
+    (measured: 20 of 20 seeds). One search alone does so in about half the seeds (9 of 20
+    measured), which is what restarts are for: the search cannot add two units at once."""
+    target, planted = _tiny_planted(0)
     assert planted.ticket.density == 0.5
-    assert sum(e < empty / 2 for e in errors) >= RECOVERY_RATE, (errors, empty)
+    single = [
+        edge_popup(target, planted.network, density=0.5, rng=seed, steps=150, lr=0.05)
+        for seed in range(6)
+    ]
+    restarted = [
+        edge_popup(target, planted.network, density=0.5, rng=seed, steps=150, lr=0.05, restarts=4)
+        for seed in range(6)
+    ]
+    rate_single = sum(_recovered(target, planted, f) for f in single)
+    rate_restarted = sum(_recovered(target, planted, f) for f in restarted)
+    assert rate_restarted >= 5, (rate_single, rate_restarted)
+    assert rate_restarted >= rate_single
+    # a search that misses still comes out well below the empty ticket's error
+    empty = measured_error(target, ReLUNetwork([np.zeros((3, 2)), np.zeros((1, 3))]))
+    assert max(measured_error(target, f, rng=0) for f in restarted) < empty / 2
+
+
+def test_restarts_keep_the_lowest_validation_loss():
+    """The returned search is one of the restarts (the same seed stream) and, among them, has the
+    lowest distillation loss on the validation inputs, recomputed here."""
+    from strong_lth.finders._edge_popup import VALIDATION, _ball
+
+    target, planted = _tiny_planted(3)
+    found = edge_popup(target, planted.network, density=0.5, rng=8, steps=60, lr=0.05, restarts=3)
+    gen = np.random.default_rng(8)
+    x = _ball(gen, VALIDATION, 2, 1.0)
+
+    def loss(masked):
+        return 0.5 * np.mean(np.sum((masked.forward(x) - target.forward(x)) ** 2, axis=1))
+
+    singles = []
+    for _ in range(3):  # each restart continues the generator, as in edge_popup
+        singles.append(edge_popup(target, planted.network, density=0.5, rng=gen, steps=60, lr=0.05))
+    assert any(np.array_equal(found.losses, s.losses) for s in singles)
+    values = [loss(s) for s in singles]
+    assert np.argmin(values) == 1  # the best is neither the first nor the last: a sharp check
+    assert loss(found) == pytest.approx(min(values), rel=1e-12)
+
+
+def test_restarts_on_labelled_data_keep_the_lowest_cross_entropy():
+    """With labelled data the restarts are compared by the cross-entropy on all of it (no
+    validation draw), recomputed here from the returned tickets' outputs."""
+    x = _inputs(3, rows=120, seed=2)
+    y = TARGET.forward(x).argmax(axis=1)
+    settings = dict(density=0.5, steps=40, lr=0.05, data=(x, y))
+    found = edge_popup(TARGET, NETWORK, rng=5, restarts=3, **settings)
+    gen = np.random.default_rng(5)
+    singles = [edge_popup(TARGET, NETWORK, rng=gen, **settings) for _ in range(3)]
+
+    def cross_entropy(masked):
+        logits = masked.forward(x)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -np.mean(log_p[np.arange(len(y)), y])
+
+    assert any(np.array_equal(found.losses, s.losses) for s in singles)
+    values = [cross_entropy(s) for s in singles]
+    assert np.argmin(values) == 1  # neither the first nor the last
+    assert cross_entropy(found) == pytest.approx(min(values), rel=1e-12)
+
+
+@pytest.mark.slow
+def test_planted_recovery_rate_over_targets():
+    """Stated rate over six tiny planted cases (targets 0-5) and ten seeds each, 4 restarts of
+    300 steps: at least 34 of the 60 searches return the planted ticket exactly (measured 38:
+    10, 0, 2, 6, 10, 10 per target). Target 1 is never recovered: two of its planted units
+    point the same way with outputs of opposite signs, so neither helps without the other."""
+    counts = []
+    for case in range(6):
+        target, planted = _tiny_planted(case)
+        counts.append(
+            sum(
+                _recovered(
+                    target,
+                    planted,
+                    edge_popup(
+                        target,
+                        planted.network,
+                        density=planted.ticket.density,
+                        rng=seed,
+                        steps=300,
+                        lr=0.05,
+                        restarts=4,
+                    ),
+                )
+                for seed in range(10)
+            )
+        )
+    assert sum(counts) >= 34, counts
 
 
 def test_measured_error_of_a_scaled_linear_network():
@@ -275,6 +376,49 @@ def test_bad_data():
         edge_popup(TARGET, NETWORK, density=0.5, rng=0, optimizer="rmsprop")
     with pytest.raises(InvalidParameterError, match="`steps` must be in"):
         edge_popup(TARGET, NETWORK, density=0.5, rng=0, steps=0)
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("restarts", 0, r"`restarts` must be in \[1, inf\]; got 0"),
+        ("restarts", 1.5, "`restarts` must be an integer"),
+        ("lr", 0.0, r"`lr` must be in \(0, inf"),
+        ("batch", 0, r"`batch` must be in \[1, inf\]"),
+        ("radius", -1.0, r"`radius` must be in \(0, inf"),
+        ("progress", "yes", "`progress` must be True or False"),
+    ],
+)
+def test_bad_search_settings(name, value, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        edge_popup(TARGET, NETWORK, density=0.5, rng=0, steps=1, **{name: value})
+
+
+def test_finders_need_no_optional_dependency():
+    """The finders are plain NumPy: with PyTorch, scikit-learn and dask made unimportable, a fresh
+    interpreter imports them, searches, plants and measures, and never imports those packages."""
+    script = (
+        "import sys\n"
+        "for name in ('torch', 'sklearn', 'dask'):\n"
+        "    sys.modules[name] = None\n"
+        "from strong_lth import RandomNetwork, ReLUNetwork\n"
+        "from strong_lth.finders import edge_popup, measured_error, plant\n"
+        "target = ReLUNetwork.random((3, 4, 2), rng=0)\n"
+        "network = RandomNetwork(seed=1, widths=(3, 4, 2), values_per_input=4)\n"
+        "found = edge_popup(target, network, density=0.3, rng=0, steps=5, restarts=2)\n"
+        "planted = plant(target, (3, 9, 2), rng=0)\n"
+        "error = measured_error(target, planted.ticket, samples=64, starts=2)\n"
+        "print(found.n_kept, error < 1e-12)\n"
+    )
+    root = Path(__file__).parents[1]
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(sum(round(0.3 * r * c) for r, c in NETWORK.shapes)), "True"]
 
 
 def test_bad_plant():

@@ -436,7 +436,9 @@ def test_margin_eps_with_biases_and_one_output():
     tie = ReLUNetwork([[[1.0, 0.0], [1.0, 0.0]]])
     with pytest.raises(InvalidParameterError, match=r"`target` must not tie.*row 0"):
         margin_eps(tie, [[1.0, 0.0]])
-    with pytest.raises(InvalidParameterError, match="`target` must be a ReLUNetwork; got str"):
+    with pytest.raises(
+        InvalidParameterError, match="must be a ReLUNetwork or a ConvNetwork; got str"
+    ):
         margin_eps("net", x)
     with pytest.raises(InvalidParameterError, match="`x` must hold at least one input"):
         margin_eps(net, np.ones((0, 2)))
@@ -472,7 +474,9 @@ def test_evaluate_errors(bias_free_ticket):
     x, y = np.ones((3, 4)), [0, 1, 2]
     with pytest.raises(InvalidParameterError, match="`pruned` must be a Ticket or a ReLUNetwork"):
         evaluate(target, "ticket", x, y)
-    with pytest.raises(InvalidParameterError, match="`target` must be a ReLUNetwork; got Ticket"):
+    with pytest.raises(
+        InvalidParameterError, match="must be a ReLUNetwork or a ConvNetwork; got Ticket"
+    ):
         evaluate(ticket, ticket, x, y)
     with pytest.raises(InvalidParameterError, match="`pruned` must have the target's 3 outputs"):
         evaluate(target, ReLUNetwork.random((4, 2), rng=0), x, y)

@@ -14,9 +14,12 @@ import strong_lth._cluster as cluster_module
 import strong_lth._shards as shards
 from strong_lth import ReLUNetwork, approximate
 from strong_lth._cluster import connect
+from strong_lth._search import solve_bytes
+from strong_lth.cli import main
 from strong_lth.exceptions import InvalidParameterError
 from strong_lth.gadgets import gadget_masks
 from strong_lth.random_network import RandomNetwork
+from strong_lth.ticket import Ticket
 
 QUICK = {"certificate": "spectral", "measure": False}
 pytestmark = pytest.mark.filterwarnings("ignore::strong_lth.exceptions.TheoryAssumptionWarning")
@@ -42,6 +45,10 @@ CASES = [
     ("pensia", {"values_per_input": 12}),
     ("malach", {"values_per_input": 12}),
     ("malach", {"eps": 1.0}),
+    # a sparse source (RowBlock reads its absent weights as 0) and subsets of exactly 2 values
+    # (at n = 20 a sign pool of layer 1 holds fewer: refused, in shards too)
+    ("pensia", {"values_per_input": 24, "source_density": 0.7, "subset_size": 2}),
+    ("malach", {"values_per_input": 12, "source_density": 0.5}),
 ]
 
 
@@ -65,6 +72,11 @@ def test_shards_of_one_row_here_give_the_one_piece_ticket(
     assert same_ticket(sharded, one_piece[construction, tuple(mode)])
 
 
+def test_a_sign_pool_below_subset_size_is_refused_in_shards_too(target, tiny_shards):
+    with pytest.raises(InvalidParameterError, match=r"`subset_size` must be at most the number"):
+        approximate(target, rng=1, values_per_input=20, source_density=0.7, subset_size=2, **QUICK)
+
+
 def test_a_row_block_regenerates_the_rows_of_the_gadget_weights():
     network = RandomNetwork(seed=3, widths=(5, 7, 2), values_per_input=(6, 4), source_density=0.7)
     for i in (1, 2):
@@ -84,11 +96,11 @@ def test_a_row_block_regenerates_the_rows_of_the_gadget_weights():
 def test_shard_rows_keep_a_shard_within_both_budgets():
     assert shards.shard_rows(300, 200, 16, 2**32) == 300  # one piece, as without shards
     rows = shards.shard_rows(4096, 4096, 40, 2**34)
-    assert shards.solve_bytes(rows, 4096, 40) <= shards.SHARD_BYTES
-    assert shards.solve_bytes(rows + 1, 4096, 40) > shards.SHARD_BYTES
+    assert solve_bytes(rows, 4096, 40) <= shards.SHARD_BYTES
+    assert solve_bytes(rows + 1, 4096, 40) > shards.SHARD_BYTES
     # a budget below one shard of SHARD_BYTES: the rows that fit beside what is kept whole
-    kept = shards.least_bytes(4096, 4096, 40) - shards.solve_bytes(1, 4096, 40)
-    budget = kept + 5 * shards.solve_bytes(1, 4096, 40)
+    kept = shards.least_bytes(4096, 4096, 40) - solve_bytes(1, 4096, 40)
+    budget = kept + 5 * solve_bytes(1, 4096, 40)
     assert shards.shard_rows(4096, 4096, 40, budget) == 5
     assert shards.shard_rows(4096, 4096, 40, kept) == 1  # at least one row
 
@@ -103,8 +115,8 @@ def test_least_bytes_and_largest_fitting_agree():
 def test_a_layer_above_max_bytes_is_solved_in_shards_within_it(target, one_piece):
     # 64 bytes per weight and value cannot hold layer 1 (6 -> 7) at n = 12 in one piece
     assert target.augmented().weights[0].shape == (7, 6)
-    budget = shards.least_bytes(7, 6, 12) + 2 * shards.solve_bytes(1, 6, 12)
-    assert shards.solve_bytes(7, 6, 12) > budget and shards.shard_rows(7, 6, 12, budget) == 3
+    budget = shards.least_bytes(7, 6, 12) + 2 * solve_bytes(1, 6, 12)
+    assert solve_bytes(7, 6, 12) > budget and shards.shard_rows(7, 6, 12, budget) == 3
     small = approximate(target, rng=1, values_per_input=12, max_bytes=budget, **QUICK)
     assert same_ticket(small, one_piece["pensia", ("values_per_input",)])
     with pytest.raises(
@@ -124,29 +136,15 @@ def test_a_layer_above_max_bytes_is_solved_in_shards_within_it(target, one_piece
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        host="127.0.0.1",
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        env={"NUMBA_NUM_THREADS": "1"},
-    ) as cluster:
-        yield cluster
-
-
 @pytest.mark.parametrize(
     ("construction", "mode"),
-    [*CASES[:3], pytest.param(*CASES[3], marks=pytest.mark.slow)],  # malach searches longest
+    [*CASES[:3], pytest.param(*CASES[3], marks=pytest.mark.slow), CASES[4]],  # malach: longest
 )
 def test_a_dask_cluster_gives_the_in_process_ticket(
-    target, one_piece, cluster, tiny_shards, construction, mode
+    target, one_piece, local_cluster, tiny_shards, construction, mode
 ):
     distributed = pytest.importorskip("distributed")
-    with distributed.Client(cluster, set_as_default=False) as client:
+    with distributed.Client(local_cluster, set_as_default=False) as client:
         before = sum(client.run(lambda dask_worker: len(dask_worker.data)).values())
         sharded = approximate(
             target, rng=1, construction=construction, scheduler=client, **mode, **QUICK
@@ -156,19 +154,34 @@ def test_a_dask_cluster_gives_the_in_process_ticket(
     assert same_ticket(sharded, one_piece[construction, tuple(mode)])
 
 
-def test_a_scheduler_address_is_connected_and_closed(target, one_piece, cluster, tiny_shards):
+def test_a_scheduler_address_is_connected_and_closed(target, one_piece, local_cluster, tiny_shards):
     sharded = approximate(
-        target, rng=1, values_per_input=12, scheduler=cluster.scheduler_address, **QUICK
+        target, rng=1, values_per_input=12, scheduler=local_cluster.scheduler_address, **QUICK
     )
     assert same_ticket(sharded, one_piece["pensia", ("values_per_input",)])
 
 
-def test_a_killed_worker_changes_nothing(cluster, tiny_shards):
+def test_the_cli_scheduler_flag_gives_the_local_ticket(
+    local_cluster, tiny_shards, tmp_path, capsys
+):
+    files = {}
+    address = local_cluster.scheduler_address
+    for name, extra in (("here", []), ("cluster", ["--scheduler", address])):
+        files[name] = tmp_path / f"{name}.npz"
+        argv = ["approximate", "5,6,3", "--target-bias", "--values-per-input", "12"]
+        argv += ["--seed", "1", "--certificate", "spectral", "--out", str(files[name]), "--quiet"]
+        assert main([*argv, *extra]) == 0, capsys.readouterr().err
+    here, there = (Ticket.load(files[name]) for name in ("here", "cluster"))
+    assert here.values_per_input == there.values_per_input == (12, 12)
+    assert all(np.array_equal(a, b) for a, b in zip(here.masks, there.masks, strict=True))
+
+
+def test_a_killed_worker_changes_nothing(local_cluster, tiny_shards):
     distributed = pytest.importorskip("distributed")
     target = ReLUNetwork.random((12, 60, 2), rng=4)
     mode = {"values_per_input": 28, "solver": "mitm"}
     local = approximate(target, rng=2, **mode, **QUICK)
-    with distributed.Client(cluster, set_as_default=False) as client:
+    with distributed.Client(local_cluster, set_as_default=False) as client:
         pids = client.run(os.getpid)
         done, found = threading.Event(), {}
 
@@ -235,7 +248,7 @@ def test_a_layer_in_shards_allocates_about_one_shard_beside_its_answer(monkeypat
     kwargs = dict(signed=np.ones(100, bool), construction="pensia", solver="mitm", tol=None)
     shards.solve_layer(weights[:2], network, 1, start=None, max_bytes=2**30, **kwargs)  # warm
     peaks = {}
-    for name, shard_bytes in (("whole", 2**40), ("shards", shards.solve_bytes(10, 100, 16))):
+    for name, shard_bytes in (("whole", 2**40), ("shards", solve_bytes(10, 100, 16))):
         monkeypatch.setattr(shards, "SHARD_BYTES", shard_bytes)
         tracemalloc.start()
         try:
@@ -243,12 +256,12 @@ def test_a_layer_in_shards_allocates_about_one_shard_beside_its_answer(monkeypat
             peaks[name] = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-        peaks[name, "answer"] = sum(a.nbytes for a in found)
-    one_piece = shards.solve_bytes(200, 100, 16)  # 20.5 MB
+        peaks[name, "answer"] = sum(a.nbytes for a in found[:3])  # packed keep, A, B
+    one_piece = solve_bytes(200, 100, 16)  # 20.5 MB
     assert peaks["whole"] > one_piece / 4  # the one-piece solve does allocate its layer
     # in shards of 10 rows: the answer (0.36 MB) and about one shard (1 MB estimated; 22 MB whole
     # and 1.5 MB in shards measured)
-    assert peaks["shards"] < peaks["shards", "answer"] + 4 * shards.solve_bytes(10, 100, 16)
+    assert peaks["shards"] < peaks["shards", "answer"] + 4 * solve_bytes(10, 100, 16)
     assert peaks["shards"] < peaks["whole"] / 3
 
 

@@ -363,7 +363,10 @@ def test_failure_rate_values_per_input_from_a_function():
         ({"eps": 0.0}, r"`eps` must be in \(0, inf\); got 0.0"),
         ({"seeds": 0}, r"`seeds` must be in \[1, inf\]; got 0"),
         ({"criterion": "sampled"}, r"`criterion` must be one of 'certified', 'measured'"),
-        ({"construction": "lueker"}, r"`construction` must be one of 'pensia', 'malach'"),
+        (
+            {"construction": "lueker"},
+            r"`construction` must be one of 'pensia', 'malach', 'burkholz'",
+        ),
         ({"solver": "gurobi"}, r"`solver` must be one of 'mitm'"),
         ({"distribution": "cauchy"}, r"`distribution` must be a Distribution or one of"),
         ({"radius": 0.0}, r"`radius` must be in \(0, inf\); got 0.0"),

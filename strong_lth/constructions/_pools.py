@@ -8,6 +8,11 @@ is approximated twice: by a subset of the *positive pool* ``{v_rjk u_jk : u_jk >
 An input that is never negative (every input of a pair after the first, which reads a ReLU
 output, and the constant 1 that carries biases) never fires a unit with ``u_jk < 0``: its
 negative pool is empty (:func:`check_signed`), and ``B[:, j]`` stays 0.
+
+In a sparse random network (``source_density < 1``) absent weights are exactly 0: a unit with
+``u_jk = 0`` is in neither pool, and a product with ``v_rjk = 0`` is left out of the pools of
+``(r, j)``, so no absent weight is ever offered to a solver, nor kept. Pools then differ from
+one output to the next and :attr:`Pools.copies` holds one row per output.
 """
 
 from dataclasses import dataclass
@@ -25,15 +30,18 @@ class Pools:
 
     Attributes
     ----------
-    copies : ndarray of int64, shape (2, d_in, L)
-        ``copies[s, j, m]`` is the copy index ``k`` of the m-th value of input j's pool of sign s
-        (s = 0 positive, 1 negative), in increasing k; padding past ``lengths[s, j]`` is copy 0.
-    lengths : ndarray of int64, shape (2, d_in)
+    copies : ndarray of int64, shape (2, R, d_in, L)
+        ``copies[s, r, j, m]`` is the copy index ``k`` of the m-th value of the pool of sign s
+        (s = 0 positive, 1 negative) of output r and input j, in increasing k; padding past
+        ``lengths[s, r, j]`` is copy 0. ``R = 1`` (the same pools for every output) unless some
+        ``v`` is 0, else ``R = d_out``.
+    lengths : ndarray of int64, shape (2, R, d_in)
         Pool sizes, at most ``max_values``.
     values : ndarray of float64, shape (2, d_out, d_in, L)
-        ``values[s, r, j, m] = v[r, j, copies[s, j, m]] * u[j, copies[s, j, m]]``.
-    signs : ndarray of bool, shape (2, d_in, n)
-        ``signs[s, j, k]``: copy k of input j belongs to the pool of sign s (``u > 0``, ``u < 0``).
+        ``values[s, r, j, m] = v[r, j, k] * u[j, k]`` with ``k = copies[s, r, j, m]``.
+    signs : ndarray of bool, shape (2, R, d_in, n)
+        ``signs[s, r, j, k]``: copy k of input j belongs to the pool of sign s (``u > 0``,
+        ``u < 0``) of output r.
     """
 
     copies: np.ndarray
@@ -46,16 +54,20 @@ class Pools:
         """``(d_out, d_in)`` of the target layer."""
         return self.values.shape[1:3]
 
+    def per_instance(self, array):
+        """``copies``, ``lengths`` or ``signs`` broadcast to every output (a view)."""
+        return np.broadcast_to(array, (2, *self.shape, *array.shape[3:]))
+
     def _in_pool(self):
-        return np.arange(self.values.shape[-1]) < self.lengths[:, None, :, None]
+        return np.arange(self.values.shape[-1]) < self.per_instance(self.lengths)[..., None]
 
     def selected(self, chosen):
         """Which copies are kept, shape ``(d_out, d_in, n)``, from a pool mask ``chosen`` of shape
         ``(2, d_out, d_in, L)`` (the two signs' pools are disjoint, so their union is exact)."""
         d_out, d_in = self.shape
-        keep = np.zeros((d_out, d_in, self.signs.shape[2]), dtype=bool)
+        keep = np.zeros((d_out, d_in, self.signs.shape[-1]), dtype=bool)
         s, r, j, m = np.nonzero(chosen)
-        keep[r, j, self.copies[s, j, m]] = True
+        keep[r, j, self.per_instance(self.copies)[s, r, j, m]] = True
         return keep
 
     def from_keep(self, keep):
@@ -65,12 +77,12 @@ class Pools:
         Weights depend only on their position, so a carried-over subset has the same sum here.
         """
         d_out, d_in = self.shape
-        n = self.signs.shape[2]
+        n = self.signs.shape[-1]
         now = np.zeros((d_out, d_in, n), dtype=bool)
         now[:, :, : keep.shape[2]] = keep[:, :, :n]
         outputs = np.arange(d_out)[None, :, None, None]
         inputs = np.arange(d_in)[None, None, :, None]
-        chosen = now[outputs, inputs, self.copies[:, None]] & self._in_pool()
+        chosen = now[outputs, inputs, self.copies] & self._in_pool()
         wanted = np.stack([np.count_nonzero(now & sign, axis=2) for sign in self.signs])
         lost = keep[:, :, n:].any(axis=2)  # copies this network does not have
         return chosen, (chosen.sum(axis=3) == wanted) & ~lost[None]
@@ -103,21 +115,24 @@ def sign_pools(u, v, max_values=None, signed=None):
     ``u < 0`` never fire.
 
     Called as ``sign_pools(*network.gadget_weights(i))``, ``v`` is freed on return: the pools
-    replace it, so a wide layer never holds both at once."""
+    replace it, so a wide layer never holds both at once. A zero ``u`` or ``v`` (an absent
+    weight of a sparse network) is in no pool (module docstring)."""
     d_in = u.shape[0]
-    signs = np.stack([u > 0, u < 0])  # (2, d_in, n); u == 0 units never help
+    signs = np.stack([u > 0, u < 0])[:, None]  # (2, 1, d_in, n); u == 0 units never help
     if signed is not None:
         signs[1] &= signed[:, None]
-    lengths = signs.sum(axis=2)
+    if not v.all():  # absent second-layer weights: pools per output
+        signs = signs & (v != 0)[None]
+    lengths = signs.sum(axis=3)
     if max_values is not None:
         lengths = np.minimum(lengths, max_values)
     width = int(lengths.max(initial=0))
     # stable argsort puts each pool's copies first, in increasing k, so nesting is preserved
-    copies = np.argsort(~signs, axis=2, kind="stable")[:, :, :width]
-    used = np.arange(width) < lengths[:, :, None]
+    copies = np.argsort(~signs, axis=3, kind="stable")[..., :width]
+    used = np.arange(width) < lengths[..., None]
     copies = np.where(used, copies, 0)
-    rows = np.arange(d_in)[None, :, None]
+    rows = np.arange(d_in)[None, None, :, None]
     outputs = np.arange(v.shape[0])[None, :, None, None]
-    values = v[outputs, rows[:, None], copies[:, None]]  # (2, d_out, d_in, L), one allocation
-    values *= u[rows, copies][:, None]
+    values = v[outputs, rows, copies]  # (2, d_out, d_in, L), one allocation
+    values *= u[rows, copies]
     return Pools(copies=copies, lengths=lengths, values=values, signs=signs)

@@ -10,12 +10,13 @@ from ..subset_sum import Status
 from ._pools import check_signed, sign_pools
 
 
-def choose(weights, network, layer, *, signed=None, solver=None, tol=None, start=None):
+def choose(weights, network, layer, *, signed=None, solver=None, tol=None, start=None, size=None):
     """Keep, for every target weight and sign pool, the one product closest to the weight.
 
     Same gadget, ``signed`` and return values as :func:`strong_lth.constructions.pensia.choose`,
     but each subset has exactly one element (none when the pool is empty, as the negative pool
-    of an unsigned input is), so ``solver``, ``tol`` and ``start`` are unused.
+    of an unsigned input is), so ``solver``, ``tol``, ``start`` and ``size`` are unused (its
+    declaration does not list ``subset_size``: ``approximate`` refuses it).
 
     Notes
     -----
@@ -27,7 +28,7 @@ def choose(weights, network, layer, *, signed=None, solver=None, tol=None, start
     pools = sign_pools(*network.gadget_weights(layer), signed=signed)
     distance = np.abs(pools.values - weights[None, :, :, None])
     width = distance.shape[-1]
-    empty = pools.lengths[:, None, :, None] <= np.arange(width)
+    empty = pools.per_instance(pools.lengths)[..., None] <= np.arange(width)
     distance[np.broadcast_to(empty, distance.shape)] = np.inf
     chosen = np.zeros(distance.shape, dtype=bool)
     if width:

@@ -15,7 +15,7 @@ those still above the tolerance on 8 more at a time: most instances of a wide la
 cheaply, and the exponential cost of large pools is paid only by the few that need them."""
 
 
-def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, start=None):
+def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, start=None, size=None):
     """Choose, for every target weight, the subsets of its two sign pools closest to it.
 
     Parameters
@@ -45,6 +45,10 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
         ``keep`` of an earlier call on the same random network at any n' (with ``tol``): every
         instance whose earlier subset exists here and is within ``tol`` keeps it unsolved. Since
         pools are nested, a search over n re-solves only the instances that still need it.
+    size : int, optional
+        Every subset has exactly ``size`` values (``solve_batch(size=...)``; Natale et al.
+        2024, arXiv:2410.14754). An instance whose pool has fewer values gets no subset and
+        status NOT_FOUND; the negative pools of unsigned inputs stay empty (never solved).
 
     Returns
     -------
@@ -74,7 +78,7 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
     width = pools.values.shape[-1]
     values = pools.values.reshape(2 * d_out * d_in, width)
     targets = np.broadcast_to(weights, (2, d_out, d_in)).reshape(-1)
-    lengths = np.broadcast_to(pools.lengths[:, None, :], (2, d_out, d_in)).reshape(-1)
+    lengths = pools.per_instance(pools.lengths).reshape(-1)
     chosen = np.zeros(values.shape, dtype=bool)
     sums = np.zeros(len(targets))
     status = np.full(len(targets), Status.WITHIN_TOLERANCE, dtype=np.int8)
@@ -82,6 +86,10 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
     # cannot fire) has one subset, the empty one: optimal, never sent to the solver
     live = lengths > 0
     status[~live] = Status.OPTIMAL
+    if size is not None:
+        short = live & (lengths < size)
+        status[short] = Status.NOT_FOUND
+        live &= ~short
     todo = np.flatnonzero(live)
     if start is not None and tol is not None:
         earlier, carried = pools.from_keep(start)
@@ -92,11 +100,17 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
         done = live & carried.reshape(-1) & (np.abs(earlier_sums - targets) <= tol)
         chosen[done], sums[done] = earlier[done], earlier_sums[done]
         todo = np.flatnonzero(live & ~done)
-    prefix = width if tol is None else min(FIRST_PASS_VALUES, width)
+    prefix = width if tol is None else min(max(FIRST_PASS_VALUES, size or 0), width)
     while todo.size:
         used = np.minimum(lengths[todo], prefix)
         result = solve_batch(
-            values[todo, :prefix], targets[todo], method=solver, lengths=used, tol=tol, rng=0
+            values[todo, :prefix],
+            targets[todo],
+            method=solver,
+            lengths=used,
+            tol=tol,
+            rng=0,
+            size=size,
         )
         chosen[todo] = False
         chosen[todo, :prefix] = result.masks

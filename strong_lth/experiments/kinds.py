@@ -17,6 +17,7 @@ the kind, see :func:`~strong_lth.experiments.load_results`): ``"int"``, ``"real"
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import time
@@ -29,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._approximate import approximate
+from .._approximate_conv import check_conv_options
 from .._validation import (
     DEFAULT_MAX_BYTES,
     _fmt,
@@ -38,16 +40,18 @@ from .._validation import (
     check_int,
     check_real,
 )
-from ..constructions import CONSTRUCTIONS
-from ..distributions import get_distribution
+from ..convnets import ConvNetwork, is_conv_file
+from ..distributions import NAMES, get_distribution
 from ..exceptions import InvalidParameterError, TheoryAssumptionWarning
 from ..networks import ReLUNetwork
+from ..parameters import DEFAULTS, ApproximateParameters, choices, public_name
 from ..subset_sum import METHODS, Status, solve_batch
 
 __all__ = ["KINDS", "RunKind", "subset_sum_instances"]
 
-DISTRIBUTIONS = ("uniform", "gaussian")
-"""Weight distributions a sweep names (their defaults: Uniform[-1, 1], N(0, 1))."""
+DISTRIBUTIONS = NAMES
+"""Weight distributions a sweep names (:data:`strong_lth.distributions.NAMES`, each with its
+default parameters)."""
 
 
 @dataclass(frozen=True)
@@ -110,19 +114,19 @@ def _file_digest(path: Path) -> str:
 # approximate
 # --------------------------------------------------------------------------------------------
 
-APPROXIMATE_KEYS = (
-    "target",
-    "target_seed",
-    "spectral_norm",
-    "construction",
-    "solver",
-    "values_per_input",
-    "eps",
-    "distribution",
-    "radius",
-    "max_values_per_input",
-    "seed",
-)
+_SWEPT = {
+    public_name(item): item
+    for item in dataclasses.fields(ApproximateParameters)
+    if item.metadata["sweep"]
+}
+"""Sweep key -> the field of :class:`~strong_lth.parameters.ApproximateParameters` it sets."""
+
+APPROXIMATE_KEYS = ("target", "target_seed", "spectral_norm", *_SWEPT)
+"""Keys of an ``approximate`` grid point: the target's, then one per swept parameter."""
+
+RECORDED_IF_SET = ("subset_size", "source_density")
+"""Keys stored in a run's ``params`` only when they differ from their defaults: they came after
+the first sweeps, whose run ids (:func:`~strong_lth.experiments.run_id`) must stay the same."""
 
 
 def _target(check: _Checker, base: Path):
@@ -141,8 +145,13 @@ def _target(check: _Checker, base: Path):
                 f"`{check.name('target_seed')}` must be left out for a target file; "
                 f"got {check.raw['target_seed']!r} with {target!r}."
             )
-        network = ReLUNetwork.from_npz(path)
+        network = (ConvNetwork if is_conv_file(path) else ReLUNetwork).from_npz(path)
         norm = None
+        if "spectral_norm" in check.raw and isinstance(network, ConvNetwork):
+            raise InvalidParameterError(
+                f"`{check.name('spectral_norm')}` must be left out for a convolutional target "
+                f"file; got {check.raw['spectral_norm']!r} with {target!r}."
+            )
         if "spectral_norm" in check.raw:
             norm = check.real("spectral_norm", low=0.0, low_open=True)
             network = network.scaled(norm)
@@ -169,13 +178,16 @@ def _target(check: _Checker, base: Path):
 def _approximate_params(raw, where, base):
     check = _Checker(raw, where, "approximate", APPROXIMATE_KEYS)
     params, network = _target(check, base)
-    depth = network.depth if network is not None else len(params["target"]) - 1
+    if isinstance(network, ConvNetwork):
+        depth = len(network.weighted)
+    else:
+        depth = network.depth if network is not None else len(params["target"]) - 1
     if ("eps" in raw) == ("values_per_input" in raw):
         raise InvalidParameterError(
             f"`{where}` must give exactly one of `eps` (automatic mode) and `values_per_input` "
             f"(fixed width); got {'both' if 'eps' in raw else 'neither'}."
         )
-    cap = check.int("max_values_per_input", 512, low=1)
+    cap = check.int("max_values_per_input", DEFAULTS["max_values_per_input"], low=1)
     values = raw.get("values_per_input")
     if values is not None:
         if isinstance(values, list | tuple):
@@ -187,17 +199,33 @@ def _approximate_params(raw, where, base):
             values = [check_int(check.name("values_per_input"), n, low=1, high=cap) for n in values]
         else:
             values = check_int(check.name("values_per_input"), values, low=1, high=cap)
-    distribution = check.choice("distribution", "uniform", (*DISTRIBUTIONS, "normal"))
+    distribution = check.choice("distribution", DEFAULTS["distribution"], DISTRIBUTIONS)
+    subset_size = raw.get("subset_size")
     params |= {
-        "construction": check.choice("construction", "pensia", CONSTRUCTIONS),
-        "solver": check.choice("solver", "mitm", METHODS),
+        "construction": check.choice(
+            "construction", DEFAULTS["construction"], choices("construction")
+        ),
+        "solver": check.choice("solver", DEFAULTS["solver"], choices("solver")),
         "values_per_input": values,
         "eps": check.real("eps", low=0.0, low_open=True) if "eps" in raw else None,
         "distribution": get_distribution(distribution).name,
-        "radius": check.real("radius", 1.0, low=0.0, low_open=True),
+        "radius": check.real("radius", DEFAULTS["radius"], low=0.0, low_open=True),
         "max_values_per_input": cap,
         "seed": check.int("seed", low=0, high=2**63 - 1),
+        "subset_size": None if subset_size is None else check.int("subset_size", low=1),
+        "source_density": check.real(
+            "source_density", DEFAULTS["source_density"], low=0.0, high=1.0, low_open=True
+        ),
     }
+    try:  # what the parameters check beyond each key: options the construction supports
+        options = ApproximateParameters(**{_SWEPT[key].name: params[key] for key in _SWEPT})
+        if isinstance(network, ConvNetwork):
+            check_conv_options(options)
+    except InvalidParameterError as error:
+        raise InvalidParameterError(f"`{where}`: {error}") from None
+    for key in RECORDED_IF_SET:
+        if params[key] == DEFAULTS[_SWEPT[key].name]:
+            del params[key]
     return params, network
 
 
@@ -225,17 +253,10 @@ def _approximate_execute(params, network):
         )
     with warnings.catch_warnings():  # the report records the violated assumptions
         warnings.simplefilter("ignore", TheoryAssumptionWarning)
-        ticket = approximate(
-            network,
-            eps=params["eps"],
-            values_per_input=params["values_per_input"],
-            construction=params["construction"],
-            solver=params["solver"],
-            radius=params["radius"],
-            rng=params["seed"],
-            distribution=params["distribution"],
-            max_values_per_input=params["max_values_per_input"],
-        )
+        swept = {_SWEPT[key].name: params[key] for key in _SWEPT if key in params}
+        ticket = approximate(network, **swept)
+    if isinstance(network, ConvNetwork):
+        return _conv_result(ticket.report), dict(ticket.report.seconds)
     report = ticket.report
     layers = report.layers
     result = {
@@ -262,6 +283,29 @@ def _approximate_execute(params, network):
     return result, dict(report.seconds)
 
 
+def _conv_result(report) -> dict:
+    """The result row of a convolutional target (:class:`~strong_lth._approximate_conv.
+    ConvReport`): ``d_in`` input channels and ``d_out`` output channels (units of a Linear)
+    per weighted layer, ``hidden_widths`` the hidden channels ``C n``."""
+    layers = report.layers
+    return {
+        "kernel_shapes": [list(r.kernel_shape) for r in layers],
+        "d_in": [r.kernel_shape[1] for r in layers],
+        "d_out": [r.kernel_shape[0] for r in layers],
+        "values_per_input": [r.values_per_input for r in layers],
+        "hidden_widths": [r.hidden_channels for r in layers],
+        "max_weight_error": max(r.max_weight_error for r in layers),
+        "layer_max_weight_error": [r.max_weight_error for r in layers],
+        "tau": [r.tau for r in layers],
+        "certified": report.certified,
+        "measured": report.measured,
+        "bounds": dict(report.bounds),
+        "random_params": report.random_params,
+        "kept_params": report.kept_params,
+        "target_params": report.target_params,
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # subset_sum
 # --------------------------------------------------------------------------------------------
@@ -280,8 +324,8 @@ def subset_sum_instances(
         Values per instance (``>= 1``).
     instances : int
         Number of instances (``>= 1``).
-    distribution : {"uniform", "gaussian"}
-        Values from Uniform[-1, 1] or N(0, 1).
+    distribution : str
+        A name of :data:`DISTRIBUTIONS`: values from its distribution with default parameters.
     products : bool
         Each value is the product of two independent draws, as the values ``v · u`` of a
         Pensia gadget (docs/theory.md, section 3).
@@ -319,7 +363,7 @@ def subset_sum_instances(
     """
     n = check_int("n", n, low=1)
     instances = check_int("instances", instances, low=1)
-    law = get_distribution(check_choice("distribution", distribution, (*DISTRIBUTIONS, "normal")))
+    law = get_distribution(check_choice("distribution", distribution, DISTRIBUTIONS))
     if not isinstance(products, bool):
         raise InvalidParameterError(f"`products` must be True or False; got {products!r}.")
     if max_bytes is not None:
@@ -337,7 +381,7 @@ def subset_sum_instances(
 def _subset_sum_params(raw, where, base):
     check = _Checker(raw, where, "subset_sum", SUBSET_SUM_KEYS)
     solver = check.choice("solver", "mitm", METHODS)
-    distribution = check.choice("distribution", "uniform", (*DISTRIBUTIONS, "normal"))
+    distribution = check.choice("distribution", "uniform", DISTRIBUTIONS)
     params = {
         "n": check.int("n", low=1, high=METHODS[solver].max_n),
         "instances": check.int("instances", 100, low=1),

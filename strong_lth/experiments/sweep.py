@@ -148,11 +148,12 @@ class Sweep:
     - ``approximate``: ``target`` (a shape such as ``[8, 16, 4]``, sampled by
       ``ReLUNetwork.random(shape, rng=target_seed, spectral_norm=spectral_norm)``, or an
       ``.npz`` file of :meth:`ReLUNetwork.to_npz`), ``target_seed`` [0], ``spectral_norm``
-      [1.0 for a shape; a file is rescaled only when it is given], ``construction``
-      ["pensia"], ``solver`` ["mitm"], exactly one of ``values_per_input`` (an integer, or a
-      list with one per layer: write ``[[20, 30]]`` for a single per-layer value) and ``eps``,
-      ``distribution`` ["uniform"], ``radius`` [1.0], ``max_values_per_input`` [512],
-      ``seed`` (the random network's).
+      [1.0 for a shape; a file is rescaled only when it is given], then one key per swept
+      field of :class:`~strong_lth.parameters.ApproximateParameters`, with its default:
+      exactly one of ``values_per_input`` (an integer, or a list with one per layer: write
+      ``[[20, 30]]`` for a single per-layer value) and ``eps``, ``construction``, ``solver``,
+      ``radius``, ``seed`` (the random network's, required), ``distribution``,
+      ``max_values_per_input``, ``subset_size``, ``source_density``.
     - ``subset_sum``: ``n``, ``instances`` [100], ``distribution`` ["uniform"], ``products``
       [false] (values ``u · v`` as in a Pensia gadget), ``solver`` ["mitm"], ``seed``.
 

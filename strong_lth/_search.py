@@ -1,0 +1,338 @@
+"""The automatic-mode search over nested random networks, shared by
+:func:`strong_lth.approximate` (dense targets) and :func:`strong_lth.approximate_conv`
+(convolutional targets).
+
+Random networks of one seed are nested in n (the network with n values per input is a
+sub-network of the one with n + 1), so the search solves each target layer at a few n along one
+draw (:class:`NestedLayer`), splits ``eps`` into per-layer goals (:func:`budget_split`), finds
+each layer's smallest n by bisection and then removes leftover slack (:func:`search`). It checks
+memory before solving (:func:`check_bytes`) and shows a progress bar (:func:`progress_bar`).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from tqdm import tqdm
+
+from ._certify import certified_error
+from ._validation import check_int
+from .exceptions import InvalidParameterError
+
+BITS_PER_VALUE = 0.45
+"""Initial guess of how many bits of precision one more value per input buys (about half a bit:
+a value joins one of the two sign pools, and each pool value halves the SubsetSum error of
+products of uniforms, slope about 0.9 in the solver benchmark). Only steers the search; the
+search replaces it by the slope it measures."""
+
+SAFETY = 1e-9
+"""Automatic mode aims at ``eps (1 - SAFETY)`` so that the certificate, recomputed from the masks
+with sums in another order, cannot exceed ``eps`` by rounding."""
+
+TOL_FACTOR = 4.0
+"""In automatic mode an instance may stop within
+``tol_i = goal_i / (4 (sqrt(d_i) + sqrt(2 d_{i-1})))`` of its weight: a ``d_i x 2 d_{i-1}``
+matrix of independent errors of that size has spectral norm about
+``tol_i (sqrt(d_i) + sqrt(2 d_{i-1}))``, a quarter of the layer's goal. Only a construction
+setting: the certificate is computed from the masks whatever it is."""
+
+PROGRESS_DELAY = 1.0
+"""Seconds before ``approximate(progress=True)`` shows its bar, so that short calls print
+nothing."""
+
+START = 8
+"""Automatic mode tries n = 8 first for every layer, whatever the cap: the path of the search,
+and so the ticket it returns, does not depend on ``max_values_per_input``."""
+
+LOOK_PAST_CAP = 2
+"""When a layer needs more than ``max_values_per_input``, automatic mode keeps searching, for the
+error message only, up to this many times the cap, so that it can state an n that is enough."""
+
+BYTES_PER_VALUE = 64
+"""Estimated bytes per ``d_out d_in n`` of a layer solved at n values per input in one piece: its
+gadget weights (8), both sign pools (about 9) and their copy handed to the solver, the chosen
+subsets, the masks of the kept weights, with warm-start arrays and margin (40 to 46 measured by
+``tracemalloc`` on a 300-200-10 target at n = 16 and 40, every construction)."""
+
+
+@dataclass
+class NestedLayer:
+    """Solves one target layer at any n of the nested random networks, caching every answer.
+
+    A subclass says how one n is solved (:meth:`solve`); this class searches n. ``weights``
+    is the layer as ``d_out`` rows of the values its SubsetSum instances approximate (a
+    convolution kernel ``(O, C, k_h, k_w)`` flattened to ``(O, C k_h k_w)``): its shape sets
+    the memory estimate (:meth:`need_bytes`, by default :func:`solve_bytes`; a subclass that
+    solves in pieces overrides it, :meth:`largest_fitting` and :attr:`MEMORY`).
+    """
+
+    MEMORY: ClassVar[str] = f"{BYTES_PER_VALUE} bytes per target weight and value per input"
+    """How :meth:`need_bytes` estimates, for the refusals of :func:`check_bytes`."""
+
+    index: int
+    weights: np.ndarray
+    signed: np.ndarray  # inputs of the pair that can be negative (gadgets.signed_inputs)
+    network: Any  # the random network at n = 1 (RandomNetwork or ConvRandomNetwork)
+    solver: str
+    bar: Any = None  # a tqdm progress bar (disabled when not asked for or not on a terminal)
+    tol: float | None = None
+    seconds: float = 0.0
+    cache: dict = field(default_factory=dict)
+    wanted: int = 0  # the n a search wanted past its limit when it gave up
+    pairs: dict | None = None  # (A, B) per n, kept when a certificate beyond "spectral" needs them
+
+    def solve(self, n: int):
+        """``(τ, max|Δ|, packed keep, (A, B))`` of this layer solved at ``n`` values per input,
+        the keep packed as ``np.packbits(keep, axis=2)`` (a layer solved in pieces never holds
+        it unpacked)."""
+        raise NotImplementedError
+
+    def __call__(self, n: int):
+        """``(τ, max|Δ|, packed keep)`` of this layer's ticket at ``n`` values per input."""
+        if n not in self.cache:
+            begin = time.perf_counter()
+            tau, worst, packed, pair = self.solve(n)
+            self.cache[n] = (tau, worst, packed)
+            if self.pairs is not None:
+                self.pairs[n] = pair
+            self.seconds += time.perf_counter() - begin
+            self.bar.set_postfix_str(f"layer {self.index}: n = {n}, τ = {tau:.2e}", refresh=False)
+            self.bar.update()
+        return self.cache[n]
+
+    def values(self, n: int) -> tuple:
+        """Values per input of the random network that solves this layer at ``n`` (1 for the
+        other layers: a sub-network of every larger one)."""
+        layers = len(self.network.values_per_input)
+        return tuple(n if k == self.index - 1 else 1 for k in range(layers))
+
+    def keep(self, n: int) -> np.ndarray:
+        """The construction's ``keep`` array at ``n`` (solved if not cached)."""
+        return np.unpackbits(self(n)[2], axis=2, count=n).astype(bool)
+
+    def _warm(self, n: int) -> int | None:
+        """The evaluated n whose keep warm-starts ``n``: the nearest smaller one (all its copies
+        exist here), else the nearest larger one; None without a tolerance."""
+        if self.tol is None or not self.cache:
+            return None
+        smaller = [m for m in self.cache if m < n]
+        return max(smaller) if smaller else min(self.cache)
+
+    def _start(self, n: int):
+        """Warm start for ``n``: the keep of :meth:`_warm` (None if none)."""
+        m = self._warm(n)
+        return None if m is None else self.keep(m)
+
+    def smallest(self, measure: int, goal: float, start: int, limit: int, *, clamp=False):
+        """Smallest n (bisection over nested networks) whose figure ``measure`` (0 = τ,
+        1 = max|Δ|) is at most ``goal``, or None if no n up to ``limit`` that the search tries
+        reaches it.
+
+        The next n to try is predicted from the measured log-linear decay of that figure,
+        growing by at most half per step, since one step too far solves pools far larger
+        (exponentially slower) than needed. Without ``clamp`` the n tried never depend on
+        ``limit`` (a larger limit only lets the search go further); with it, ``limit`` itself
+        is tried before giving up.
+        """
+        failing, passing = 0, None
+        n = start
+        while passing is None:
+            if n > limit:
+                if not clamp or failing >= limit:
+                    self.wanted = n
+                    return None
+                n = limit
+            if self(n)[measure] <= goal:
+                passing = n
+            else:
+                failing = n
+                n = min(max(n + 1, self._predict(measure, goal, n)), n + max(4, n // 2))
+        while passing - failing > 1:
+            guess = min(max(self._predict(measure, goal), failing + 1), passing - 1)
+            middle = (failing + passing) // 2
+            n = guess if abs(guess - middle) <= (passing - failing) // 4 else middle
+            if self(n)[measure] <= goal:
+                passing = n
+            else:
+                failing = n
+        return passing
+
+    def _predict(self, measure: int, goal: float, base: int | None = None) -> int:
+        """The n at which the fitted decay of ``measure`` reaches ``goal``, extrapolated from
+        ``base`` (default: the evaluated n whose figure is nearest the goal). Growing from the
+        latest failing n keeps a search out of steps of one when the figure stalls (a heuristic
+        solver, a budget out of reach)."""
+        ns = np.array([n for n in sorted(self.cache) if math.isfinite(self.cache[n][measure])])
+        if not len(ns) or (base is not None and not math.isfinite(self.cache[base][measure])):
+            return 2 * max(self.cache)  # no ticket there (a pool below subset_size): grow
+        logs = np.log2([max(self.cache[n][measure], TINY) for n in ns])
+        slope = BITS_PER_VALUE
+        if len(ns) >= 2 and ns[-1] > ns[0]:
+            fitted = -np.polyfit(ns, logs, 1)[0]
+            slope = fitted if fitted > 0.05 else BITS_PER_VALUE
+        if base is None:
+            base = int(ns[np.argmin(np.abs(logs - math.log2(max(goal, TINY))))])
+        gap = math.log2(max(self.cache[base][measure], TINY)) - math.log2(max(goal, TINY))
+        return base + max(1, math.ceil(gap / slope)) if gap > 0 else base
+
+    def extrapolate(self, measure: int, goal: float, n: int) -> int:
+        """n at which the fitted decay of ``measure`` reaches ``goal`` (at least ``n``)."""
+        return max(n, self._predict(measure, goal))
+
+    def need_bytes(self, n: int) -> int:
+        """Estimated bytes of solving this layer at ``n`` values per input
+        (:func:`solve_bytes`)."""
+        return solve_bytes(*self.weights.shape, n)
+
+    def largest_fitting(self, max_bytes: int) -> int:
+        """The largest n whose solve fits in ``max_bytes`` (:meth:`need_bytes`)."""
+        return max_bytes // solve_bytes(*self.weights.shape, 1)
+
+
+TINY = np.finfo(float).tiny
+"""Smallest positive normal float64: the floor of logarithms of errors and goals."""
+
+
+def solve_bytes(d_out: int, d_in: int, n: int) -> int:
+    """Estimated bytes allocated to solve ``d_out`` rows of a ``d_in``-input target layer at
+    ``n`` values per input in one piece: :data:`BYTES_PER_VALUE` ``d_out d_in n``."""
+    return BYTES_PER_VALUE * d_out * d_in * n
+
+
+def budget_split(norms, input_radius, eps):
+    """Per-layer τ goals whose certified recursion gives at most ``eps``.
+
+    To first order ``e_l ≈ sum_i τ_i R_{i-1} prod_{k>i} ||W_k||``; each layer gets the same share
+    of that sum, ``τ_i = θ w_i`` with ``w_i ∝ 1 / (R_{i-1} prod_{k>i} ||W_k||)``, and ``θ`` is
+    found by bisection on the exact recursion (:func:`~strong_lth.certify.certified_error`).
+    Computed in logarithms, so a zero layer (whose τ, reached exactly by empty subsets, makes the
+    whole error vanish) or an extreme radius gives finite goals instead of ``0 * inf``.
+    """
+    logs = np.log(np.maximum(norms, TINY))
+    reach = math.log(input_radius) + np.concatenate([[0.0], np.cumsum(logs)[:-1]])
+    after = np.concatenate([np.cumsum(logs[::-1])[::-1][1:], [0.0]])
+    shares = -(reach + after)
+    weights = np.exp(shares - shares.max())  # in (0, 1], the largest 1
+
+    def fits(log_theta):
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = certified_error(math.exp(log_theta) * weights, norms, input_radius)
+        return value <= eps  # False for NaN (0 * inf past a zero layer) and inf: too large
+
+    low, high = math.log(TINY), math.log(np.finfo(float).max)
+    if fits(high):
+        return math.exp(high) * weights
+    for _ in range(200):
+        middle = (low + high) / 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return math.exp(low) * weights
+
+
+def check_bytes(layer, n, max_bytes, where):
+    """Raise unless ``layer`` solved at ``n`` fits ``max_bytes`` (:meth:`NestedLayer.need_bytes`);
+    ``where`` says which n this is."""
+    need = layer.need_bytes(n)
+    if need > max_bytes:
+        raise InvalidParameterError(
+            f"`max_bytes` must cover the estimated {size_text(need)} of layer {layer.index} "
+            f"({layer.weights.shape[1]} -> {layer.weights.shape[0]}) "
+            f"{where.format(n=n)}: {layer.MEMORY}; got {size_text(max_bytes)}."
+        )
+
+
+def size_text(nbytes: int) -> str:
+    return f"{nbytes:,} bytes ({nbytes / 2**30:.3g} GiB)"
+
+
+def fixed_values(values_per_input, depth, cap):
+    if isinstance(values_per_input, numbers.Integral) and not isinstance(values_per_input, bool):
+        values_per_input = [values_per_input] * depth
+    if (
+        not isinstance(values_per_input, (list, tuple, np.ndarray))
+        or len(values_per_input) != depth
+    ):
+        raise InvalidParameterError(
+            f"`values_per_input` must be an integer or one integer per layer ({depth}); "
+            f"got {values_per_input!r}."
+        )
+    return [check_int("values_per_input", n, low=1, high=cap) for n in values_per_input]
+
+
+def progress_bar(progress: bool) -> tqdm:
+    """The bar of ``approximate(progress=...)``: off unless asked for; tqdm also keeps it off
+    when stderr is not a terminal (``disable=None``) and until ``PROGRESS_DELAY`` seconds."""
+    return tqdm(
+        desc="approximate",
+        unit=" solves",
+        disable=None if progress else True,
+        delay=PROGRESS_DELAY,
+        mininterval=0.0,  # one step per layer solve: few enough to draw every one
+        leave=False,
+    )
+
+
+def search(layers, goals, bound, eps, cap, max_bytes):
+    """Automatic mode: bisection per layer to its τ goal, then remove leftover slack
+    (``bound``).
+
+    The n tried depend neither on the cap nor on ``max_bytes`` (as long as it allows them), so
+    when the ticket found needs more than the cap, a cap of its largest n finds the same ticket.
+    """
+    aim = eps * (1 - SAFETY)
+    look = max(LOOK_PAST_CAP * cap, START)
+    chosen = []
+    for layer, goal in zip(layers, goals):
+        limit = min(look, layer.largest_fitting(max_bytes))
+        found = layer.smallest(0, goal, min(START, limit), limit)
+        if found is None:
+            refuse_unreachable(layer, goal, eps, cap, look, max_bytes)
+        chosen.append(found)
+    order = np.argsort([-layer.weights.size for layer in layers])  # widest layer first
+    for k in order:  # the spectral recursion alone: cheap, one step at a time
+        while chosen[k] > 1:
+            trial = [*chosen[:k], chosen[k] - 1, *chosen[k + 1 :]]
+            if bound(trial, spectral_only=True) > aim:
+                break
+            chosen = trial
+    if bound.tighter and bound(chosen) < bound(chosen, spectral_only=True):
+        for k in order:  # the tighter bounds, by bisection between 0 (failing) and chosen[k]
+            failing, passing = 0, chosen[k]
+            while passing - failing > 1:
+                middle = (failing + passing) // 2
+                trial = [*chosen[:k], middle, *chosen[k + 1 :]]
+                failing, passing = (failing, middle) if bound(trial) <= aim else (middle, passing)
+            chosen[k] = passing
+    if max(chosen) > cap:
+        raise InvalidParameterError(
+            f"`max_values_per_input` must be at least {max(chosen)} to reach eps = {eps:g} "
+            f"(the search, which does not depend on the cap, found n = "
+            f"{'/'.join(map(str, chosen))} per layer); got {cap}."
+        )
+    return chosen
+
+
+def refuse_unreachable(layer, goal, eps, cap, look, max_bytes):
+    """Raise: no n the search may try reaches ``goal``; say which limit stopped it."""
+    tried = max(layer.cache)
+    reached = layer.cache[tried][0]
+    missed = (
+        f"layer {layer.index} still errs by τ = {reached:.3e} at n = {tried}, above its share "
+        f"{goal:.3e} of eps"
+    )
+    wanted = layer.wanted
+    if wanted <= look:
+        need = layer.need_bytes(wanted)
+        raise InvalidParameterError(
+            f"`max_bytes` must cover the estimated {size_text(need)} of the next n the search "
+            f"tries, {wanted}, to reach eps = {eps:g} ({missed}); got {size_text(max_bytes)}."
+        )
+    raise InvalidParameterError(
+        f"`max_values_per_input` must be raised to reach eps = {eps:g}, by how much cannot be "
+        f"estimated reliably: the search tried n up to {tried} (it looks up to n = {look}, "
+        f"{LOOK_PAST_CAP}x the cap and at least {START}) and {missed}; got {cap}."
+    )
