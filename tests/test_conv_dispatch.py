@@ -42,6 +42,11 @@ def test_approximate_dispatches_a_conv_target(target):
         ({"subset_size": 2}, r"`subset_size` must be left at its default None .*got 2"),
         ({"source_density": 0.5}, r"`source_density` must be left at its default 1.0"),
         ({"certificate": "split"}, r"`certificate` must be left at its default None"),
+        (
+            {"scheduler": "tcp://127.0.0.1:1"},
+            r"`scheduler` must be left at its default None for a convolutional target \(its "
+            r"layers are solved in this process\); got 'tcp://127.0.0.1:1'",
+        ),
         ({"solver": "magic"}, r"`solver` must be one of"),
         ({"radius": -1.0}, r"`radius` must be in \(0, inf\)"),
         ({"max_bytes": 0}, r"`max_bytes` must be in \[1, inf\]"),

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+import strong_lth._cluster as cluster
 from strong_lth import InvalidParameterError, ReLUNetwork, approximate
 from strong_lth.cli import _parser, main
 from strong_lth.constructions import CONSTRUCTIONS
@@ -122,6 +123,16 @@ def test_parameters_are_canonical():
             r"with construction 'malach'",
         ),
         ({"eps": 0.1, "measure": 1}, r"`measure` must be True or False; got 1"),
+        (
+            {"eps": 0.1, "scheduler": "localhost:8786"},
+            r"`scheduler` must be a Dask scheduler address such as 'tcp://host:8786' or a "
+            r"distributed.Client; got 'localhost:8786'",
+        ),
+        (  # burkholz solves its whole network at once: no row shards to distribute
+            {"eps": 0.1, "construction": "burkholz", "scheduler": "tcp://127.0.0.1:1"},
+            r"`scheduler` is supported by construction\(s\) \['pensia', 'malach'\]; got "
+            r"scheduler='tcp://127.0.0.1:1' with construction 'burkholz'",
+        ),
     ],
 )
 def test_bad_options_name_the_parameter(options, message):
@@ -139,9 +150,20 @@ def test_bad_options_name_the_parameter(options, message):
         (["--subset-size", "0"], r"`subset_size` must be in \[1, inf\]"),
         (["--source-density", "2"], r"`source_density` must be in \(0, 1\]"),
         (["--construction", "malach", "--subset-size", "2"], "`subset_size` is supported by"),
+        (["--scheduler", "localhost:8786"], "`scheduler` must be a Dask scheduler address"),
+        (
+            ["--scheduler", "tcp://127.0.0.1:1"],  # a closed port: refused within CONNECT_SECONDS
+            r"`scheduler` must be the address of a running Dask scheduler; none answered at "
+            r"'tcp://127.0.0.1:1' within 1 s",
+        ),
+        (
+            ["--construction", "burkholz", "--scheduler", "tcp://127.0.0.1:1"],
+            r"`scheduler` is supported by construction\(s\) \['pensia', 'malach'\]",
+        ),
     ],
 )
-def test_cli_bad_options_exit_2_with_one_line(capsys, tmp_path, argv, message):
+def test_cli_bad_options_exit_2_with_one_line(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 1.0)
     out = tmp_path / "t.npz"
     status = main(["approximate", "3,2", "--eps", "0.1", "--out", str(out), "--quiet", *argv])
     err = capsys.readouterr().err
