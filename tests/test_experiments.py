@@ -472,24 +472,16 @@ def test_process_pool_gives_the_same_table(tmp_path, reference):
     assert table(load_results(path)) == reference
 
 
-def test_dask_local_cluster_gives_the_same_table(tmp_path, reference):
+def test_dask_local_cluster_gives_the_same_table(tmp_path, reference, local_cluster):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        host="127.0.0.1",
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        env={"NUMBA_NUM_THREADS": "1"},  # one single-threaded worker per core
-    ) as cluster:
-        path = run_sweep(sweep_in(tmp_path), scheduler=cluster.scheduler_address, quiet=True)
-        assert table(load_results(path)) == reference
-        small = {"grid": {"kind": "subset_sum", "n": [3, 4], "seed": 0}}
-        with distributed.Client(cluster) as client:  # a client is used, and left open
-            other = run_sweep(sweep_in(tmp_path / "client", small), scheduler=client, quiet=True)
-            assert client.status == "running"
-        local = run_sweep(sweep_in(tmp_path / "local", small), quiet=True)
-        assert table(load_results(other)) == table(load_results(local))
+    path = run_sweep(sweep_in(tmp_path), scheduler=local_cluster.scheduler_address, quiet=True)
+    assert table(load_results(path)) == reference
+    small = {"grid": {"kind": "subset_sum", "n": [3, 4], "seed": 0}}
+    with distributed.Client(local_cluster) as client:  # a client is used, and left open
+        other = run_sweep(sweep_in(tmp_path / "client", small), scheduler=client, quiet=True)
+        assert client.status == "running"
+    local = run_sweep(sweep_in(tmp_path / "local", small), quiet=True)
+    assert table(load_results(other)) == table(load_results(local))
     rows = load_results(path)
     assert {r["provenance"]["pid"] for r in rows} != {os.getpid()}  # computed by the workers
 
