@@ -399,11 +399,7 @@ def approximate(
             f"the ticket's certificate {found.certified!r} ({found.method}) exceeds eps = {eps!r}, "
             "which the search had met on the same masks: this is a bug."
         )
-    at = eps if eps is not None else found.certified
-    paper = [None] * depth
-    if 0 < at < 1:
-        d_in, d_out = np.array(augmented.widths[:-1]), np.array(augmented.widths[1:])
-        paper = np.broadcast_to(declared.bound(d_in, d_out, depth, at, BOUND_DELTA), depth)
+    paper = _paper_widths(declared, augmented.widths, eps, found.certified)
     rows = tuple(
         LayerReport(
             d_in=int(layer.weights.shape[1]),
@@ -482,6 +478,7 @@ def _approximate_whole(target, options, declared, network) -> Ticket:
         radius=radius,
         solver=options.solver,
         max_values_per_input=cap,
+        max_bytes=options.max_bytes,
     )
     solve_seconds = time.perf_counter() - begin
     ticket = Ticket(
@@ -505,6 +502,7 @@ def _approximate_whole(target, options, declared, network) -> Ticket:
             "construction's search had met on the same masks: this is a bug."
         )
     widths = network.widths
+    paper = _paper_widths(declared, widths, eps, found.certified)
     rows = tuple(
         LayerReport(
             d_in=int(widths[k]),
@@ -515,6 +513,7 @@ def _approximate_whole(target, options, declared, network) -> Ticket:
             max_weight_error=float(found.max_weight_error[k]),
             median_weight_error=float(found.median_weight_error[k]),
             tau=float(found.tau[k]),
+            paper_width=None if paper[k] is None else float(paper[k]),
         )
         for k, (n, shape) in enumerate(zip(chosen, ticket.random_network().shapes[1:]))
     )
@@ -539,6 +538,16 @@ def _approximate_whole(target, options, declared, network) -> Ticket:
         subset_size=None,
     )
     return Ticket(**{**ticket.__dict__, "report": report})
+
+
+def _paper_widths(declared, widths, eps, certified) -> list:
+    """The construction's width bound per layer at C = 1 and δ = :data:`BOUND_DELTA`, at ``eps``
+    (else the certified error); None per layer where no bound is stated (an error >= 1)."""
+    at, depth = eps if eps is not None else certified, len(widths) - 1
+    if not 0 < at < 1:
+        return [None] * depth
+    d_in, d_out = np.array(widths[:-1]), np.array(widths[1:])
+    return list(np.broadcast_to(declared.bound(d_in, d_out, depth, at, BOUND_DELTA), depth))
 
 
 LOWER_ESTIMATE = (

@@ -13,6 +13,7 @@ from . import _search as nested
 from ._validation import check_real
 from .conv_certify import (
     certify_conv,
+    check_conv_target,
     conv_bounds,
     conv_pieces,
     error_layer,
@@ -264,13 +265,7 @@ def check_conv_options(options: ApproximateParameters) -> None:
 def conv_ticket(target: ConvNetwork, options: ApproximateParameters) -> ConvTicket:
     """:func:`approximate_conv` with its options already checked (what
     :func:`strong_lth.approximate` calls for a convolutional target)."""
-    if not isinstance(target, ConvNetwork):
-        raise InvalidParameterError(f"`target` must be a ConvNetwork; got {type(target).__name__}.")
-    if target.has_bias:
-        raise InvalidParameterError(
-            "`target` must be bias-free (a bias of a padded convolution cannot ride on a constant "
-            "channel, whose padded border is 0); got a layer with a bias."
-        )
+    check_conv_target(target)
     check_conv_options(options)
     eps, values_per_input, progress = options.eps, options.values_per_input, options.progress
     solver, radius, cap = options.solver, options.radius, options.max_values_per_input

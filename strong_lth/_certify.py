@@ -440,17 +440,7 @@ def certify(
         extra = np.vstack(
             [extra, check_inputs("start", start, target.widths[0]).reshape(-1, extra.shape[1])]
         )
-    measured, where = measure_worst_case(
-        target,
-        gadget,
-        radius=radius,
-        sphere=not target.has_bias,
-        rng=rng,
-        samples=samples,
-        starts=starts,
-        ascent_steps=ascent_steps,
-        extra_starts=extra,
-    )
+    measured, where = _measure(target, gadget, radius, rng, (samples, starts, ascent_steps), extra)
     _check_agreement(network, gadget, where[None, :])
     _check_chain(measured, bounds, "the measured error", "over the ball", where)
     exact = box_bounds = None
@@ -508,18 +498,7 @@ def _certify_declared(
     pruned = ticket.pruned_network()
     _check_agreement(ticket, pruned, _agreement_inputs(target.widths[0], radius, rng))
     extra = None if start is None else check_inputs("start", start, target.widths[0])
-    samples, starts, ascent_steps = search
-    measured, where = measure_worst_case(
-        target,
-        pruned,
-        radius=radius,
-        sphere=not target.has_bias,
-        rng=rng,
-        samples=samples,
-        starts=starts,
-        ascent_steps=ascent_steps,
-        extra_starts=extra,
-    )
+    measured, where = _measure(target, pruned, radius, rng, search, extra)
     found = {"spectral": float(parts.certified)}
     _check_chain(measured, found, "the measured error", "over the ball", where)
     exact = box_bounds = None
@@ -551,6 +530,24 @@ def _certify_declared(
         exact=exact,
         box_bounds=box_bounds,
         box_certified=None if box_bounds is None else box_bounds["spectral"],
+    )
+
+
+def _measure(target, network, radius, rng, search, extra):
+    """:func:`~strong_lth.worst_case.measure_worst_case` of ``network`` against ``target`` over
+    the ball (its sphere for a bias-free target, positively homogeneous), with ``search`` =
+    ``(samples, starts, ascent_steps)`` and the extra starts ``extra``."""
+    samples, starts, ascent_steps = search
+    return measure_worst_case(
+        target,
+        network,
+        radius=radius,
+        sphere=not target.has_bias,
+        rng=rng,
+        samples=samples,
+        starts=starts,
+        ascent_steps=ascent_steps,
+        extra_starts=extra,
     )
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "ConvCertificate",
     "Piece",
     "certify_conv",
+    "check_conv_target",
     "conv_bounds",
     "conv_pieces",
     "dense_pairs",
@@ -47,6 +48,19 @@ __all__ = [
 DENSE_BYTES = 2**26
 """Largest explicit operator matrix (64 MiB of float64) whose norm :func:`operator_norm`
 computes exactly by an SVD; larger convolutions get the FFT bound (:func:`fft_norm_bound`)."""
+
+
+def check_conv_target(target) -> None:
+    """Refuse what the convolutional pipeline cannot make or certify a ticket for: anything but
+    a :class:`~strong_lth.convnets.ConvNetwork`, and biases (a bias of a padded convolution
+    cannot ride on a constant channel, whose padded border is 0)."""
+    if not isinstance(target, ConvNetwork):
+        raise InvalidParameterError(f"`target` must be a ConvNetwork; got {type(target).__name__}.")
+    if target.has_bias:
+        raise InvalidParameterError(
+            "`target` must be bias-free (a bias of a padded convolution cannot ride on a constant "
+            "channel, whose padded border is 0); got a layer with a bias."
+        )
 
 
 def fft_norm_bound(kernel: np.ndarray, input_hw: tuple[int, int], padding=(0, 0)) -> float:
@@ -327,13 +341,7 @@ def certify_conv(
     measure_worst_case` on the dense equivalents
     (:meth:`~strong_lth.convnets.ConvNetwork.dense_equivalent`).
     """
-    if not isinstance(target, ConvNetwork):
-        raise InvalidParameterError(f"`target` must be a ConvNetwork; got {type(target).__name__}.")
-    if target.has_bias:
-        raise InvalidParameterError(
-            "`target` must be bias-free (a bias of a padded convolution cannot ride on a constant "
-            "channel, whose padded border is 0); got a layer with a bias."
-        )
+    check_conv_target(target)
     radius = check_real("radius", radius, low=0.0, low_open=True)
     samples = check_int("samples", samples, low=1)
     starts = check_int("starts", starts, low=1, high=samples)

@@ -236,22 +236,36 @@ def train_target(
         for d_in, d_out in itertools.pairwise(widths)
     ]
     biases = [np.zeros(d) for d in widths[1:]] if bias else []
-    params = weights + biases
+    _adam(
+        weights + biases,
+        lambda rows: _gradients(weights, biases, x[rows], y[rows]),
+        len(x),
+        gen,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+    )
+    return ReLUNetwork(tuple(weights), tuple(biases) if bias else None)
+
+
+def _adam(params, gradients, count, gen, *, epochs, batch_size, learning_rate) -> None:
+    """Adam (Kingma and Ba 2015, β = (0.9, 0.999), ε = 1e-8) on ``params`` in place: ``epochs``
+    passes over ``count`` examples in batches of a permutation drawn from ``gen``;
+    ``gradients(rows)`` returns the gradient of every parameter on those rows."""
     first, second = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
     step = 0
     for _ in range(epochs):
-        order = gen.permutation(len(x))
-        for begin in range(0, len(x), batch_size):
-            batch = order[begin : begin + batch_size]
-            grads = _gradients(weights, biases, x[batch], y[batch])
+        order = gen.permutation(count)
+        for begin in range(0, count, batch_size):
             step += 1
-            for p, g, m, v in zip(params, grads, first, second):
+            for p, g, m, v in zip(
+                params, gradients(order[begin : begin + batch_size]), first, second
+            ):
                 m *= 0.9
                 m += 0.1 * g
                 v *= 0.999
                 v += 0.001 * g * g
                 p -= learning_rate * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
-    return ReLUNetwork(tuple(weights), tuple(biases) if bias else None)
 
 
 def _gradients(weights, biases, x, y):
@@ -368,21 +382,15 @@ def train_conv_target(
             )
     flat = c * side[0] * side[1]
     dense = gen.standard_normal((int(y.max()) + 1, flat)) * math.sqrt(2.0 / flat)
-    params = [*kernels, dense]
-    first, second = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
-    step = 0
-    for _ in range(epochs):
-        order = gen.permutation(len(x))
-        for begin in range(0, len(x), batch_size):
-            batch = order[begin : begin + batch_size]
-            grads = _conv_gradients(kernels, dense, x[batch], y[batch])
-            step += 1
-            for p, g, m, v in zip(params, grads, first, second):
-                m *= 0.9
-                m += 0.1 * g
-                v *= 0.999
-                v += 0.001 * g * g
-                p -= learning_rate * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    _adam(
+        [*kernels, dense],
+        lambda rows: _conv_gradients(kernels, dense, x[rows], y[rows]),
+        len(x),
+        gen,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+    )
     layers = [layer for kernel in kernels for layer in (Conv2d(kernel), ReLU())]
     return ConvNetwork(shape, [*layers, Flatten(), Linear(dense)])
 

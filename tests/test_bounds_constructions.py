@@ -36,7 +36,7 @@ def test_rows_hold_each_ticket_against_its_own_paper(tickets):
         assert row["eps"] == eps
         widths = [d[i] * n for i, n in enumerate(ticket.values_per_input)]
         assert row["layer_widths"] == widths
-        if ticket.construction == "pensia":  # [P] Theorem 1, by hand
+        if ticket.construction in ("pensia", "burkholz"):  # [P] Theorem 1 ([B]: its order)
             expected = [d[i] * math.log(d[i] * d[i + 1] * 2 / min(eps, 0.05)) for i in (0, 1)]
         else:  # [M] as [P] quotes it, d the largest width
             w = max(d)

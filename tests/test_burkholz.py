@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from strong_lth import InvalidParameterError, RandomNetwork, ReLUNetwork
+from strong_lth import InvalidParameterError, RandomNetwork, ReLUNetwork, approximate
 from strong_lth.constructions import burkholz, pensia
 from strong_lth.constructions.burkholz import (
     certified_error,
@@ -444,3 +444,18 @@ def test_exact_error_reads_a_ticket():
     direct = exact_error(target, ticket, box=0.5, time_limit=20)
     pruned = exact_error(target, ticket.pruned_network(), box=0.5, time_limit=20)
     assert direct.value == pytest.approx(pruned.value, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("mode", [{"values_per_input": 40}, {"eps": 1e-4}])
+def test_a_ticket_above_max_bytes_is_refused_before_solving(mode):
+    target = ReLUNetwork.random((16, 16, 4), rng=0)
+    need = burkholz.solve_bytes(target.augmented().widths, (40, 40))
+    assert need > 10**6  # the fixed-mode estimate the refusal states
+    with pytest.raises(InvalidParameterError, match=r"`max_bytes` must cover the estimated"):
+        approximate(target, construction="burkholz", rng=1, max_bytes=10**5, **mode)
+
+
+def test_solve_bytes_counts_every_position_of_the_random_network():
+    widths, n = (3, 4, 2), (5, 6)
+    positions = burkholz.random_network(0, widths, n).n_positions
+    assert burkholz.solve_bytes(widths, n) == burkholz.BYTES_PER_POSITION * positions

@@ -69,8 +69,10 @@ class Construction:
     solve : callable or None
         For a construction that is not ``pair_gadget``, whose layers cannot be searched one at
         a time: ``solve(target, network, *, eps, values_per_input, radius, solver,
-        max_values_per_input) -> (values_per_input, masks)``, the whole ticket in either mode
-        of :func:`strong_lth.approximate` (e.g. :func:`strong_lth.constructions.burkholz.solve`).
+        max_values_per_input, max_bytes) -> (values_per_input, masks)``, the whole ticket in
+        either mode of :func:`strong_lth.approximate` (e.g.
+        :func:`strong_lth.constructions.burkholz.solve`), refusing a solve estimated above
+        ``max_bytes`` before allocating it.
     certificate : callable or None
         With ``solve``: ``certificate(target, network, masks, radius)`` returns the figures of
         its rigorous bound (:class:`strong_lth.constructions.burkholz.Parts`), which

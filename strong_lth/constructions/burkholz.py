@@ -90,6 +90,35 @@ CHUNK_VALUES = 1 << 22
 pool values (rows times ``d_{i-1} n_i``), so its memory stays near ``64 CHUNK_VALUES`` bytes
 (:data:`strong_lth._search.BYTES_PER_VALUE` per value) whatever the number of copies."""
 
+BYTES_PER_POSITION = 64
+"""Estimated bytes per position of the random network (every ``rows x cols`` of
+:func:`shapes`) that a ticket of this construction allocates: its ``keep`` arrays (one byte per
+position), their packed copies, the kept positions, the sums and the certificate's matrices,
+with margin (58 to 62 bytes measured by ``tracemalloc`` on fixed-mode tickets of 16-8-4 to
+24-24-4 targets at n = 12 to 20)."""
+
+
+def solve_bytes(widths, values_per_input) -> int:
+    """Estimated bytes of a ticket at these ``n_i``: :data:`BYTES_PER_POSITION` times the
+    number of positions of its random network.
+
+    Examples
+    --------
+    >>> solve_bytes((3, 4, 2), (5, 6))
+    28992
+    """
+    return BYTES_PER_POSITION * sum(r * c for r, c in shapes(widths, values_per_input))
+
+
+def check_bytes(need: int, max_bytes: int, where: str) -> None:
+    """Refuse, before allocating, a solve estimated above ``max_bytes``."""
+    if need > max_bytes:
+        raise InvalidParameterError(
+            f"`max_bytes` must cover the estimated {need:,} bytes of the burkholz ticket {where} "
+            f"({BYTES_PER_POSITION} bytes per position of its random network); got "
+            f"{max_bytes:,}."
+        )
+
 
 def shapes(widths, values_per_input) -> list[tuple[int, int]]:
     """Shapes of ``M_1, ..., M_{l+1}`` of the random network of [B].
@@ -671,9 +700,9 @@ class _Layer:
     ``τ_i = ||Δ_i||_2`` over all copies (a rigorous upper bound on the certificate's ``τ_i``,
     which keeps only the copies read above)."""
 
-    def __init__(self, index, weights, signed, base, solver):
+    def __init__(self, index, weights, signed, base, solver, max_bytes):
         self.index, self.weights, self.signed = index, weights, signed
-        self.base, self.solver = base, solver
+        self.base, self.solver, self.max_bytes = base, solver, max_bytes
         self.cache = {}  # (n, copies) -> (tau, packed keep, tol)
         self.tol = None  # the tolerance of the latest goal
         self.slope = SLOPES[index > 1]
@@ -688,6 +717,9 @@ class _Layer:
     def tau(self, n, copies, tol):
         hit = self._cached(n, copies)
         if hit is None or hit[2] > tol:
+            d_out, d_in = self.weights.shape
+            need = BYTES_PER_POSITION * d_out * copies * d_in * n
+            check_bytes(need, self.max_bytes, f"layer {self.index} at n = {n}, {copies} copies")
             start = self._start(n, copies, tol) if hit is None else self._unpack(hit[1], n)
             keep, sums, _ = choose(
                 self.weights,
@@ -772,6 +804,7 @@ def search(
     radius: float = 1.0,
     solver: str = "mitm",
     max_values_per_input: int = 512,
+    max_bytes: int = 2**32,
 ):
     """Automatic mode: values per input ``n_i`` whose ticket's certificate is at most ``eps``.
 
@@ -790,6 +823,9 @@ def search(
         As in :func:`choose`.
     max_values_per_input : int
         Largest ``n_i`` tried.
+    max_bytes : int
+        Refuse, before solving it, any layer whose solve at the ``n`` and copies the search
+        tries is estimated above this (:data:`BYTES_PER_POSITION` per random weight).
 
     Returns
     -------
@@ -820,6 +856,7 @@ def search(
     eps = check_real("eps", eps, low=0.0, low_open=True)
     radius = check_real("radius", radius, low=0.0, low_open=True)
     cap = check_int("max_values_per_input", max_values_per_input, low=1)
+    max_bytes = check_int("max_bytes", max_bytes, low=1)
     augmented = target.augmented()
     if tuple(base.widths) != augmented.widths:
         raise InvalidParameterError(
@@ -832,11 +869,12 @@ def search(
         [[1.0], np.cumprod([spectral_upper(w) for w in weights])[:-1]]
     )
     layers = [
-        _Layer(i, w, _signed(i, w, target.has_bias), base, solver)
+        _Layer(i, w, _signed(i, w, target.has_bias), base, solver, max_bytes)
         for i, w in enumerate(weights, start=1)
     ]
     chosen = [min(START, cap)] * n_layers
     network = base.with_values_per_input(tuple(chosen))
+    check_bytes(solve_bytes(widths, chosen), max_bytes, f"at its first n = {chosen}")
     positions = build(target, network, solver=solver, tol=None)
     parts = _recursion(weights, target.has_bias, network, positions, radius)
     certified, norms = parts.certified, parts.norms
@@ -921,7 +959,9 @@ def _scaled(norm, widths, measured_at, now, k):
     return norm * math.sqrt(max(1.0, side(now) / side(measured_at)))
 
 
-def solve(target, network, *, eps, values_per_input, radius, solver, max_values_per_input):
+def solve(
+    target, network, *, eps, values_per_input, radius, solver, max_values_per_input, max_bytes
+):
     """The whole ticket, in either mode of :func:`strong_lth.approximate`: its ``n_i`` and masks.
 
     Parameters
@@ -934,8 +974,9 @@ def solve(target, network, *, eps, values_per_input, radius, solver, max_values_
         Automatic mode (:func:`search`).
     values_per_input : sequence of int or None
         Fixed mode (:func:`build`), one ``n_i`` per target layer, validated by the caller.
-    radius, solver, max_values_per_input
-        As in :func:`search`.
+    radius, solver, max_values_per_input, max_bytes
+        As in :func:`search`; fixed mode refuses a ticket whose :func:`solve_bytes` exceeds
+        ``max_bytes`` before solving anything.
 
     Returns
     -------
@@ -952,6 +993,8 @@ def solve(target, network, *, eps, values_per_input, radius, solver, max_values_
     """
     if eps is None:
         sized = network.with_values_per_input(tuple(values_per_input))
+        need = solve_bytes(sized.widths, sized.values_per_input)
+        check_bytes(need, max_bytes, f"at n = {list(sized.values_per_input)}")
         return sized.values_per_input, build(target, sized, solver=solver)
     found, positions, _ = search(
         target,
@@ -960,6 +1003,7 @@ def solve(target, network, *, eps, values_per_input, radius, solver, max_values_
         radius=radius,
         solver=solver,
         max_values_per_input=max_values_per_input,
+        max_bytes=max_bytes,
     )
     return found.values_per_input, positions
 
