@@ -117,8 +117,8 @@ class _Layer(NestedLayer):
         return least_bytes(*self.weights.shape, n)
 
     def largest_fitting(self, max_bytes: int) -> int:
-        """The largest n whose solve fits in ``max_bytes`` (:func:`strong_lth._shards.
-        largest_fitting`)."""
+        """The largest n whose solve fits in ``max_bytes``, in one piece or in shards
+        (:func:`~strong_lth._shards.largest_fitting`)."""
         return largest_fitting(*self.weights.shape, max_bytes)
 
 
