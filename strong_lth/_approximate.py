@@ -419,31 +419,12 @@ def approximate(
         )
         for k, (layer, n) in enumerate(zip(layers, chosen))
     )
-    report = Report(
-        construction=construction,
-        solver=solver if "solver" in declared.options else "-",
-        seed=seed,
-        eps=eps,
-        radius=radius,
-        layers=rows,
-        random_params=ticket.random_network().n_params,
-        kept_params=ticket.n_kept,
-        target_params=target.n_params,
-        certified=found.certified,
-        measured=found.measured if measure else None,
-        certificate_method=found.method,
-        bounds=dict(found.bounds),
-        seconds={
-            "solve": sum(layer.seconds for layer in layers),
-            "search + masks": search_seconds,
-            "certify": certify_seconds,
-        },
-        assumptions=assumptions,
-        distribution=options.distribution.name,
-        source_density=options.source_density,
-        subset_size=subset_size,
-    )
-    return Ticket(**{**ticket.__dict__, "report": report})
+    seconds = {
+        "solve": sum(layer.seconds for layer in layers),
+        "search + masks": search_seconds,
+        "certify": certify_seconds,
+    }
+    return _reported(ticket, target, options, declared, eps, rows, found, seconds, assumptions)
 
 
 def _approximate_whole(target, options, declared, network) -> Ticket:
@@ -517,12 +498,19 @@ def _approximate_whole(target, options, declared, network) -> Ticket:
         )
         for k, (n, shape) in enumerate(zip(chosen, ticket.random_network().shapes[1:]))
     )
+    seconds = {"solve": solve_seconds, "certify": certify_seconds}
+    return _reported(ticket, target, options, declared, eps, rows, found, seconds, assumptions)
+
+
+def _reported(ticket, target, options, declared, eps, rows, found, seconds, assumptions) -> Ticket:
+    """``ticket`` with its :class:`~strong_lth.report.Report` (the same for every
+    construction: the layer rows, the certificate ``found`` and the timings differ)."""
     report = Report(
         construction=declared.name,
         solver=options.solver if "solver" in declared.options else "-",
         seed=options.rng,
         eps=eps,
-        radius=radius,
+        radius=options.radius,
         layers=rows,
         random_params=ticket.random_network().n_params,
         kept_params=ticket.n_kept,
@@ -531,11 +519,11 @@ def _approximate_whole(target, options, declared, network) -> Ticket:
         measured=found.measured if options.measure else None,
         certificate_method=found.method,
         bounds=dict(found.bounds),
-        seconds={"solve": solve_seconds, "certify": certify_seconds},
+        seconds=seconds,
         assumptions=assumptions,
         distribution=options.distribution.name,
         source_density=options.source_density,
-        subset_size=None,
+        subset_size=options.subset_size,
     )
     return Ticket(**{**ticket.__dict__, "report": report})
 
