@@ -351,13 +351,7 @@ def approximate(
             check_bytes(layer, _fewest_values(layer, goal), max_bytes, LOWER_ESTIMATE)
         if eps < 1:  # the per-weight budget of [P] is stated for eps < 1
             etas = np.atleast_1d(bounds.per_weight_precision(eps, widths[:-1], widths[1:], depth))
-    assumptions = tuple(target.assumption_violations(radius))
-    if assumptions:
-        warnings.warn(
-            "theorem assumptions do not hold: " + "; ".join(assumptions),
-            TheoryAssumptionWarning,
-            stacklevel=2,
-        )
+    assumptions = _warn_assumptions(target, radius, calls=1)
     with progress_bar(progress) as bar, connect(options.scheduler) as client:
         for layer in layers:
             layer.bar, layer.client = bar, client
@@ -443,13 +437,7 @@ def _approximate_whole(target, options, declared, network) -> Ticket:
         norms = np.array([np.linalg.norm(w) for w in target.augmented().weights])
         input_radius = math.hypot(radius, 1.0) if target.has_bias else radius
         eps = _check_eps(eps, _output_scale(norms, input_radius, radius))
-    assumptions = tuple(target.assumption_violations(radius))
-    if assumptions:
-        warnings.warn(
-            "theorem assumptions do not hold: " + "; ".join(assumptions),
-            TheoryAssumptionWarning,
-            stacklevel=3,
-        )
+    assumptions = _warn_assumptions(target, radius, calls=2)
     begin = time.perf_counter()
     chosen, masks = declared.solve(
         target,
@@ -526,6 +514,20 @@ def _reported(ticket, target, options, declared, eps, rows, found, seconds, assu
         subset_size=options.subset_size,
     )
     return Ticket(**{**ticket.__dict__, "report": report})
+
+
+def _warn_assumptions(target, radius, *, calls: int) -> tuple:
+    """The theorem assumptions ``target`` violates at ``radius``, warned about (a
+    :class:`TheoryAssumptionWarning` pointing at the caller of :func:`approximate`, which is
+    ``calls`` frames above the function calling this one)."""
+    assumptions = tuple(target.assumption_violations(radius))
+    if assumptions:
+        warnings.warn(
+            "theorem assumptions do not hold: " + "; ".join(assumptions),
+            TheoryAssumptionWarning,
+            stacklevel=2 + calls,
+        )
+    return assumptions
 
 
 def _paper_widths(declared, widths, eps, certified) -> list:
