@@ -24,7 +24,7 @@ import numpy as np
 from ._certify import certified_error, cheap_methods
 from ._validation import as_generator, check_int, check_real
 from .conv_gadgets import gadget_network
-from .convnets import AvgPool2d, Conv2d, ConvNetwork, Linear, ReLU, layer_matrix
+from .convnets import AvgPool2d, Conv2d, ConvNetwork, Flatten, Linear, ReLU, layer_matrix
 from .exceptions import CertificationError, InvalidParameterError
 from .gadgets import AGREEMENT
 from .lockstep import error_bound
@@ -41,6 +41,8 @@ __all__ = [
     "dense_pairs",
     "error_layer",
     "fft_norm_bound",
+    "input_radius",
+    "layer_kernel",
     "lockstep_available",
     "operator_norm",
 ]
@@ -52,15 +54,21 @@ computes exactly by an SVD; larger convolutions get the FFT bound (:func:`fft_no
 
 def check_conv_target(target) -> None:
     """Refuse what the convolutional pipeline cannot make or certify a ticket for: anything but
-    a :class:`~strong_lth.convnets.ConvNetwork`, and biases (a bias of a padded convolution
-    cannot ride on a constant channel, whose padded border is 0)."""
+    a :class:`~strong_lth.convnets.ConvNetwork`, and biases no constant channel can carry (a
+    padded convolution without a kernel tap inside the image at every output pixel:
+    :meth:`~strong_lth.convnets.ConvNetwork.augmented` names the layer)."""
     if not isinstance(target, ConvNetwork):
         raise InvalidParameterError(f"`target` must be a ConvNetwork; got {type(target).__name__}.")
-    if target.has_bias:
-        raise InvalidParameterError(
-            "`target` must be bias-free (a bias of a padded convolution cannot ride on a constant "
-            "channel, whose padded border is 0); got a layer with a bias."
-        )
+    target.augmented()
+
+
+def input_radius(input_shape: tuple[int, ...], radius: float, constant: float | None) -> float:
+    """The norm bound ``sqrt(r^2 + c^2 H W)`` of the augmented input ``[x; c 1]`` over ``||x||_2
+    <= r`` (``r`` itself without a constant channel): the constant channel ``c 1`` on an
+    ``H x W`` image has norm ``c sqrt(H W)`` and is orthogonal to the image channels."""
+    if constant is None:
+        return radius
+    return math.hypot(radius, constant * math.sqrt(input_shape[1] * input_shape[2]))
 
 
 def fft_norm_bound(kernel: np.ndarray, input_hw: tuple[int, int], padding=(0, 0)) -> float:
@@ -148,10 +156,18 @@ def operator_norm(layer, shape: tuple[int, ...], *, max_bytes: int = DENSE_BYTES
     return fft_norm_bound(layer.weight, shape[1:], layer.padding)
 
 
+def layer_kernel(layer) -> np.ndarray:
+    """The kernel of a Conv2d, or a Linear's weight as ``(O, I, 1, 1)``."""
+    return layer.weight if isinstance(layer, Conv2d) else layer.weight[:, :, None, None]
+
+
 def error_layer(layer, a, b, signed):
-    """The convolution (or dense layer) of the one-sided error kernel ``[A - K, (K - B)_S]``."""
-    kernel = layer.weight if isinstance(layer, Conv2d) else layer.weight[:, :, None, None]
-    delta = np.concatenate([a - kernel, kernel - b], axis=1) if signed else a - kernel
+    """The convolution (or dense layer) of the one-sided error kernel ``[A - K, (K - B)_S]``,
+    ``S`` the input channels that can be negative (``signed``: a bool, or a bool per input
+    channel)."""
+    kernel = layer_kernel(layer)
+    signed = np.broadcast_to(np.asarray(signed, dtype=bool), (kernel.shape[1],))
+    delta = np.concatenate([a - kernel, (kernel - b)[:, signed]], axis=1)
     return _with_kernel(layer, delta)
 
 
@@ -163,22 +179,29 @@ class Piece(NamedTuple):
     norm: float  # operator norm on the layer's input size
     tau: float  # operator norm of the error kernel (0 for pooling, or without kernels)
     worst: float  # largest entry of the error kernel
-    signed: bool  # whether the layer's input can be negative
+    signed: np.ndarray  # which input channels (features of a Linear) can be negative
     shape: tuple  # the layer's input shape
 
 
-def conv_pieces(target: ConvNetwork, kernels=None) -> list[Piece]:
+def conv_pieces(target: ConvNetwork, kernels=None, *, constant_input: bool = False) -> list[Piece]:
     """The recursion's pieces: one :class:`Piece` per Conv2d, Linear or AvgPool2d, in order.
 
     ``kernels``: ``(A_i, B_i)`` per weighted layer (``(O, C, k_h, k_w)``; a Linear's as
-    ``(O, I, 1, 1)``), or None for the norms alone (τ = 0). ``signed``: whether the layer's input
-    can be negative (the network input, or a linear layer's output not yet behind a ReLU); an
-    unsigned input charges no ``K - B`` columns, since ``σ(-h) = 0`` there.
+    ``(O, I, 1, 1)``), or None for the norms alone (τ = 0). ``signed``: which input channels
+    of the layer can be negative (those of the network input, or of a linear layer's output not
+    yet behind a ReLU); an unsigned channel charges no ``K - B`` columns, since ``σ(-h) = 0``
+    there. With ``constant_input`` the input's last channel is the non-negative constant of a
+    bias-augmented target (:meth:`~strong_lth.convnets.ConvNetwork.augmented`), unsigned up to
+    the first weighted layer (pooling keeps it; Flatten spreads it over its ``H W`` entries).
     """
-    pieces, signed, i = [], True, 0
+    channels = target.input_shape[0]
+    signed = np.arange(channels) < channels - int(constant_input)
+    pieces, i = [], 0
     for k, (layer, shape) in enumerate(zip(target.layers, target.shapes)):
         if isinstance(layer, ReLU):
-            signed = False
+            signed = np.zeros_like(signed)
+        elif isinstance(layer, Flatten):
+            signed = np.repeat(signed, math.prod(shape[1:]))
         elif isinstance(layer, Conv2d | Linear):
             tau = worst = 0.0
             if kernels is not None:
@@ -186,7 +209,7 @@ def conv_pieces(target: ConvNetwork, kernels=None) -> list[Piece]:
                 tau = operator_norm(delta, shape)
                 worst = float(np.abs(delta.weight).max())
             pieces.append(Piece(k, True, operator_norm(layer, shape), tau, worst, signed, shape))
-            signed, i = True, i + 1
+            signed, i = np.ones(target.shapes[k + 1][0], dtype=bool), i + 1
         elif isinstance(layer, AvgPool2d):
             pieces.append(Piece(k, False, operator_norm(layer, shape), 0.0, 0.0, signed, shape))
     return pieces
@@ -226,22 +249,33 @@ def lockstep_available(target: ConvNetwork) -> bool:
     return "lockstep" in cheap_methods(target.dense_equivalent().widths)
 
 
-def conv_bounds(target: ConvNetwork, pieces, kernels, radius: float, lockstep: bool) -> dict:
+def conv_bounds(
+    target: ConvNetwork, pieces, kernels, radius: float, lockstep: bool, constant=None
+) -> dict:
     """The rigorous bounds of ``sup_{||x|| <= radius} ||F(x) - G(x)||_2``, by method:
     "spectral" (the recursion on ``pieces``, :func:`certify_conv` Notes) and, with
     ``lockstep``, :func:`strong_lth.lockstep.error_bound` on the dense equivalents over the
-    ball (and the box ``[-radius, radius]^d`` around it)."""
+    ball (and the box ``[-radius, radius]^d`` around it).
+
+    With a ``constant`` ``c``, ``target`` is bias-augmented
+    (:meth:`~strong_lth.convnets.ConvNetwork.augmented`) and its inputs are ``[x; c 1]``: the
+    recursion starts from :func:`input_radius` ``sqrt(r^2 + c^2 H W)``, and the lockstep bound
+    runs over the box whose constant coordinates are exactly ``c`` (the image ones
+    ``[-r, r]``) intersected with the ball of that radius, which holds every such input.
+    """
     taus, norms = [p.tau for p in pieces], [p.norm for p in pieces]
-    out = {"spectral": float(certified_error(taus, norms, radius))}
+    start = input_radius(target.input_shape, radius, constant)
+    out = {"spectral": float(certified_error(taus, norms, start))}
     if lockstep:
         d = math.prod(target.input_shape)
+        image = np.arange(d) < d - (0 if constant is None else d // target.input_shape[0])
         out["lockstep"] = float(
             error_bound(
                 target.dense_equivalent(),
                 dense_pairs(target, kernels),
-                lower=np.full(d, -radius),
-                upper=np.full(d, radius),
-                radius=radius,
+                lower=np.where(image, -radius, constant or 0.0),
+                upper=np.where(image, radius, constant or 0.0),
+                radius=start,
             )
         )
     return out
@@ -352,12 +386,19 @@ def certify_conv(
             "`target` must be the network the ticket was made for: the ticket records target "
             f"fingerprint {recorded[:12]}..., this target's is {target.fingerprint()[:12]}...."
         )
+    constant = getattr(ticket, "input_constant", None)
+    if (constant is not None) != target.has_bias:
+        raise InvalidParameterError(
+            "`ticket` must carry a constant input channel exactly when the target has biases; "
+            f"got input_constant={constant!r} for a target with biases {target.has_bias}."
+        )
+    work = target if constant is None else target.augmented(constant)
     rng = as_generator(rng)
     kernels = ticket.gadget_kernels()
-    pieces = conv_pieces(target, kernels)
-    bounds = conv_bounds(target, pieces, kernels, radius, lockstep_available(target))
+    pieces = conv_pieces(work, kernels, constant_input=constant is not None)
+    bounds = conv_bounds(work, pieces, kernels, radius, lockstep_available(work), constant)
     certified = min(bounds.values())
-    gadget = gadget_network(target, kernels)
+    gadget = gadget_network(work, kernels, constant)
     d = math.prod(target.input_shape)
     pruned = ticket.pruned_network()
     _check_agreement(pruned, gadget, project(rng.standard_normal((64, d)), radius, sphere=True))
@@ -365,15 +406,18 @@ def certify_conv(
     if measure:
         dense_target, dense_gadget = target.dense_equivalent(), gadget.dense_equivalent()
         extra = None
-        first = target.layers[0]
+        first = work.layers[0]
         if isinstance(first, Conv2d | Linear):  # start also where the first pair errs most
-            a, b = (layer_matrix(_with_kernel(first, k), target.input_shape) for k in kernels[0])
-            extra = structured_starts(dense_target.weights[:1], [(a, b)], False, radius)
+            w, a, b = (
+                layer_matrix(_with_kernel(first, k), work.input_shape)[:, :d]
+                for k in (layer_kernel(first), *kernels[0])
+            )  # columns of the image: the constant channel is no direction of x
+            extra = structured_starts([w], [(a, b)], False, radius)
         measured, where = measure_worst_case(
             dense_target,
             dense_gadget,
             radius=radius,
-            sphere=True,
+            sphere=constant is None,  # a bias-free F - G is positively homogeneous
             rng=rng,
             samples=samples,
             starts=starts,

@@ -41,6 +41,7 @@ from .random_network import uniform_bits
 __all__ = [
     "ConvRandomNetwork",
     "choose",
+    "fold_constant",
     "gadget_kernels",
     "gadget_layers",
     "gadget_network",
@@ -154,9 +155,10 @@ def choose(kernel, network, layer, *, signed, solver="mitm", tol=None, start=Non
     network : ConvRandomNetwork
     layer : int
         Weighted layer i (1-based).
-    signed : bool
-        Whether the layer's input can be negative: False for an input behind a ReLU, whose
-        negative pools are never solved (their units never fire; ``B = 0``).
+    signed : bool or ndarray of bool, shape (C,)
+        Whether the layer's input (each input channel) can be negative: False for an input
+        behind a ReLU, or the constant channel of a biased target, whose negative pools are never
+        solved (their units never fire; ``B = 0`` there).
     solver, tol, start
         As :func:`strong_lth.constructions.pensia.choose`; ``start`` and the returned ``keep``
         in the flat layout ``(O, C k_h k_w, n)``.
@@ -170,7 +172,7 @@ def choose(kernel, network, layer, *, signed, solver="mitm", tol=None, start=Non
     status : ndarray of int8, shape (2, O, C k_h k_w)
     """
     o, c, kh, kw = kernel.shape
-    flat = np.repeat(np.full(c, bool(signed)), kh * kw)
+    flat = np.repeat(np.broadcast_to(np.asarray(signed, dtype=bool), (c,)), kh * kw)
     keep, sums, status = pensia.choose(
         kernel.reshape(o, c * kh * kw),
         _FlatView(network, layer),
@@ -231,9 +233,12 @@ def gadget_layers(layer, a, b) -> list:
     return _pair(layer, first, np.concatenate([a, -b], axis=1))
 
 
-def gadget_network(target: ConvNetwork, kernels) -> ConvNetwork:
+def gadget_network(target: ConvNetwork, kernels, constant: float | None = None) -> ConvNetwork:
     """``target`` with weighted layer i replaced by :func:`gadget_layers` of ``kernels[i]``:
-    the function of every ticket whose pairs have these ``(A_i, B_i)``, in compact form."""
+    the function of every ticket whose pairs have these ``(A_i, B_i)``, in compact form. With a
+    ``constant``, ``target`` is a bias-augmented network
+    (:meth:`~strong_lth.convnets.ConvNetwork.augmented`) and the result reads the images alone
+    (:func:`fold_constant`)."""
     layers, i = [], 0
     for layer in target.layers:
         if isinstance(layer, Conv2d | Linear):
@@ -241,4 +246,64 @@ def gadget_network(target: ConvNetwork, kernels) -> ConvNetwork:
             i += 1
         else:
             layers.append(layer)
-    return ConvNetwork(target.input_shape, layers)
+    network = ConvNetwork(target.input_shape, layers)
+    return network if constant is None else fold_constant(network, constant)
+
+
+def fold_constant(network: ConvNetwork, constant: float) -> ConvNetwork:
+    """A network on images ``x`` (C channels) from a bias-free one on ``[x; c 1]`` (C + 1
+    channels, the last constant ``c``) whose first weighted layer is pointwise (a 1x1 Conv2d
+    without padding, or a Linear): the convolutional :func:`strong_lth.gadgets.fold_input_bias`.
+
+    Parameters
+    ----------
+    network : ConvNetwork
+        A gadget or pruned network of a bias-augmented target (its first weighted layer is the
+        first layer of the first pair).
+    constant : float
+        ``c``.
+
+    Returns
+    -------
+    ConvNetwork
+        The same layers, but the first weighted layer reads only the image channels (for a
+        Linear behind Flatten: the image entries) and gets the bias ``c`` times the sum of its
+        weights from the constant channel (entries).
+
+    Notes
+    -----
+    A 1x1 convolution without padding reads the constant channel ``c`` at every pixel, and the
+    layers before it (pooling, Flatten) keep it constant; so its contribution is ``c`` times its
+    weights from that channel, at every output pixel: a bias. The first pair's units that read
+    the constant thus become bias units, ``σ(u c)``, as the dense ticket's units of the constant
+    input.
+
+    Examples
+    --------
+    >>> from strong_lth.convnets import Flatten
+    >>> net = ConvNetwork((2, 3, 3), [Conv2d(np.arange(4.0).reshape(2, 2, 1, 1)), ReLU(),
+    ...                               Flatten(), Linear(np.ones((1, 18)))])
+    >>> x = np.ones((1, 1, 3, 3))
+    >>> folded = fold_constant(net, 0.5)
+    >>> folded.input_shape, bool(np.allclose(folded.forward(x),
+    ...                                      net.forward(np.concatenate([x, 0.5 * x], 1))))
+    ((1, 3, 3), True)
+    """
+    c, h, w = network.input_shape
+    k = network.weighted[0]
+    first = network.layers[k]
+    head = ConvNetwork((c - 1, h, w), network.layers[:k]).shapes[-1] if k else (c - 1, h, w)
+    keep = head[0]  # image channels, or image entries of a flat input
+    if isinstance(first, Conv2d):
+        if first.weight.shape[2:] != (1, 1) or first.padding != (0, 0):
+            raise InvalidParameterError(
+                f"`network` must start its first pair with a 1x1 convolution without padding; "
+                f"got {first!r}."
+            )
+        weight, folded = first.weight[:, :keep], first.weight[:, keep:].sum(axis=(1, 2, 3))
+    else:
+        weight, folded = first.weight[:, :keep], first.weight[:, keep:].sum(axis=1)
+    bias = constant * folded if first.bias is None else first.bias + constant * folded
+    layers = list(network.layers)
+    layers[k] = type(first)(**{**first.__dict__, "weight": weight, "bias": bias})
+    return ConvNetwork((c - 1, h, w), layers)

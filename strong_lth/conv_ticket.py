@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import check_real
 from .conv_certify import ConvCertificate, certify_conv
-from .conv_gadgets import ConvRandomNetwork, gadget_kernels, pruned_layers
+from .conv_gadgets import ConvRandomNetwork, fold_constant, gadget_kernels, pruned_layers
 from .convnets import AvgPool2d, Conv2d, ConvNetwork, Flatten, Linear, ReLU
 from .distributions import Distribution, get_distribution
 from .exceptions import FileFormatError, InvalidParameterError
@@ -62,7 +63,9 @@ class ConvTicket:
     input_shape : tuple of int
         ``(C, H, W)`` of the target's input.
     layers : tuple of dict
-        The target's architecture without weights (:func:`architecture`).
+        The architecture without weights (:func:`architecture`) of the target, or of its
+        bias-augmented form (:meth:`~strong_lth.convnets.ConvNetwork.augmented`) when
+        ``input_constant`` is set.
     values_per_input : tuple of int
         ``n_i`` per weighted layer: the hidden layer of pair i has ``C_i n_i`` channels (or
         units, for a Linear).
@@ -73,6 +76,10 @@ class ConvTicket:
         :meth:`ConvNetwork.fingerprint` of the target it was made for.
     report : ConvReport, dict or None
         What :func:`strong_lth.approximate_conv` found (a dict after :meth:`load`).
+    input_constant : float or None
+        For a target with biases, the value ``c > 0`` of the constant channel appended to the
+        input (the pruned network folds it into its first layer's bias, :meth:`pruned_network`);
+        None for a bias-free target.
 
     Raises
     ------
@@ -88,9 +95,13 @@ class ConvTicket:
     keeps: tuple
     target_fingerprint: str | None = None
     report: Any = None
+    input_constant: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "distribution", get_distribution(self.distribution))
+        if self.input_constant is not None:
+            constant = check_real("input_constant", self.input_constant, low=0.0, low_open=True)
+            object.__setattr__(self, "input_constant", constant)
         object.__setattr__(self, "values_per_input", tuple(self.values_per_input))
         network = self.random_network()  # validates seed, n
         skeleton = self.skeleton()  # validates the architecture
@@ -109,11 +120,16 @@ class ConvTicket:
                     f"dtype {keep.dtype} and shape {keep.shape}."
                 )
         object.__setattr__(self, "keeps", keeps)
-        object.__setattr__(self, "input_shape", skeleton.input_shape)
+        c, h, w = skeleton.input_shape
+        object.__setattr__(self, "input_shape", (c - (self.input_constant is not None), h, w))
 
     def skeleton(self) -> ConvNetwork:
-        """The target's architecture with zero weights."""
-        return ConvNetwork(tuple(self.input_shape), [_layer(spec) for spec in self.layers])
+        """The architecture of :attr:`layers` with zero weights (on ``C + 1`` channels with an
+        ``input_constant``)."""
+        c, h, w = (int(v) for v in self.input_shape)
+        if self.input_constant is not None:
+            c += 1
+        return ConvNetwork((c, h, w), [_layer(spec) for spec in self.layers])
 
     def random_network(self) -> ConvRandomNetwork:
         """The random network the ticket prunes."""
@@ -159,8 +175,10 @@ class ConvTicket:
         ]
 
     def pruned_network(self) -> ConvNetwork:
-        """The pruned random network (depth two per weighted layer) as a :class:`ConvNetwork`:
-        every weight 0 or the random network's own entry."""
+        """The pruned random network (depth two per weighted layer) as a :class:`ConvNetwork`
+        on the target's inputs: every weight 0 or the random network's own entry. With an
+        ``input_constant`` c, the first layer's weights from the constant channel are folded
+        into its bias (``c u``: :func:`~strong_lth.conv_gadgets.fold_constant`)."""
         network = self.random_network()
         layers, i = [], 0
         for spec in self.layers:
@@ -170,7 +188,8 @@ class ConvTicket:
                 layers += pruned_layers(layer, *network.gadget_weights(i), self.keeps[i - 1])
             else:
                 layers.append(layer)
-        return ConvNetwork(tuple(self.input_shape), layers)
+        pruned = ConvNetwork(self.skeleton().input_shape, layers)
+        return pruned if self.input_constant is None else fold_constant(pruned, self.input_constant)
 
     def certificate(self, target: ConvNetwork, **options) -> ConvCertificate:
         """Certify the ticket against ``target``: :func:`~strong_lth.conv_certify.certify_conv`
@@ -199,6 +218,7 @@ class ConvTicket:
             "layers": list(self.layers),
             "values_per_input": list(self.values_per_input),
             "target_fingerprint": self.target_fingerprint,
+            "input_constant": self.input_constant,
             "report": report,
         }
         arrays = {"header": np.array(json.dumps(header))}
@@ -241,4 +261,5 @@ class ConvTicket:
             keeps=keeps,
             target_fingerprint=header["target_fingerprint"],
             report=header["report"],
+            input_constant=header.get("input_constant"),
         )

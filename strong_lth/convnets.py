@@ -35,6 +35,7 @@ __all__ = [
     "Flatten",
     "Linear",
     "ReLU",
+    "constant_tap",
     "conv2d",
     "is_conv_file",
     "layer_matrix",
@@ -303,6 +304,45 @@ def layer_matrix(layer, shape: tuple[int, ...]) -> np.ndarray:
     return out
 
 
+def constant_tap(layer: Conv2d, shape: tuple[int, ...]) -> tuple[int, int] | None:
+    """The kernel tap ``(a, b)`` that reads inside the unpadded input at every output position,
+    closest to the kernel's centre; None when no tap does.
+
+    Parameters
+    ----------
+    layer : Conv2d
+    shape : (C, H, W)
+        The layer's input shape.
+
+    Returns
+    -------
+    (a, b) or None
+        Output pixel ``(i, j)`` reads input pixel ``(i s_h + a - p_h, j s_w + b - p_w)`` through
+        tap ``(a, b)``: the tap is valid on an axis iff ``a >= p`` and ``(n_out - 1) s + a - p <=
+        n - 1``. A channel equal to a constant ``c`` on the image (0 on the padding) then gives
+        exactly ``c`` times the tap's weight at every output pixel. Such a tap exists when
+        ``p <= (k - 1) / 2`` (e.g. "same" padding of an odd kernel, or no padding); with a larger
+        padding the border outputs read only padding through some taps, and possibly through all.
+
+    Examples
+    --------
+    >>> constant_tap(Conv2d(np.ones((1, 1, 3, 3)), padding=1), (1, 5, 5))
+    (1, 1)
+    >>> constant_tap(Conv2d(np.ones((1, 1, 3, 3)), padding=2), (1, 5, 5)) is None
+    True
+    """
+    out = layer.output_shape(shape)[1:]
+    taps = []
+    for n, n_out, k, p, s in zip(
+        shape[1:], out, layer.weight.shape[2:], layer.padding, layer.stride
+    ):
+        valid = [a for a in range(k) if a >= p and (n_out - 1) * s + a - p <= n - 1]
+        if not valid:
+            return None
+        taps.append(min(valid, key=lambda a: (abs(2 * a - (k - 1)), a)))
+    return tuple(taps)
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class ConvNetwork:
     """A convolutional ReLU network: a sequence of :class:`Conv2d`, :class:`ReLU`,
@@ -453,20 +493,26 @@ class ConvNetwork:
     def dense_equivalent(self, *, max_bytes: int = 2**30) -> ReLUNetwork:
         """The same function on flat inputs ``vec(x)`` as a dense :class:`ReLUNetwork`.
 
-        Every maximal run of linear layers between two ReLUs is multiplied into one matrix
-        (:func:`layer_matrix`), so that ``F(x) = W_l σ(··· σ(W_1 vec(x)))`` with a ReLU after every
-        matrix but the last, as :class:`ReLUNetwork` computes.
+        Every maximal run of linear layers between two ReLUs is composed into one affine map
+        ``h -> W h + b`` (matrices from :func:`layer_matrix`; a Conv2d's bias ``b_o`` repeated
+        over the pixels of output channel o, carried through later pooling and dense layers of
+        the run), so that ``F(x) = W_l σ(··· σ(W_1 vec(x) + b_1)) + b_l`` as
+        :class:`ReLUNetwork` computes (biases None for a bias-free network).
 
         Raises
         ------
         InvalidParameterError
-            If the network has biases, starts or ends with a ReLU or has two ReLUs in a row
-            (no such dense network), or the matrices would take more than ``max_bytes``.
+            If the network starts or ends with a ReLU or has two ReLUs in a row (no such dense
+            network), or the matrices would take more than ``max_bytes``.
+
+        Examples
+        --------
+        >>> net = ConvNetwork((1, 3, 3), [Conv2d(np.ones((1, 1, 2, 2)), [-1.0]), ReLU(),
+        ...                               Flatten(), Linear(np.ones((1, 4)), [0.5])])
+        >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+        >>> net.dense_equivalent().forward(x.reshape(1, 9)), net.forward(x)
+        (array([[60.5]]), array([[60.5]]))
         """
-        if self.has_bias:
-            raise InvalidParameterError(
-                "`self` must be bias-free for its dense equivalent; got a layer with a bias."
-            )
         kinds = [isinstance(layer, ReLU) for layer in self.layers]
         if kinds[0] or kinds[-1] or any(a and b for a, b in itertools.pairwise(kinds)):
             raise InvalidParameterError(
@@ -482,16 +528,123 @@ class ConvNetwork:
             raise InvalidParameterError(
                 f"`max_bytes` must be at least {need} for the dense equivalent; got {max_bytes}."
             )
-        weights, current = [], None
+        weights, biases, current, offset = [], [], None, None
         for k, layer in enumerate(self.layers):
             if isinstance(layer, ReLU):
                 weights.append(current)
-                current = None
+                biases.append(offset)
+                current = offset = None
                 continue
             m = layer_matrix(layer, self.shapes[k])
-            current = m if current is None else m @ current
+            shift = None if offset is None else m @ offset
+            bias = getattr(layer, "bias", None)
+            if bias is not None:
+                own = np.repeat(bias, math.prod(self.shapes[k + 1]) // len(bias))
+                shift = own if shift is None else shift + own
+            current, offset = (m if current is None else m @ current), shift
         weights.append(current)
-        return ReLUNetwork(weights)
+        biases.append(offset)
+        if not self.has_bias:
+            return ReLUNetwork(weights)
+        return ReLUNetwork(
+            weights, [np.zeros(len(w)) if b is None else b for w, b in zip(weights, biases)]
+        )
+
+    def augmented(self, constant: float = 1.0) -> ConvNetwork:
+        """An equivalent bias-free network whose input carries an extra constant channel.
+
+        Parameters
+        ----------
+        constant : float, default 1.0
+            The value ``c > 0`` of the constant channel.
+
+        Returns
+        -------
+        ConvNetwork
+            ``self`` if the network has no biases; otherwise a bias-free ``F'`` on inputs
+            ``(C + 1, H, W)`` with ``F'([x; c 1]) = F(x)``: the convolutional form of
+            :meth:`strong_lth.ReLUNetwork.augmented`.
+
+        Raises
+        ------
+        InvalidParameterError
+            If a Conv2d that must read the constant channel (it has a bias, or carries the
+            channel to a later layer with a bias) has no kernel tap reading inside the image at
+            every output position (:func:`constant_tap`): its padding exceeds ``(k - 1) / 2``.
+
+        Notes
+        -----
+        The constant channel is ``c`` on the image and 0 on any zero padding. A Conv2d reads it
+        through one tap ``(a, b)`` that never reads padding (:func:`constant_tap`): kernel
+        entry ``K'[o, C, a, b] = b_o / c`` gives ``b_o`` at every output pixel, and while a
+        later weighted layer has a bias an extra output channel with ``K'[O, C, a, b] = 1``
+        re-creates the constant channel (its own unit per layer, as the dense augmentation
+        carries the constant 1). ReLU keeps it (``σ(c) = c``), average pooling without padding
+        keeps it (a mean of ``c``), and Flatten turns it into the last ``H W`` entries (C order),
+        of which a Linear reads the first: column ``b / c``, and a carry row with a 1 there
+        (then the constant is one entry, the last). Weighted layers after the last biased one
+        neither read nor carry it. A smaller ``c`` shrinks the constant channel's norm
+        ``c sqrt(H W)`` (which the certificate adds to the input radius) but enlarges the
+        bias entries ``b / c`` the random products must reach.
+
+        Examples
+        --------
+        >>> net = ConvNetwork((1, 4, 4), [Conv2d(np.ones((2, 1, 3, 3)), [1.0, -2.0], padding=1),
+        ...                               ReLU(), Flatten(), Linear(np.ones((1, 32)), [3.0])])
+        >>> aug = net.augmented(0.5)
+        >>> aug.input_shape, aug.has_bias, [layer.weight.shape for layer in aug.weighted_layers]
+        ((2, 4, 4), False, [(3, 2, 3, 3), (1, 48)])
+        >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+        >>> bool(np.allclose(aug.forward(np.concatenate([x, np.full_like(x, 0.5)], 1)),
+        ...                  net.forward(x)))
+        True
+        """
+        constant = check_real("constant", constant, low=0.0, low_open=True)
+        if not self.has_bias:
+            return self
+        biased = [getattr(self.layers[k], "bias", None) is not None for k in self.weighted]
+        reads = [any(biased[i:]) for i in range(len(biased))]  # reads (or carries) the constant
+        layers, extra, i = [], 1, 0  # extra: trailing constant channels (image) or entries
+        for k, layer in enumerate(self.layers):
+            if isinstance(layer, Flatten):
+                extra = math.prod(self.shapes[k][1:]) if extra else 0
+            if not isinstance(layer, Conv2d | Linear):
+                layers.append(layer)
+                continue
+            carry = any(biased[i + 1 :])
+            weight = np.zeros(
+                (len(layer.weight) + carry, layer.weight.shape[1] + extra, *layer.weight.shape[2:])
+            )
+            weight[: len(layer.weight), : layer.weight.shape[1]] = layer.weight
+            if reads[i]:
+                tap = (layer.weight.shape[1],)  # the first constant entry / the constant channel
+                if isinstance(layer, Conv2d):
+                    spot = constant_tap(layer, self.shapes[k])
+                    if spot is None:
+                        raise InvalidParameterError(
+                            f"`layers[{k}]` {layer!r} must read a bias channel through a kernel "
+                            f"tap inside the image at every output pixel, so its padding must "
+                            f"be at most (k - 1) / 2 per axis (e.g. 'same' padding of an odd "
+                            f"kernel, or none); got padding {layer.padding} with kernel "
+                            f"{layer.weight.shape[2]}x{layer.weight.shape[3]} on an input "
+                            f"{self.shapes[k][1]}x{self.shapes[k][2]} (a bias, or a later "
+                            f"layer's bias, rides on that channel)."
+                        )
+                    tap = (tap[0], *spot)
+                if layer.bias is not None:
+                    weight[(slice(0, len(layer.weight)), *tap)] = layer.bias / constant
+                if carry:
+                    weight[(len(layer.weight), *tap)] = 1.0
+            fields = {**layer.__dict__, "weight": weight, "bias": None}
+            layers.append(type(layer)(**fields))
+            extra, i = int(carry), i + 1
+        c, h, w = self.input_shape
+        return ConvNetwork((c + 1, h, w), layers)
+
+    @property
+    def weighted_layers(self) -> tuple:
+        """The Conv2d and Linear layers, in order."""
+        return tuple(self.layers[k] for k in self.weighted)
 
     def balanced(self, max_weight: float = 0.5) -> ConvNetwork:
         """Return ``s F`` for a constant ``s > 0``, every Conv2d and Linear with largest entry

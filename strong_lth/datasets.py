@@ -301,8 +301,10 @@ def train_conv_target(
     epochs: int = 30,
     batch_size: int = 64,
     learning_rate: float = 3e-3,
+    bias: bool = False,
 ) -> ConvNetwork:
-    """Train a bias-free convolutional classifier with plain NumPy, as :func:`train_target`.
+    """Train a convolutional classifier (bias-free by default) with plain NumPy, as
+    :func:`train_target`.
 
     Parameters
     ----------
@@ -321,12 +323,15 @@ def train_conv_target(
     epochs, batch_size : int
     learning_rate : float
         Adam step size.
+    bias : bool, default False
+        Give every Conv2d and the Linear a bias (initialised to 0, trained with the weights;
+        the random draws, hence the bias-free network of the same seed, are unchanged).
 
     Returns
     -------
     ConvNetwork
-        ``Conv2d(C -> channels[0], k), ReLU, ..., Flatten, Linear(-> k)``, no biases: the
-        targets :func:`strong_lth.approximate_conv` takes.
+        ``Conv2d(C -> channels[0], k), ReLU, ..., Flatten, Linear(-> k)``, with biases when
+        ``bias``.
 
     Raises
     ------
@@ -382,17 +387,21 @@ def train_conv_target(
             )
     flat = c * side[0] * side[1]
     dense = gen.standard_normal((int(y.max()) + 1, flat)) * math.sqrt(2.0 / flat)
+    if not isinstance(bias, bool | np.bool_):
+        raise InvalidParameterError(f"`bias` must be True or False; got {bias!r}.")
+    biases = [np.zeros(len(w)) for w in (*kernels, dense)] if bias else None
     _adam(
-        [*kernels, dense],
-        lambda rows: _conv_gradients(kernels, dense, x[rows], y[rows]),
+        [*kernels, dense, *(biases or [])],
+        lambda rows: _conv_gradients(kernels, dense, x[rows], y[rows], biases),
         len(x),
         gen,
         epochs=epochs,
         batch_size=batch_size,
         learning_rate=learning_rate,
     )
-    layers = [layer for kernel in kernels for layer in (Conv2d(kernel), ReLU())]
-    return ConvNetwork(shape, [*layers, Flatten(), Linear(dense)])
+    offsets = biases or [None] * (len(kernels) + 1)
+    layers = [layer for kernel, b in zip(kernels, offsets) for layer in (Conv2d(kernel, b), ReLU())]
+    return ConvNetwork(shape, [*layers, Flatten(), Linear(dense, offsets[-1])])
 
 
 def _patches(h: np.ndarray, k: int) -> np.ndarray:
@@ -402,29 +411,36 @@ def _patches(h: np.ndarray, k: int) -> np.ndarray:
     return windows.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * k * k, ho * wo)
 
 
-def _conv_gradients(kernels, dense, x, y):
-    """Gradients of the mean cross-entropy with respect to ``kernels + [dense]``."""
+def _conv_gradients(kernels, dense, x, y, biases=None):
+    """Gradients of the mean cross-entropy with respect to ``kernels + [dense]`` (then the
+    ``biases`` of every convolution and of the dense layer, when given)."""
     k = kernels[0].shape[-1]
     inputs, patches, h = [], [], x
-    for kernel in kernels:
+    for i, kernel in enumerate(kernels):
         p = _patches(h, k)
         out = np.einsum("of,nfp->nop", kernel.reshape(len(kernel), -1), p)
+        if biases is not None:
+            out += biases[i][:, None]
         side = (h.shape[2] - k + 1, h.shape[3] - k + 1)
         inputs.append(h)
         patches.append(p)
         h = np.maximum(out, 0.0).reshape(len(x), len(kernel), *side)
     features = h.reshape(len(x), -1)
     logits = features @ dense.T
+    if biases is not None:
+        logits += biases[-1]
     prob = np.exp(logits - logits.max(axis=1, keepdims=True))
     prob /= prob.sum(axis=1, keepdims=True)
     prob[np.arange(len(y)), y] -= 1.0
     upstream = prob / len(y)
     grads = [None] * len(kernels) + [upstream.T @ features]
+    bias_grads = [None] * len(kernels) + [upstream.sum(axis=0)]
     dh = (upstream @ dense).reshape(h.shape) * (h > 0)
     for i in range(len(kernels) - 1, -1, -1):
         kernel, p, below = kernels[i], patches[i], inputs[i]
         dy = dh.reshape(len(x), len(kernel), -1)
         grads[i] = np.einsum("nop,nfp->of", dy, p).reshape(kernel.shape)
+        bias_grads[i] = dy.sum(axis=(0, 2))
         if i:
             dp = np.einsum("of,nop->nfp", kernel.reshape(len(kernel), -1), dy)
             dp = dp.reshape(len(x), below.shape[1], k, k, h.shape[2], h.shape[3])
@@ -433,7 +449,7 @@ def _conv_gradients(kernels, dense, x, y):
                 back[:, :, a : a + h.shape[2], b : b + h.shape[3]] += dp[:, :, a, b]
             dh = back * (below > 0)
             h = below
-    return grads
+    return grads if biases is None else grads + bias_grads
 
 
 def _labels(outputs: np.ndarray) -> np.ndarray:

@@ -9,30 +9,34 @@ from strong_lth.datasets import _conv_gradients, margin_eps, train_conv_target
 from strong_lth.exceptions import InvalidParameterError
 
 
-def loss(kernels, dense, x, y):
+def loss(kernels, dense, x, y, biases=None):
+    biases = biases or [np.zeros(len(w)) for w in (*kernels, dense)]
     h = x
-    for kernel in kernels:
-        h = np.maximum(conv2d(h, kernel), 0.0)
-    logits = h.reshape(len(x), -1) @ dense.T
+    for kernel, b in zip(kernels, biases):
+        h = np.maximum(conv2d(h, kernel) + b[:, None, None], 0.0)
+    logits = h.reshape(len(x), -1) @ dense.T + biases[-1]
     logits -= logits.max(axis=1, keepdims=True)
     return np.mean(np.log(np.exp(logits).sum(axis=1)) - logits[np.arange(len(y)), y])
 
 
-def test_gradients_match_finite_differences():
+@pytest.mark.parametrize("bias", [False, True])
+def test_gradients_match_finite_differences(bias):
     gen = np.random.default_rng(0)
     kernels = [gen.standard_normal((3, 2, 3, 3)), gen.standard_normal((2, 3, 3, 3))]
     dense = gen.standard_normal((4, 2 * 3 * 4))
+    biases = [gen.standard_normal(len(w)) for w in (*kernels, dense)] if bias else None
     x, y = gen.standard_normal((5, 2, 7, 8)), gen.integers(0, 4, 5)
-    grads = _conv_gradients(kernels, dense, x, y)
-    params = [*kernels, dense]
+    grads = _conv_gradients(kernels, dense, x, y, biases)
+    params = [*kernels, dense, *(biases or [])]
+    assert len(grads) == len(params)
     step = 1e-6
     for p, g in zip(params, grads):
         for pos in [tuple(gen.integers(0, s) for s in p.shape) for _ in range(4)]:
             old = p[pos]
             p[pos] = old + step
-            up = loss(kernels, dense, x, y)
+            up = loss(kernels, dense, x, y, biases)
             p[pos] = old - step
-            down = loss(kernels, dense, x, y)
+            down = loss(kernels, dense, x, y, biases)
             p[pos] = old
             assert (up - down) / (2 * step) == pytest.approx(g[pos], rel=1e-5, abs=1e-8)
 
@@ -61,6 +65,13 @@ def test_training_is_seeded_and_learns():
         "Linear",
     ]
     assert np.mean(net.forward(x).argmax(axis=1) == y) > 0.9
+    biased = train_conv_target(x, y, (4, 3), rng=0, bias=True, **options)
+    assert all(layer.bias is not None for layer in biased.weighted_layers)
+    assert (
+        biased.fingerprint()
+        == train_conv_target(x, y, (4, 3), rng=0, bias=True, **options).fingerprint()
+    )
+    assert np.mean(biased.forward(x).argmax(axis=1) == y) > 0.9
 
 
 def test_training_refusals():
@@ -71,12 +82,16 @@ def test_training_refusals():
         train_conv_target(x, y, (2, 2), input_shape=(1, 6, 6), kernel_size=5, rng=0)
     with pytest.raises(InvalidParameterError, match="`input_shape` must be"):
         train_conv_target(x, y, input_shape=(1, 6, 6, 1), rng=0)
+    with pytest.raises(InvalidParameterError, match="`bias` must be True or False; got 'yes'"):
+        train_conv_target(x, y, (2,), input_shape=(1, 6, 6), rng=0, bias="yes")
 
 
-def test_small_cnn_ticket_keeps_every_prediction():
+@pytest.mark.parametrize("bias", [False, True])
+def test_small_cnn_ticket_keeps_every_prediction(bias):
     x, y = toy_data()
     x = x / np.linalg.norm(x.reshape(300, -1), axis=1)[:, None, None, None]
-    target = train_conv_target(x, y, (3,), input_shape=(1, 6, 6), rng=0, epochs=10)
+    target = train_conv_target(x, y, (3,), input_shape=(1, 6, 6), rng=0, epochs=10, bias=bias)
+    assert target.has_bias == bias
     eps = margin_eps(target.dense_equivalent(), x.reshape(300, -1))
     ticket = approximate_conv(target, eps=eps, rng=1, measure=False)
     assert ticket.report.certified <= eps
@@ -86,11 +101,12 @@ def test_small_cnn_ticket_keeps_every_prediction():
 
 
 @pytest.mark.slow
-def test_digits_cnn_ticket_keeps_every_test_prediction():
+@pytest.mark.parametrize("bias", [False, True])
+def test_digits_cnn_ticket_keeps_every_test_prediction(bias):
     from strong_lth.datasets import digits
 
     data = digits(8)
-    target = train_conv_target(data.x_train, data.y_train, rng=0)
+    target = train_conv_target(data.x_train, data.y_train, rng=0, bias=bias)
     labels = target.forward(data.x_test).argmax(axis=1)
     assert np.mean(labels == data.y_test) > 0.9
     eps = margin_eps(target.dense_equivalent(), data.x_test)

@@ -155,8 +155,8 @@ def test_refusals():
     other = ConvNetwork(target.input_shape, [*target.layers[:-1], Linear(np.ones((2, 12)))])
     with pytest.raises(InvalidParameterError, match="fingerprint"):
         certify_conv(other, ticket)
-    biased = ConvNetwork((1, 4, 4), [Conv2d(np.ones((1, 1, 3, 3)), bias=[1.0])])
-    with pytest.raises(InvalidParameterError, match="bias-free"):
+    biased = ConvNetwork((1, 4, 4), [Conv2d(np.ones((1, 1, 3, 3)), bias=[1.0], padding=2)])
+    with pytest.raises(InvalidParameterError, match=r"padding must be at most \(k - 1\) / 2"):
         approximate_conv(biased, eps=0.1)
     with pytest.raises(InvalidParameterError, match="exactly one of"):
         approximate_conv(target, eps=0.1, values_per_input=3)
