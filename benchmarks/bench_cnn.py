@@ -1,12 +1,14 @@
 """Benchmark a convolutional target: the digits CNN, ticket at the ε that keeps every prediction.
 
-The target is trained by ``strong_lth.datasets.train_conv_target`` (NumPy, seeded, no biases) on
+The target is trained by ``strong_lth.datasets.train_conv_target`` (NumPy, seeded) on
 scikit-learn's 8x8 digits (inputs on the unit sphere): ``Conv2d(1 -> 8, 3x3), ReLU,
-Conv2d(8 -> 16, 3x3), ReLU, Flatten, Linear(256 -> 10)``. ``ε`` is ``margin_eps`` of the target
-on the test set (the largest certified error that keeps every test prediction), and
-``approximate_conv(target, eps=ε, rng=1)`` finds the ticket, once for the target as trained and
-once ``balanced()`` (the same labels, every weighted layer's largest entry 1/2: the random
-products ``u v`` are at most 1, so a trained entry of 1.5 is reached only by wide pools).
+Conv2d(8 -> 16, 3x3), ReLU, Flatten, Linear(256 -> 10)``, once without biases and once with
+(``bias=True``: the ticket carries them on a constant input channel of value ``c``, reported,
+and certifies over the augmented input, of radius ``sqrt(r^2 + 64 c^2)``). ``ε`` is
+``margin_eps`` of the target on the test set (the largest certified error that keeps every test
+prediction), and ``approximate_conv(target, eps=ε, rng=1)`` finds the ticket, for each target
+as trained and ``balanced()`` (the same labels, every weighted layer's largest entry 1/2: the
+random products ``u v`` are at most 1, so a trained entry of 1.5 is reached only by wide pools).
 
 Reported: target and ticket test accuracy (the ticket's from its own pruned network), label
 agreement, the largest output difference on the test set against the certified and measured
@@ -45,7 +47,7 @@ SECONDS, MEGABYTES = 120, 2048
 
 def run(target, data, label):
     """One ticket at the margin ε of ``target``: (summary row, layer rows, timings)."""
-    eps = margin_eps(target.dense_equivalent(), data.x_test, radius=data.radius)
+    eps = margin_eps(target, data.x_test, radius=data.radius)
     baseline = eval(PEAK_MB)
     start = time.perf_counter()
     ticket = approximate_conv(target, eps=eps, radius=data.radius, rng=1)
@@ -78,6 +80,7 @@ def run(target, data, label):
     summary = {
         "target": label,
         "target params": report.target_params,
+        "c": "-" if report.input_constant is None else f"{report.input_constant:.3g}",
         "eps (margin)": f"{eps:.4g}",
         "certified": f"{report.certified:.4g}",
         "bound": min(report.bounds, key=report.bounds.get),
@@ -101,9 +104,16 @@ def main():
     data = digits(8)
     start = time.perf_counter()
     trained = train_conv_target(data.x_train, data.y_train, rng=0)
+    biased = train_conv_target(data.x_train, data.y_train, rng=0, bias=True)
     train_seconds = time.perf_counter() - start
     summaries, layers, timings = [], [], {}
-    for label, target in (("trained", trained), ("balanced", trained.balanced())):
+    targets = {
+        "trained": trained,
+        "balanced": trained.balanced(),
+        "trained, biases": biased,
+        "balanced, biases": biased.balanced(),
+    }
+    for label, target in targets.items():
         summary, rows, times = run(target, data, f"digits CNN ({label})")
         summaries.append(summary)
         layers += rows

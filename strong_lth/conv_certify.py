@@ -329,15 +329,18 @@ def certify_conv(
     ascent_steps: int = 100,
     measure: bool = True,
 ) -> ConvCertificate:
-    """Certified and measured error of a convolutional ticket against its bias-free target.
+    """Certified and measured error of a convolutional ticket against its target.
 
     Parameters
     ----------
     target : ConvNetwork
-        Bias-free, starting and ending with a linear layer (it has a dense equivalent).
+        Starting and ending with a linear layer (it has a dense equivalent); with biases, every
+        Conv2d that reads the constant channel needs padding at most ``(k - 1) / 2``
+        (:meth:`~strong_lth.convnets.ConvNetwork.augmented`).
     ticket : ConvTicket
         Read through ``gadget_kernels()`` (``A_i, B_i`` recomputed from its masks) and
-        ``pruned_network()`` (its masks over the regenerated random weights).
+        ``pruned_network()`` (its masks over the regenerated random weights); its
+        ``input_constant`` must be set exactly when the target has biases.
     radius : float, default 1.0
     rng : None, int or numpy.random.Generator
         Seeds the worst-case search.
@@ -353,7 +356,9 @@ def certify_conv(
     Raises
     ------
     InvalidParameterError
-        If the target has biases, or the ticket was made for another target (fingerprint).
+        If a biased target has no constant tap (padding too large), the ticket was made for
+        another target (fingerprint), or its ``input_constant`` disagrees with the target's
+        biases.
     CertificationError
         If the ticket's pruned network and the gadget form ``A * σ(h) - B * σ(-h)`` read from its
         masks disagree on sampled inputs, or the measured error exceeds the certified one (each
@@ -374,6 +379,25 @@ def certify_conv(
     (both networks are positively homogeneous) by :func:`strong_lth.worst_case.
     measure_worst_case` on the dense equivalents
     (:meth:`~strong_lth.convnets.ConvNetwork.dense_equivalent`).
+
+    *Biases.* With ``c = ticket.input_constant`` and ``z(x) = [x; c 1]`` (a constant channel,
+    ``c`` on the image), the bias-free augmented target ``F'`` has ``F'(z(x)) = F(x)`` exactly
+    (:meth:`~strong_lth.convnets.ConvNetwork.augmented`: the constant rides through kernel taps
+    that never read padding), and the ticket's pruned network ``G`` is its pruned pairs ``G'`` on
+    ``z(x)`` with the constant channel folded into the first layer's bias, which is exact since
+    that layer is a 1x1 convolution (or a dense layer) reading ``c`` at every position
+    (:func:`~strong_lth.conv_gadgets.fold_constant`): ``G(x) = G'(z(x))``. Since the constant
+    channel is orthogonal to the image channels, ``||z(x)||_2^2 = ||x||_2^2 + c^2 H W <= R_0^2``
+    with ``R_0 = sqrt(r^2 + c^2 H W)`` (:func:`input_radius`), so ``sup_{||x|| <= r} ||F(x) -
+    G(x)|| <= sup_{||z|| <= R_0} ||F'(z) - G'(z)||`` over the ``z`` with a non-negative constant
+    channel, which the bias-free recursion above bounds when started from ``R_0``; the constant
+    channel is non-negative on every ``z(x)``, so the first pair charges no ``K - B`` columns for
+    it (``σ(-c) = 0``). The lockstep bound runs on the dense equivalents of ``F'`` and the pairs
+    over the box whose constant coordinates equal ``c`` and whose image coordinates lie in
+    ``[-r, r]``, intersected with the ball of radius ``R_0``: a set holding every ``z(x)``.
+    ``F - G`` is then no longer positively homogeneous, so the measured error is searched inside
+    the ball ``||x|| <= r`` (not on its sphere) on the dense equivalents of ``F`` and ``G``, each
+    with its own biases.
     """
     check_conv_target(target)
     radius = check_real("radius", radius, low=0.0, low_open=True)
