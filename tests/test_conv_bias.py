@@ -207,7 +207,7 @@ def biased_cnns(draw):
         Flatten(),
         Linear(0.4 * gen.standard_normal((2, flat)), 0.4 * gen.standard_normal(2)),
     ]
-    radius = draw(st.sampled_from([0.5, 1.0, 3.0]))
+    radius = draw(st.sampled_from([0.01, 0.5, 1.0, 3.0]))  # small: the biases' error dominates
     return ConvNetwork(shape, layers), seed, radius
 
 
@@ -268,6 +268,35 @@ def test_biased_automatic_mode_meets_eps_and_round_trips(tmp_path):
     assert np.array_equal(back.forward(x), ticket.forward(x))
     assert back.certificate(target, measure=False).certified == report.certified
     assert back.report["input_constant"] == ticket.input_constant
+
+
+@pytest.mark.parametrize("constant", [None, 0.05, 1.0])
+def test_certificate_covers_the_biases_error_at_the_origin(constant, monkeypatch):
+    """Near the origin the error is the biases' alone, ``||(A - K') * [0; c 1]||`` (a loop
+    convolution of the constant channel): the certificate over a tiny ball must exceed it,
+    which it does only by counting the constant channel's norm ``c sqrt(H W)``."""
+    import strong_lth._approximate_conv as module
+
+    if constant is not None:
+        monkeypatch.setattr(module, "bias_constant", lambda target, radius: constant)
+    gen = np.random.default_rng(8)
+    target = ConvNetwork(
+        (2, 6, 6),
+        [Conv2d(0.3 * gen.standard_normal((3, 2, 3, 3)), 0.3 * gen.standard_normal(3), padding=1)],
+    )
+    ticket = approximate_conv(target, values_per_input=3, rng=2, radius=1e-3, measure=False)
+    c = ticket.input_constant
+    (a, _), k = ticket.gadget_kernels()[0], target.augmented(c).layers[0].weight
+    ones = np.concatenate([np.zeros((1, 2, 6, 6)), np.full((1, 1, 6, 6), c)], axis=1)
+    origin = float(np.linalg.norm(naive_conv(ones, a - k, (1, 1), (1, 1))))
+    gap = float(
+        np.linalg.norm(
+            ticket.forward(np.zeros((1, 2, 6, 6))) - target.forward(np.zeros((1, 2, 6, 6)))
+        )
+    )
+    assert gap == pytest.approx(origin, rel=1e-9) and origin > 0
+    cert = certify_conv(target, ticket, radius=1e-3, rng=0, samples=64, starts=4)
+    assert origin <= cert.certified and cert.measured >= 0.9 * origin
 
 
 def test_ticket_and_target_must_agree_on_biases():
