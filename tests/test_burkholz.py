@@ -167,6 +167,51 @@ def test_warm_start_from_fewer_copies():
     assert np.abs(sums[0] - lift_rows(weights, 5)).max() <= 0.3
 
 
+def test_rows_are_the_first_rows_of_the_whole_choice():
+    network = random_network(2, (3, 4, 2), (8, 5))
+    weights = np.random.default_rng(4).uniform(-0.5, 0.5, (4, 3))
+    whole = choose(weights, network, 1, tol=1e-3)
+    part = choose(weights, network, 1, tol=1e-3, rows=7)
+    assert all(
+        np.array_equal(a[..., :7, :] if a.ndim == 3 and len(a) == 2 else a[:7], b)
+        for a, b in zip(whole, part)
+    )
+    with pytest.raises(InvalidParameterError, match="`rows` must be"):
+        choose(weights, network, 1, rows=21)
+
+
+def test_sampled_search_meets_eps(monkeypatch):
+    """With a sample smaller than the layer, the bisection runs on the sample's rows first;
+    the ticket still certifies (checked from its masks)."""
+    target = ReLUNetwork.random((2, 2, 1), rng=2, bias=True)
+    solved = []
+    real = burkholz.choose
+
+    def counting(weights, network, layer, **options):
+        solved.append((layer, options.get("rows")))
+        return real(weights, network, layer, **options)
+
+    monkeypatch.setattr(burkholz, "SAMPLE_INSTANCES", 5)  # one row: 3 inputs, 2 signed
+    monkeypatch.setattr(burkholz, "choose", counting)
+    network, positions, certified = burkholz.search(target, random_network(3, (3, 3, 1), 1), 0.1)
+    assert certified == certified_error(target, network, positions, 1.0) <= 0.1
+    assert (1, 1) in solved and (1, None) in solved
+
+
+def test_estimate_of_a_sampled_layer_is_near_its_tau(monkeypatch):
+    """The prediction from 8 of 60 rows is within a factor 3 of the exact τ."""
+    target = ReLUNetwork.random((6, 5, 2), rng=4).scaled(1.0)
+    weights = target.weights[0]
+    layer = burkholz._Layer(
+        1, weights, np.ones(6, bool), random_network(5, target.widths, 1), "mitm", 2**32
+    )
+    monkeypatch.setattr(burkholz, "SAMPLE_INSTANCES", 8 * 12)
+    assert layer.sample_rows(12) == 8
+    for n in (10, 16):
+        predicted, exact = layer.estimate(n, 12, 1e-4), layer.tau(n, 12, 1e-4)
+        assert exact / 3 <= predicted <= 3 * exact
+
+
 def test_signed_later_layer_is_refused():
     network = random_network(0, (2, 2, 2), (4, 4))
     with pytest.raises(InvalidParameterError, match="`signed` must be all False for layer 2"):

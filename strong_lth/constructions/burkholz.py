@@ -237,7 +237,7 @@ class _Rows:
         return self.pools
 
 
-def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, start=None):
+def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, start=None, rows=None):
     """Choose, for every copy of every target neuron, the subsets that approximate its weights.
 
     Parameters
@@ -257,12 +257,16 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
     start : ndarray of bool, shape (rows', d_{i-1}, n'), optional
         ``keep`` of an earlier call at any numbers of copies (with ``tol``): rows and values
         beyond the earlier ones start empty.
+    rows : int, optional
+        Solve only the first ``rows`` rows of ``M_{i+1}`` (copy-major: the first copies of
+        every neuron); default all. Each row's instances do not depend on the others, so these
+        are the first rows of the whole layer's result.
 
     Returns
     -------
     keep : ndarray of bool, shape (rows, d_{i-1}, n_i)
         ``keep[r, j, k]``: ``M_{i+1}[r, k d_{i-1} + j]`` is kept; ``rows = d_i n_{i+1}`` (``d_l``
-        for the output layer). Weights absent from a sparse source are never kept.
+        for the output layer) unless given. Weights absent from a sparse source are never kept.
     sums : ndarray, shape (2, rows, d_{i-1})
         The subsets' sums: ``A`` (products ``v u`` with ``u > 0``, or plain weights for
         ``i >= 2``), then ``B`` (products with ``u < 0``; 0 for ``i >= 2``).
@@ -297,7 +301,8 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
             f"(its inputs are ReLU outputs); got {int(signed.sum())} signed inputs."
         )
     count = copies(network, layer)
-    rows, n = d_out * count, network.values_per_input[layer - 1]
+    total, n = d_out * count, network.values_per_input[layer - 1]
+    rows = total if rows is None else check_int("rows", rows, low=1, high=total)
     lifted = lift_rows(weights, count)
     keep = np.zeros((rows, d_in, n), dtype=bool)
     sums = np.zeros((2, rows, d_in))
@@ -685,6 +690,13 @@ TOL_FACTOR = 4.0
 ``goal_i / (4 (sqrt(rows_i) + sqrt(2 d_{i-1})))`` of its weight, as
 :data:`strong_lth._approximate.TOL_FACTOR` for a layer of ``rows_i`` outputs."""
 
+SAMPLE_INSTANCES = 1 << 16
+"""In :func:`search`, a layer with more instances than about this many is first bisected on
+its first rows only (about this many instances: 41 of the 8000 rows of a 784-input first layer
+at 16 copies), which predict its τ (:meth:`_Layer.estimate`); the whole layer is then solved at
+the n found, one more value at a time until it meets its goal. Without it, every n of the
+bisection solved every instance of the layer."""
+
 MAX_ROUNDS = 8
 """:func:`search` re-splits ``eps`` at most this many times with the norms it measured."""
 
@@ -704,6 +716,8 @@ class _Layer:
         self.index, self.weights, self.signed = index, weights, signed
         self.base, self.solver, self.max_bytes = base, solver, max_bytes
         self.cache = {}  # (n, copies) -> (tau, packed keep, tol)
+        self.sampled = {}  # (n, rows) -> (error matrix of the sample, packed keep, tol)
+        self.least = math.inf  # least τ (or estimate) seen by smallest
         self.tol = None  # the tolerance of the latest goal
         self.slope = SLOPES[index > 1]
 
@@ -766,34 +780,101 @@ class _Layer:
     def keep(self, n, copies):
         return self._unpack(self._cached(n, copies)[1], n)
 
+    def sample_rows(self, copies):
+        """Rows of the sample :meth:`estimate` solves: about :data:`SAMPLE_INSTANCES`
+        instances, at most all ``d_i copies`` rows."""
+        d_out, d_in = self.weights.shape
+        per_row = d_in + int(np.count_nonzero(self.signed))
+        return min(d_out * copies, max(1, SAMPLE_INSTANCES // per_row))
+
+    def estimate(self, n, copies, tol):
+        """τ of all ``R = d_i copies`` rows at ``(n, copies)``, predicted from the first
+        ``r`` = :meth:`sample_rows` rows ``Δ_r`` (exact, :meth:`tau`, if ``r = R``):
+        ``max(||Δ_r||_2 (√R + √c) / (√r + √c), max_j ||Δ_r[:, j]||_2 √(R / r))`` over ``c``
+        columns, the growth of the norm of a matrix of i.i.d. entries and of its largest
+        column. A prediction only: the search verifies its choice with :meth:`tau`."""
+        rows, total = self.sample_rows(copies), self.weights.shape[0] * copies
+        if rows == total:
+            return self.tau(n, copies, tol)
+        hit = self.sampled.get((n, rows))
+        if hit is None or hit[2] > tol:
+            done = sorted(m for m, r in self.sampled if r == rows and m < n)
+            start = self._unpack(self.sampled[(done[-1], rows)][1], done[-1]) if done else None
+            keep, sums, _ = choose(
+                self.weights,
+                self.network(n, copies),
+                self.index,
+                signed=self.signed,
+                solver=self.solver,
+                tol=tol,
+                start=start,
+                rows=rows,
+            )
+            lifted = lift_rows(self.weights, copies)[:rows]
+            delta = error_matrix(lifted, sums[0], sums[1], self.signed)
+            self.sampled[(n, rows)] = hit = (delta, np.packbits(keep, axis=2), tol)
+        delta = hit[0]
+        side = math.sqrt(delta.shape[1])
+        spread = np.linalg.norm(delta, 2) * (math.sqrt(total) + side) / (math.sqrt(rows) + side)
+        column = np.linalg.norm(delta, axis=0).max(initial=0.0) * math.sqrt(total / rows)
+        return float(max(spread, column))
+
     def smallest(self, goal, copies, tol, start, limit):
         """Smallest n (bisection over nested networks) with ``τ <= goal``, or None past
-        ``limit``; each step grows by the fitted decay, by at most half."""
-        failing, passing, n = 0, None, start
-        while passing is None:
-            if n > limit:
-                return None
-            if self.tau(n, copies, tol) <= goal:
-                passing = n
-            else:
-                failing = n
-                n = min(max(n + 1, self._predict(goal, copies, n)), n + max(4, n // 2))
-        while passing - failing > 1:
-            middle = (failing + passing) // 2
-            failing, passing = (
-                (failing, middle) if self.tau(middle, copies, tol) <= goal else (middle, passing)
+        ``limit``: first on the sample's :meth:`estimate` if the layer has more rows than the
+        sample, then with :meth:`tau` upwards from the n found (whose predecessor the sample
+        saw fail)."""
+        failing = 0
+        if self.sample_rows(copies) < self.weights.shape[0] * copies:
+            start = _smallest(
+                self._seen(self.estimate, copies, tol), goal, 0, start, limit, self.slope
             )
-        return passing
+            if start is None:
+                return None
+            failing = start - 1
+        return _smallest(self._seen(self.tau, copies, tol), goal, failing, start, limit, self.slope)
 
-    def _predict(self, goal, copies, n):
-        ns = sorted(m for m, c in self.cache if c == copies)
-        logs = [math.log2(max(self.cache[(m, copies)][0], 1e-300)) for m in ns]
-        slope = self.slope
-        if len(ns) >= 2:
-            fitted = -np.polyfit(ns, logs, 1)[0]
-            slope = fitted if fitted > 0.05 else slope
-        gap = math.log2(max(self.cache[(n, copies)][0], 1e-300)) - math.log2(max(goal, 1e-300))
-        return n + max(1, math.ceil(gap / slope))
+    def _seen(self, tau, copies, tol):
+        """``n -> tau(n, copies, tol)``, keeping the least value in :attr:`least` (what a
+        refusal reports)."""
+
+        def at(n):
+            value = tau(n, copies, tol)
+            self.least = min(self.least, value)
+            return value
+
+        return at
+
+
+def _smallest(tau, goal, failing, n, limit, slope):
+    """Smallest ``n > failing`` with ``tau(n) <= goal`` from ``n`` on, or None past ``limit``:
+    steps up by the decay fitted to the points seen (``slope`` bits per value before two are
+    seen), by at most half, then bisects."""
+    seen, passing = {}, None
+    while passing is None:
+        if n > limit:
+            return None
+        seen[n] = tau(n)
+        if seen[n] <= goal:
+            passing = n
+        else:
+            failing = n
+            n = min(max(n + 1, _predict(seen, goal, n, slope)), n + max(4, n // 2))
+    while passing - failing > 1:
+        middle = (failing + passing) // 2
+        failing, passing = (failing, middle) if tau(middle) <= goal else (middle, passing)
+    return passing
+
+
+def _predict(seen, goal, n, slope):
+    """The n at which the decay of ``log2 τ`` fitted to ``seen`` (``{n: τ}``) reaches ``goal``."""
+    ns = sorted(seen)
+    logs = [math.log2(max(seen[m], 1e-300)) for m in ns]
+    if len(ns) >= 2:
+        fitted = -np.polyfit(ns, logs, 1)[0]
+        slope = fitted if fitted > 0.05 else slope
+    gap = math.log2(max(seen[n], 1e-300)) - math.log2(max(goal, 1e-300))
+    return n + max(1, math.ceil(gap / slope))
 
 
 def search(
@@ -896,7 +977,7 @@ def search(
             if found is None:
                 raise InvalidParameterError(
                     f"`max_values_per_input` must be raised to reach eps = {eps:g}: layer {i} "
-                    f"still errs by τ = {min(t for t, *_ in layers[i - 1].cache.values()):.3e} "
+                    f"still errs by τ = {layers[i - 1].least:.3e} "
                     f"above its share {goal:.3e} at every n up to {cap}; got {cap}."
                 )
             chosen[i - 1] = found
@@ -927,24 +1008,34 @@ def _ticket(target, base, layers, chosen, radius):
 
 
 def _trim(target, base, layers, chosen, aim, radius):
-    """Lower each ``n_i`` (the layer with most instances first) by bisection while the
-    certificate stays at most ``aim``: the shares of ``eps`` are met with slack, since ``n``
-    moves in whole values."""
+    """Lower each ``n_i`` (the layer with most instances first) while the certificate stays at
+    most ``aim``: the shares of ``eps`` are met with slack, since ``n`` moves in whole values.
+    Steps down by 1, 2, 4, ... values until the certificate fails, then bisects: the search's
+    choice is usually a value or two above the least, where a bisection from 0 would solve the
+    widest layer at several small n for nothing."""
     order = np.argsort(
         [-layer.weights.size * (c if c else 1) for layer, c in zip(layers, [*chosen[1:], 1])]
     )
     best = _ticket(target, base, layers, chosen, radius)[:3]
+
+    def certified(k, n):
+        return _ticket(target, base, layers, [*chosen[:k], n, *chosen[k + 1 :]], radius)[:3]
+
     for k in order:
-        failing, passing = 0, chosen[k]
-        while passing - failing > 1:
-            middle = (failing + passing) // 2
-            trial = [*chosen[:k], middle, *chosen[k + 1 :]]
-            found = _ticket(target, base, layers, trial, radius)
-            if found[2] <= aim:
-                passing, best = middle, found[:3]
-            else:
+        failing, step = 0, 1
+        while chosen[k] - step > failing:
+            found = certified(k, chosen[k] - step)
+            if found[2] > aim:
+                failing = chosen[k] - step
+                break
+            chosen[k], best, step = chosen[k] - step, found, 2 * step
+        while chosen[k] - failing > 1:
+            middle = (failing + chosen[k]) // 2
+            found = certified(k, middle)
+            if found[2] > aim:
                 failing = middle
-        chosen[k] = passing
+            else:
+                chosen[k], best = middle, found
     return best
 
 
