@@ -167,6 +167,18 @@ def test_warm_start_from_fewer_copies():
     assert np.abs(sums[0] - lift_rows(weights, 5)).max() <= 0.3
 
 
+def test_masks_are_the_sorted_positions_of_the_kept_weights():
+    """Against gadget_masks (which sorts explicitly), after the top-down pruning of unread
+    copies done here by hand."""
+    rng = np.random.default_rng(5)
+    keeps = [rng.random((12, 3, 5)) < 0.3, rng.random((2, 4, 3)) < 0.3]
+    read = keeps[1].any(axis=0).T.reshape(-1)
+    first = keeps[0] & read[:, None, None]
+    positions = masks(keeps)
+    expected = (gadget_masks(first)[0], gadget_masks(first)[1], gadget_masks(keeps[1])[1])
+    assert all(np.array_equal(a, b) and a.dtype == np.int64 for a, b in zip(positions, expected))
+
+
 def test_rows_are_the_first_rows_of_the_whole_choice():
     network = random_network(2, (3, 4, 2), (8, 5))
     weights = np.random.default_rng(4).uniform(-0.5, 0.5, (4, 3))

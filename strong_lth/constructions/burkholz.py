@@ -43,7 +43,7 @@ from scipy import linalg, sparse
 from .. import bounds
 from .._validation import check_int, check_real
 from ..exceptions import InvalidParameterError
-from ..gadgets import error_matrix, fold_input_bias, gadget_masks, signed_inputs
+from ..gadgets import error_matrix, fold_input_bias, signed_inputs
 from ..networks import ReLUNetwork
 from ..random_network import RandomNetwork
 from . import pensia
@@ -352,7 +352,17 @@ def masks(keeps) -> tuple[np.ndarray, ...]:
     for i in range(len(keeps) - 1, 0, -1):
         read = keeps[i].any(axis=0).T.reshape(-1)  # unit (j, k) at index k d + j
         keeps[i - 1][~read] = False
-    return (gadget_masks(keeps[0])[0], *(gadget_masks(k)[1] for k in keeps))
+    d_0 = keeps[0].shape[1]
+    k, j = np.nonzero(keeps[0].any(axis=0).T)
+    first = np.stack([k * d_0 + j, j], axis=1)
+    return (first, *(_positions(keep) for keep in keeps))
+
+
+def _positions(keep):
+    """``(r, k d + j)`` for every ``keep[r, j, k]``, sorted by row then column: the nonzeros of
+    ``keep`` read in ``(r, k, j)`` order are already in that order (no sort needed)."""
+    r, k, j = np.nonzero(keep.transpose(0, 2, 1))
+    return np.stack([r, k * keep.shape[1] + j], axis=1).astype(np.int64, copy=False)
 
 
 def kept_matrices(network: RandomNetwork, positions) -> list[sparse.csr_array]:
@@ -932,7 +942,12 @@ def search(
     (layer i's copies are ``n_{i+1}``, just chosen). The norms ``N_k`` are those measured on the
     previous round's ticket (at first on the ticket with ``n_i = 8``), scaled by the square
     root of the growth of the matrix's larger side; rounds repeat until the certificate is met,
-    at most :data:`MAX_ROUNDS` times.
+    at most :data:`MAX_ROUNDS` times. A layer of more than :data:`SAMPLE_INSTANCES` instances
+    is bisected on a sample of its rows, and solved whole only from the n the sample predicts
+    up to the first that meets its goal. Finally each ``n_i`` is lowered while the whole
+    ticket's certificate stays within ``eps`` (:func:`_trim`). Each layer's solves are cached
+    and warm-started from the nearest n solved before, so that every instance is solved
+    again only where its earlier subset misses the tolerance.
     """
     eps = check_real("eps", eps, low=0.0, low_open=True)
     radius = check_real("radius", radius, low=0.0, low_open=True)
