@@ -328,12 +328,14 @@ def test_certificate_bounds_a_dense_grid_in_two_dimensions(bias):
     target = ReLUNetwork.random((2, 3, 3, 2), rng=4, bias=bias)
     network, positions = build(target, (6, 5, 5), 11)
     net = pruned_network(network, positions, bias)
+    parts = burkholz.certificate_parts(target, network, positions, 1.0)
     bound = certified_error(target, network, positions, 1.0)
     t = np.linspace(-1, 1, 201)
     grid = np.stack(np.meshgrid(t, t), axis=-1).reshape(-1, 2)
     grid = grid[np.linalg.norm(grid, axis=1) <= 1.0]
     worst = np.linalg.norm(net.forward(grid) - target.forward(grid), axis=1).max()
-    assert 0 < worst <= bound
+    assert bound == parts.certified == min(parts.spectral, parts.chain)
+    assert 0 < worst <= parts.chain and worst <= parts.spectral  # each bound alone
     assert bound < 100 * worst  # a sanity check of scale, not of soundness
 
 
@@ -390,7 +392,8 @@ def test_certificate_bounds_the_exact_error_on_one_ticket():
     network, positions = build(target, (6, 4), 5)
     net = pruned_network(network, positions, True)
     exact = exact_error(target, net, box=0.5, time_limit=20)
-    assert 0 < exact.value <= certified_error(target, network, positions, 0.5 * math.sqrt(2))
+    parts = burkholz.certificate_parts(target, network, positions, 0.5 * math.sqrt(2))
+    assert 0 < exact.value <= parts.chain and exact.value <= parts.spectral
 
 
 def test_automatic_mode_meets_eps_on_one_target():
