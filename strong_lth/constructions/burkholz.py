@@ -605,6 +605,10 @@ class Parts:
         ``||M_{i+1}[U_i]||_2`` (rounded outward) for ``i = 2..l``.
     spectral, chain : float
         The two bounds of :func:`certified_error`; ``certified`` is the smaller.
+    gains : ndarray, shape (l,)
+        Per target layer, the chain's bound over the spectral recursion's term ``τ_i
+        Π_{k<i} ||W_k||_2 Π_{k>i} ||M_{k+1}[U_k]||_2`` (both without ``r̃``): how much less of
+        ``eps`` the layer's error takes in the second bound.
     """
 
     certified: float
@@ -614,6 +618,7 @@ class Parts:
     norms: list
     spectral: float
     chain: float
+    gains: np.ndarray
 
 
 def certificate_parts(target: ReLUNetwork, network, positions, radius) -> Parts:
@@ -659,7 +664,12 @@ def _recursion(weights, input_bias, network, positions, radius) -> Parts:
         norms.append(spectral_upper(forms.matrices[i][rows]))
         above.append(forms.matrices[i][rows][:, forms.read[i - 2]].toarray())
         error = (norms[-1] * error + taus[-1] * reach) * grow
-    chained = start * _chain_sum(weights, deltas, above, norms) * grow
+    terms = _chain_terms(weights, deltas, above, norms)
+    chained = start * sum(terms) * grow
+    unrolled = [
+        tau * math.prod(norms[i:]) * math.prod(spectral_upper(w) for w in weights[:i])
+        for i, tau in enumerate(taus)
+    ]
     return Parts(
         certified=min(error, chained),
         tau=np.array(taus),
@@ -668,6 +678,7 @@ def _recursion(weights, input_bias, network, positions, radius) -> Parts:
         norms=norms,
         spectral=error,
         chain=chained,
+        gains=np.array([t / u if u > 0 else 1.0 for t, u in zip(terms, unrolled)]),
     )
 
 
@@ -677,17 +688,17 @@ def _rounding(terms) -> float:
     return ROUNDING * float(np.linalg.norm(terms)) * (1 + ROUNDING)
 
 
-def _chain_sum(weights, deltas, above, norms) -> float:
-    """``Σ_i`` of the bound on the chain ``[M_{l+1}, ..., M_{i+2}, Δ_i, W_{i-1}, ..., W_1]``
-    (restricted to the read copies) of :func:`certified_error`'s second bound, each moved out
-    by its rounding."""
-    total = 0.0
+def _chain_terms(weights, deltas, above, norms) -> list[float]:
+    """For every target layer i, the bound on the chain ``[M_{l+1}, ..., M_{i+2}, Δ_i,
+    W_{i-1}, ..., W_1]`` (restricted to the read copies) of :func:`certified_error`'s second
+    bound, moved out by its rounding."""
+    out = []
     for i, (delta, rounding) in enumerate(deltas, start=1):
         factors = [*above[i - 1 :][::-1], delta, *weights[: i - 1][::-1]]
         value, absolute = chain_norm(factors)
         outer = math.prod(norms[i - 1 :]) * math.prod(spectral_upper(w) for w in weights[: i - 1])
-        total += value + ROUNDING * (value + absolute) + outer * rounding
-    return total
+        out.append(value + ROUNDING * (value + absolute) + outer * rounding)
+    return out
 
 
 def build(target: ReLUNetwork, network: RandomNetwork, *, solver="mitm", tol=None):
@@ -753,6 +764,11 @@ its first rows only (about this many instances: 41 of the 8000 rows of a 784-inp
 at 16 copies), which predict its τ (:meth:`_Layer.estimate`); the whole layer is then solved at
 the n found, one more value at a time until it meets its goal. Without it, every n of the
 bisection solved every instance of the layer."""
+
+MIN_GAIN = 0.1
+""":func:`search` relaxes a layer's share of ``eps`` by the gain of the chains measured on the
+previous ticket (:attr:`Parts.gains`), by at most this factor: the gain is measured, not
+proven, at the next n (a round whose ticket fails is followed by another)."""
 
 MAX_ROUNDS = 8
 """:func:`search` re-splits ``eps`` at most this many times with the norms it measured."""
@@ -984,7 +1000,9 @@ def search(
     -----
     The certificate is ``e_l = Σ_i τ_i R_{i-1} Π_{k>i} N_k`` up to rounding (unrolling the
     recursion of :func:`certified_error`, with ``N_k = ||M_{k+1}[U_k]||_2``). Each term gets
-    the share ``eps / l``: layer i's goal is ``τ_i <= eps / (l R_{i-1} Π_{k>i} N_k)``, reached
+    the share ``eps / l``: layer i's goal is ``τ_i <= eps / (l R_{i-1} Π_{k>i} N_k g_i)``, with
+    ``g_i`` the gain of the chains over that term on the previous ticket (:attr:`Parts.gains`,
+    at least :data:`MIN_GAIN`; the certificate is the smaller of the two bounds), reached
     by the smallest ``n_i`` a bisection over the nested networks finds, from the top layer down
     (layer i's copies are ``n_{i+1}``, just chosen). The norms ``N_k`` are those measured on the
     previous round's ticket (at first on the ticket with ``n_i = 8``), scaled by the square
@@ -1020,7 +1038,7 @@ def search(
     check_bytes(solve_bytes(widths, chosen), max_bytes, f"at its first n = {chosen}")
     positions = build(target, network, solver=solver, tol=None)
     parts = _recursion(weights, target.has_bias, network, positions, radius)
-    certified, norms = parts.certified, parts.norms
+    certified, norms, gains = parts.certified, parts.norms, parts.gains
     measured_at = list(chosen)
     if certified <= aim:
         return network, positions, certified
@@ -1031,7 +1049,8 @@ def search(
                 _scaled(norms[k - 2], widths, measured_at, chosen, k)
                 for k in range(i + 1, n_layers + 1)
             )
-            goal = aim / (n_layers * reach[i - 1] * after)
+            gain = min(1.0, max(MIN_GAIN, gains[i - 1]))
+            goal = aim / (n_layers * reach[i - 1] * after * gain)
             rows = widths[i] * copies
             tol = goal / (TOL_FACTOR * (math.sqrt(rows) + math.sqrt(2 * widths[i - 1])))
             layers[i - 1].tol = tol
@@ -1043,7 +1062,8 @@ def search(
                     f"above its share {goal:.3e} at every n up to {cap}; got {cap}."
                 )
             chosen[i - 1] = found
-        network, positions, certified, norms = _ticket(target, base, layers, chosen, radius)
+        network, positions, parts = _ticket(target, base, layers, chosen, radius)
+        certified, norms, gains = parts.certified, parts.norms, parts.gains
         measured_at = list(chosen)
         if certified <= aim:
             return _trim(target, base, layers, chosen, aim, radius)
@@ -1054,8 +1074,9 @@ def search(
 
 
 def _ticket(target, base, layers, chosen, radius):
-    """``(network, positions, certified, norms)`` of the ticket at ``chosen`` from the layers'
-    cached subsets (each layer solved at its last tolerance if not cached)."""
+    """``(network, positions, parts)`` of the ticket at ``chosen`` from the layers' cached
+    subsets (each layer solved at its last tolerance if not cached); ``parts`` its
+    :class:`Parts`."""
     n_layers = len(chosen)
     keeps = []
     for i, (layer, n) in enumerate(zip(layers, chosen), start=1):
@@ -1065,8 +1086,7 @@ def _ticket(target, base, layers, chosen, radius):
     network = base.with_values_per_input(tuple(chosen))
     positions = masks(keeps)
     weights = target.augmented().weights
-    parts = _recursion(weights, target.has_bias, network, positions, radius)
-    return network, positions, parts.certified, parts.norms
+    return network, positions, _recursion(weights, target.has_bias, network, positions, radius)
 
 
 def _trim(target, base, layers, chosen, aim, radius):
@@ -1078,10 +1098,13 @@ def _trim(target, base, layers, chosen, aim, radius):
     order = np.argsort(
         [-layer.weights.size * (c if c else 1) for layer, c in zip(layers, [*chosen[1:], 1])]
     )
-    best = _ticket(target, base, layers, chosen, radius)[:3]
 
     def certified(k, n):
-        return _ticket(target, base, layers, [*chosen[:k], n, *chosen[k + 1 :]], radius)[:3]
+        trial = [*chosen[:k], n, *chosen[k + 1 :]]
+        network, positions, parts = _ticket(target, base, layers, trial, radius)
+        return network, positions, parts.certified
+
+    best = certified(0, chosen[0])
 
     for k in order:
         failing, step = 0, 1
