@@ -167,6 +167,63 @@ def test_warm_start_from_fewer_copies():
     assert np.abs(sums[0] - lift_rows(weights, 5)).max() <= 0.3
 
 
+def test_masks_are_the_sorted_positions_of_the_kept_weights():
+    """Against gadget_masks (which sorts explicitly), after the top-down pruning of unread
+    copies done here by hand."""
+    rng = np.random.default_rng(5)
+    keeps = [rng.random((12, 3, 5)) < 0.3, rng.random((2, 4, 3)) < 0.3]
+    read = keeps[1].any(axis=0).T.reshape(-1)
+    first = keeps[0] & read[:, None, None]
+    positions = masks(keeps)
+    expected = (gadget_masks(first)[0], gadget_masks(first)[1], gadget_masks(keeps[1])[1])
+    assert all(np.array_equal(a, b) and a.dtype == np.int64 for a, b in zip(positions, expected))
+
+
+def test_rows_are_the_first_rows_of_the_whole_choice():
+    network = random_network(2, (3, 4, 2), (8, 5))
+    weights = np.random.default_rng(4).uniform(-0.5, 0.5, (4, 3))
+    whole = choose(weights, network, 1, tol=1e-3)
+    part = choose(weights, network, 1, tol=1e-3, rows=7)
+    assert all(
+        np.array_equal(a[..., :7, :] if a.ndim == 3 and len(a) == 2 else a[:7], b)
+        for a, b in zip(whole, part)
+    )
+    with pytest.raises(InvalidParameterError, match="`rows` must be"):
+        choose(weights, network, 1, rows=21)
+
+
+def test_sampled_search_meets_eps(monkeypatch):
+    """With a sample smaller than the layer, the bisection runs on the sample's rows first;
+    the ticket still certifies (checked from its masks)."""
+    target = ReLUNetwork.random((2, 2, 1), rng=2, bias=True)
+    solved = []
+    real = burkholz.choose
+
+    def counting(weights, network, layer, **options):
+        solved.append((layer, options.get("rows")))
+        return real(weights, network, layer, **options)
+
+    monkeypatch.setattr(burkholz, "SAMPLE_INSTANCES", 5)  # one row: 3 inputs, 2 signed
+    monkeypatch.setattr(burkholz, "choose", counting)
+    network, positions, certified = burkholz.search(target, random_network(3, (3, 3, 1), 1), 0.1)
+    assert certified == certified_error(target, network, positions, 1.0) <= 0.1
+    assert (1, 1) in solved and (1, None) in solved
+
+
+def test_estimate_of_a_sampled_layer_is_near_its_tau(monkeypatch):
+    """The prediction from 8 of 60 rows is within a factor 3 of the exact τ."""
+    target = ReLUNetwork.random((6, 5, 2), rng=4).scaled(1.0)
+    weights = target.weights[0]
+    layer = burkholz._Layer(
+        1, weights, np.ones(6, bool), random_network(5, target.widths, 1), "mitm", 2**32
+    )
+    monkeypatch.setattr(burkholz, "SAMPLE_INSTANCES", 8 * 12)
+    assert layer.sample_rows(12) == 8
+    for n in (10, 16):
+        predicted, exact = layer.estimate(n, 12, 1e-4), layer.tau(n, 12, 1e-4)
+        assert exact / 3 <= predicted <= 3 * exact
+
+
 def test_signed_later_layer_is_refused():
     network = random_network(0, (2, 2, 2), (4, 4))
     with pytest.raises(InvalidParameterError, match="`signed` must be all False for layer 2"):
@@ -271,12 +328,14 @@ def test_certificate_bounds_a_dense_grid_in_two_dimensions(bias):
     target = ReLUNetwork.random((2, 3, 3, 2), rng=4, bias=bias)
     network, positions = build(target, (6, 5, 5), 11)
     net = pruned_network(network, positions, bias)
+    parts = burkholz.certificate_parts(target, network, positions, 1.0)
     bound = certified_error(target, network, positions, 1.0)
     t = np.linspace(-1, 1, 201)
     grid = np.stack(np.meshgrid(t, t), axis=-1).reshape(-1, 2)
     grid = grid[np.linalg.norm(grid, axis=1) <= 1.0]
     worst = np.linalg.norm(net.forward(grid) - target.forward(grid), axis=1).max()
-    assert 0 < worst <= bound
+    assert bound == parts.certified == min(parts.spectral, parts.chain)
+    assert 0 < worst <= parts.chain and worst <= parts.spectral  # each bound alone
     assert bound < 100 * worst  # a sanity check of scale, not of soundness
 
 
@@ -333,7 +392,8 @@ def test_certificate_bounds_the_exact_error_on_one_ticket():
     network, positions = build(target, (6, 4), 5)
     net = pruned_network(network, positions, True)
     exact = exact_error(target, net, box=0.5, time_limit=20)
-    assert 0 < exact.value <= certified_error(target, network, positions, 0.5 * math.sqrt(2))
+    parts = burkholz.certificate_parts(target, network, positions, 0.5 * math.sqrt(2))
+    assert 0 < exact.value <= parts.chain and exact.value <= parts.spectral
 
 
 def test_automatic_mode_meets_eps_on_one_target():
