@@ -254,6 +254,7 @@ def test_biased_automatic_mode_meets_eps_and_round_trips(tmp_path):
     report = ticket.report
     assert report.measured <= report.certified <= 0.1
     assert report.input_constant == ticket.input_constant > 0
+    assert f"constant input channel c = {ticket.input_constant:.4g}" in str(report)
     x = np.random.default_rng(0).standard_normal((50, 1, 5, 5))
     x /= np.linalg.norm(x.reshape(50, -1), axis=1)[:, None, None, None]
     assert np.linalg.norm(ticket.forward(x) - target.forward(x), axis=1).max() <= 0.1
