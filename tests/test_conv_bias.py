@@ -333,12 +333,12 @@ def test_torch_biased_model_end_to_end():
     ).double()
     net = ConvNetwork.from_torch(module, (1, 5, 5))
     assert net.has_bias
-    ticket = approximate(net, eps=0.05, rng=0)
-    assert ticket.report.measured <= ticket.report.certified <= 0.05
+    ticket = approximate(net, eps=0.2, rng=0)
+    assert ticket.report.measured <= ticket.report.certified <= 0.2
     x = np.random.default_rng(0).standard_normal((20, 1, 5, 5))
     x /= np.linalg.norm(x.reshape(20, -1), axis=1)[:, None, None, None]
     expected = module(torch.from_numpy(x)).detach().numpy()
-    assert np.linalg.norm(ticket.forward(x) - expected, axis=1).max() <= 0.05 * (1 + 1e-9)
+    assert np.linalg.norm(ticket.forward(x) - expected, axis=1).max() <= 0.2 * (1 + 1e-9)
 
 
 def run(capsys, *args):
