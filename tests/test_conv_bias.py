@@ -324,15 +324,15 @@ def test_torch_biased_model_end_to_end():
     torch.manual_seed(0)
     nn = torch.nn
     module = nn.Sequential(  # PyTorch's default bias=True, "same" padding of a 3x3 kernel
-        nn.Conv2d(1, 2, 3, padding=1),
+        nn.Conv2d(1, 2, 3, padding="same"),
         nn.ReLU(),
-        nn.Conv2d(2, 2, 3, stride=2),
+        nn.Conv2d(2, 2, 3, stride=2, padding="valid"),
         nn.ReLU(),
         nn.Flatten(),
         nn.Linear(2 * 2 * 2, 3),
     ).double()
     net = ConvNetwork.from_torch(module, (1, 5, 5))
-    assert net.has_bias
+    assert net.has_bias and net.layers[0].padding == (1, 1)
     ticket = approximate(net, eps=0.2, rng=0)
     assert ticket.report.measured <= ticket.report.certified <= 0.2
     x = np.random.default_rng(0).standard_normal((20, 1, 5, 5))
