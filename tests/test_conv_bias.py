@@ -233,6 +233,39 @@ def test_biased_measured_within_certified(case, n):
     assert gap.max() <= cert.certified * (1 + 1e-9)
 
 
+@pytest.mark.parametrize("head", ["pool", "flatten"])
+def test_constant_folds_behind_pooling_or_flatten(head):
+    """The first weighted layer behind AvgPool2d (the constant stays c) or Flatten (it becomes
+    the last H W entries): the folded ticket still reads images and stays within its bound."""
+    gen = np.random.default_rng(11)
+    if head == "pool":
+        layers = [
+            AvgPool2d(2, 1),
+            Conv2d(
+                0.4 * gen.standard_normal((2, 1, 3, 3)), 0.4 * gen.standard_normal(2), padding=1
+            ),
+            ReLU(),
+            Flatten(),
+            Linear(0.4 * gen.standard_normal((2, 32)), 0.4 * gen.standard_normal(2)),
+        ]
+    else:
+        layers = [
+            Flatten(),
+            Linear(0.4 * gen.standard_normal((4, 25)), 0.4 * gen.standard_normal(4)),
+            ReLU(),
+            Linear(0.4 * gen.standard_normal((2, 4)), 0.4 * gen.standard_normal(2)),
+        ]
+    target = ConvNetwork((1, 5, 5), layers)
+    ticket = approximate_conv(target, values_per_input=4, rng=3, measure=False)
+    assert ticket.pruned_network().input_shape == (1, 5, 5)
+    cert = certify_conv(target, ticket, rng=0, samples=64, starts=4, ascent_steps=20)
+    assert cert.measured <= cert.certified * (1 + 1e-9)
+    x = gen.standard_normal((200, 1, 5, 5))
+    x *= (gen.random(200) / np.linalg.norm(x.reshape(200, -1), axis=1))[:, None, None, None]
+    gap = np.linalg.norm(target.forward(x) - ticket.forward(x), axis=1)
+    assert gap.max() <= cert.certified * (1 + 1e-9)
+
+
 def small_biased():
     gen = np.random.default_rng(3)
     return ConvNetwork(
