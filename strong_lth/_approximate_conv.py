@@ -103,7 +103,12 @@ class ConvReport:
             + ("" if self.measured is None else f", measured {self.measured:.4g}")
             + ("" if self.eps is None else f" (eps {self.eps:g})")
             + f", kept {self.kept_params} of {self.random_params} random weights "
-            f"(target {self.target_params})",
+            f"(target {self.target_params})"
+            + (
+                ""
+                if self.input_constant is None
+                else f"; biases on a constant input channel c = {self.input_constant:.4g}"
+            ),
             "layer  kind    kernel          n  channels       tau   ||W||",
         ]
         for i, row in enumerate(self.layers, start=1):

@@ -812,7 +812,9 @@ class ConvNetwork:
             If PyTorch is not installed.
         InvalidParameterError
             Naming the module: another module type; a Conv2d with dilation other than 1, groups
-            other than 1, padding other than zeros or given as a string; an AvgPool2d with
+            other than 1, a padding mode other than zeros, or ``padding="same"`` with an even
+            kernel (uneven padding; "same" with an odd kernel and "valid" are read as the
+            integers they mean); an AvgPool2d with
             padding, ``ceil_mode`` or ``divisor_override``; a Flatten other than
             ``Flatten(1, -1)``; a kernel larger than its padded input.
 
@@ -846,11 +848,20 @@ class ConvNetwork:
                     problems.append(f"groups must be 1, got {m.groups}")
                 if m.padding_mode != "zeros":
                     problems.append(f"padding_mode must be 'zeros', got {m.padding_mode!r}")
-                if isinstance(m.padding, str):
-                    problems.append(f"padding must be integers, got {m.padding!r}")
+                padding = m.padding
+                if padding == "valid":
+                    padding = (0, 0)
+                elif padding == "same" and all(k % 2 for k in m.kernel_size):
+                    padding = tuple((k - 1) // 2 for k in m.kernel_size)
+                elif isinstance(padding, str):
+                    problems.append(
+                        f"padding must be integers, 'valid', or 'same' with an odd kernel "
+                        f"(an even one pads unevenly), got {padding!r} with kernel "
+                        f"{tuple(m.kernel_size)}"
+                    )
                 if problems:
                     raise InvalidParameterError(f"{where}: {'; '.join(problems)}.")
-                layers.append(Conv2d(array(m.weight), array(m.bias), m.stride, m.padding))
+                layers.append(Conv2d(array(m.weight), array(m.bias), m.stride, padding))
             elif type(m) is nn.Linear:
                 layers.append(Linear(array(m.weight), array(m.bias)))
             elif type(m) is nn.ReLU:

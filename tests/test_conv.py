@@ -88,7 +88,7 @@ def test_torch_import_matches_torch_outputs():
     [
         (lambda nn: nn.Sequential(nn.Conv2d(1, 2, 3, dilation=2)), "dilation must be 1"),
         (lambda nn: nn.Sequential(nn.Conv2d(2, 2, 3, groups=2)), "groups must be 1"),
-        (lambda nn: nn.Sequential(nn.Conv2d(1, 2, 3, padding="same")), "padding must be"),
+        (lambda nn: nn.Sequential(nn.Conv2d(1, 2, 2, padding="same")), "an even one pads"),
         (lambda nn: nn.Sequential(nn.Conv2d(1, 1, 3), nn.Tanh()), r"module\[1\]` \(Tanh\)"),
         (lambda nn: nn.Sequential(nn.MaxPool2d(2)), "MaxPool2d"),
         (lambda nn: nn.Sequential(nn.AvgPool2d(2, padding=1)), "padding 0"),

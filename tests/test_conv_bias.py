@@ -233,6 +233,39 @@ def test_biased_measured_within_certified(case, n):
     assert gap.max() <= cert.certified * (1 + 1e-9)
 
 
+@pytest.mark.parametrize("head", ["pool", "flatten"])
+def test_constant_folds_behind_pooling_or_flatten(head):
+    """The first weighted layer behind AvgPool2d (the constant stays c) or Flatten (it becomes
+    the last H W entries): the folded ticket still reads images and stays within its bound."""
+    gen = np.random.default_rng(11)
+    if head == "pool":
+        layers = [
+            AvgPool2d(2, 1),
+            Conv2d(
+                0.4 * gen.standard_normal((2, 1, 3, 3)), 0.4 * gen.standard_normal(2), padding=1
+            ),
+            ReLU(),
+            Flatten(),
+            Linear(0.4 * gen.standard_normal((2, 32)), 0.4 * gen.standard_normal(2)),
+        ]
+    else:
+        layers = [
+            Flatten(),
+            Linear(0.4 * gen.standard_normal((4, 25)), 0.4 * gen.standard_normal(4)),
+            ReLU(),
+            Linear(0.4 * gen.standard_normal((2, 4)), 0.4 * gen.standard_normal(2)),
+        ]
+    target = ConvNetwork((1, 5, 5), layers)
+    ticket = approximate_conv(target, values_per_input=4, rng=3, measure=False)
+    assert ticket.pruned_network().input_shape == (1, 5, 5)
+    cert = certify_conv(target, ticket, rng=0, samples=64, starts=4, ascent_steps=20)
+    assert cert.measured <= cert.certified * (1 + 1e-9)
+    x = gen.standard_normal((200, 1, 5, 5))
+    x *= (gen.random(200) / np.linalg.norm(x.reshape(200, -1), axis=1))[:, None, None, None]
+    gap = np.linalg.norm(target.forward(x) - ticket.forward(x), axis=1)
+    assert gap.max() <= cert.certified * (1 + 1e-9)
+
+
 def small_biased():
     gen = np.random.default_rng(3)
     return ConvNetwork(
@@ -254,6 +287,7 @@ def test_biased_automatic_mode_meets_eps_and_round_trips(tmp_path):
     report = ticket.report
     assert report.measured <= report.certified <= 0.1
     assert report.input_constant == ticket.input_constant > 0
+    assert f"constant input channel c = {ticket.input_constant:.4g}" in str(report)
     x = np.random.default_rng(0).standard_normal((50, 1, 5, 5))
     x /= np.linalg.norm(x.reshape(50, -1), axis=1)[:, None, None, None]
     assert np.linalg.norm(ticket.forward(x) - target.forward(x), axis=1).max() <= 0.1
@@ -323,21 +357,21 @@ def test_torch_biased_model_end_to_end():
     torch.manual_seed(0)
     nn = torch.nn
     module = nn.Sequential(  # PyTorch's default bias=True, "same" padding of a 3x3 kernel
-        nn.Conv2d(1, 2, 3, padding=1),
+        nn.Conv2d(1, 2, 3, padding="same"),
         nn.ReLU(),
-        nn.Conv2d(2, 2, 3, stride=2),
+        nn.Conv2d(2, 2, 3, stride=2, padding="valid"),
         nn.ReLU(),
         nn.Flatten(),
         nn.Linear(2 * 2 * 2, 3),
     ).double()
     net = ConvNetwork.from_torch(module, (1, 5, 5))
-    assert net.has_bias
-    ticket = approximate(net, eps=0.05, rng=0)
-    assert ticket.report.measured <= ticket.report.certified <= 0.05
+    assert net.has_bias and net.layers[0].padding == (1, 1)
+    ticket = approximate(net, eps=0.2, rng=0)
+    assert ticket.report.measured <= ticket.report.certified <= 0.2
     x = np.random.default_rng(0).standard_normal((20, 1, 5, 5))
     x /= np.linalg.norm(x.reshape(20, -1), axis=1)[:, None, None, None]
     expected = module(torch.from_numpy(x)).detach().numpy()
-    assert np.linalg.norm(ticket.forward(x) - expected, axis=1).max() <= 0.05 * (1 + 1e-9)
+    assert np.linalg.norm(ticket.forward(x) - expected, axis=1).max() <= 0.2 * (1 + 1e-9)
 
 
 def run(capsys, *args):
