@@ -396,3 +396,4 @@ def test_cli_and_sweep_take_a_biased_conv_target(tmp_path, capsys):
     row = execute_run(Sweep.from_dict({"output": "o", "grid": grid}, base=tmp_path).runs()[0])
     direct = approximate(target, values_per_input=3, rng=0)
     assert row["result"]["certified"] == direct.report.certified
+    assert row["result"]["input_constant"] == direct.input_constant is not None

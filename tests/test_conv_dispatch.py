@@ -139,6 +139,7 @@ def test_sweep_runs_a_conv_target_file(target, tmp_path):
     assert result["certified"] == direct.report.certified
     assert result["hidden_widths"] == [1 * 3, 50 * 3] and result["d_in"] == [1, 50]
     assert result["kernel_shapes"] == [[2, 1, 3, 3], [3, 50, 1, 1]]
+    assert result["input_constant"] is None  # bias-free: no constant channel
     rows = load_results(run_sweep(sweep, quiet=True))  # rows pass the kind's validation
     assert [r["result"]["certified"] for r in rows] == [direct.report.certified]
 

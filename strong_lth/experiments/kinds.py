@@ -286,7 +286,9 @@ def _approximate_execute(params, network):
 def _conv_result(report) -> dict:
     """The result row of a convolutional target (:class:`~strong_lth._approximate_conv.
     ConvReport`): ``d_in`` input channels and ``d_out`` output channels (units of a Linear)
-    per weighted layer, ``hidden_widths`` the hidden channels ``C n``."""
+    per weighted layer, ``hidden_widths`` the hidden channels ``C n``; for a target with biases
+    the layers are the bias-augmented ones and ``input_constant`` is the constant channel's value
+    ``c`` (None without biases)."""
     layers = report.layers
     return {
         "kernel_shapes": [list(r.kernel_shape) for r in layers],
@@ -303,6 +305,7 @@ def _conv_result(report) -> dict:
         "random_params": report.random_params,
         "kept_params": report.kept_params,
         "target_params": report.target_params,
+        "input_constant": report.input_constant,
     }
 
 
