@@ -309,7 +309,10 @@ def exact_error(
     separates cuts at the root only: on the benchmark's 8-16-16-4 ticket (the output sign with
     the largest bound, root LP 8.8e-4) the dual bound after 1500 nodes was 3.5e-4 with full
     strong branching against 7.2e-4 with SCIP's default reliability branching, and cuts at
-    every node cost three times the time for the same bound. Each sign's program first gets
+    every node cost three times the time for the same bound. SCIP's presolve is off: on the
+    8-16-16-4 ticket at n = 35/48/36 (below) it took 2 s of CPU per solve, most of the cost of
+    a sign settled in a few nodes, and left the root bound of output 3, sign +1 at 3.80e-4
+    where the LP and cuts alone reach 3.76e-4. Each sign's program first gets
     :data:`QUICK_NODES` nodes of reliability branching that trusts pseudo-costs only after
     :data:`QUICK_RELIABILITY` strong-branching calls per variable and direction: on that ticket
     (n = 35/48/36, maximum 3.232e-4) it proved four of the six signs that could not beat the
@@ -537,6 +540,9 @@ class _Search:
             params.gscip.int_params["nodeselection/bfs/stdpriority"] = 1_000_000
             params.gscip.int_params["nodeselection/bfs/maxplungedepth"] = 0
             params.gscip.int_params["separating/maxrounds"] = 0  # cuts at the root only
+            # no presolve: on these programs it cost 2 s of CPU per solve and left a weaker root
+            # bound than the LP and cuts alone (docstring of :func:`exact_error`)
+            params.presolve = mathopt.Emphasis.OFF
             if quick:
                 params.node_limit = QUICK_NODES
                 for name in ("minreliable", "maxreliable"):
