@@ -3,7 +3,8 @@
 A lower bound on the true worst case, over the ℓ2 ball or sphere (:func:`measure_worst_case`,
 used by :func:`strong_lth.certify`) or over a box in the ∞-norm (:func:`measure_box`, used by
 :func:`strong_lth.exact_error`), both climbing with one adaptive-step ascent
-(:func:`adaptive_ascent`).
+(:func:`adaptive_ascent`); the box search then moves its best points along the coordinates
+(:func:`line_search`).
 """
 
 from __future__ import annotations
