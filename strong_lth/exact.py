@@ -317,11 +317,11 @@ def exact_error(
     :data:`QUICK_NODES` nodes of reliability branching that trusts pseudo-costs only after
     :data:`QUICK_RELIABILITY` strong-branching calls per variable and direction: on that ticket
     (n = 35/48/36, maximum 3.232e-4) it proved four of the six signs that could not beat the
-    cut-off in 3 to 15 nodes (2 to 3 s of CPU each, against 5.6 to 59 s with full strong
-    branching), while on the others it is bimodal (no progress after 40,000 nodes), so the
-    second stage then runs full strong branching as before. The first stage is tried only on
-    signs whose bound is at most :data:`QUICK_RATIO` times the cut-off: it settled every sign
-    within 1.25 times and none beyond 1.6 (on the benchmark's 8-16-16-4 ticket at n =
+    cut-off in 3 to 25 nodes (2 to 3 s of CPU each with presolve, 0.7 to 1.3 s without, against
+    5.6 to 59 s with full strong branching), while on the others it is bimodal (no progress after
+    40,000 nodes), so the second stage then runs full strong branching as before. The first stage is
+    tried only on signs whose bound is at most :data:`QUICK_RATIO` times the cut-off: it settled
+    every sign within 1.25 times and none beyond 1.6 (on the benchmark's 8-16-16-4 ticket at n =
     30/34/30, where it failed on the three signs with bounds 1.7 to 2.2 times the cut-off and
     cost 6 s of CPU each).
 
