@@ -84,7 +84,8 @@ class ExactErrorResult:
     ball : float or None
         Inputs range over ``||x||_2 <= ball`` (None when the domain is a box).
     measured : float
-        The largest error that sampling and gradient ascent found before the MILP (a lower
+        The largest error that sampling and gradient ascent (in the box, then a coordinate line
+        search: :func:`strong_lth.worst_case.measure_box`) found before the MILP (a lower
         bound, the solver's first incumbent).
     margin : float
         Added to the solver's dual bound in ``upper_bound`` (:func:`exact_error`, Notes).
@@ -296,28 +297,31 @@ def exact_error(
     others are encoded independently.
 
     *The ∞-norm.* One MILP per output k and sign s maximises ``s (F_k - G_k)`` under the
-    constraint ``s (F_k - G_k) >= best``, the best value found so far (first by sampling and
-    sign-gradient ascent in the box): a pair whose bound is already below ``best`` is skipped,
-    and the others only have to prove that they cannot beat it, or beat it. A single MILP with a
-    binary choice of (k, s) would relax that choice too, and its LP bound is at least the largest
-    of the per-pair bounds; separate programs keep each relaxation as tight as it can be and let
-    the incumbent cut them off. Without a time limit the pairs go in decreasing order of their
-    bounds; with one, the time goes where the bracket's upper end is (``_Search.run``). SCIP
-    searches best-first without plunging: with the cut-off row in place of an incumbent, a
-    depth-first dive leaves the dual bound where it was (on the digits ticket of the benchmark,
-    unchanged after 30 s instead of 5% lower). It branches by full strong branching and
-    separates cuts at the root only: on the benchmark's 8-16-16-4 ticket (the output sign with
-    the largest bound, root LP 8.8e-4) the dual bound after 1500 nodes was 3.5e-4 with full
-    strong branching against 7.2e-4 with SCIP's default reliability branching, and cuts at
-    every node cost three times the time for the same bound. Each sign's program first gets
+    constraint ``s (F_k - G_k) >= best``, the best value found so far (first by sampling,
+    sign-gradient ascent and a coordinate line search in the box): a pair whose bound is already
+    below ``best`` is skipped, and the others only have to prove that they cannot beat it, or
+    beat it. A single MILP with a binary choice of (k, s) would relax that choice too, and its
+    LP bound is at least the largest of the per-pair bounds; separate programs keep each
+    relaxation as tight as it can be and let the incumbent cut them off. Without a time limit
+    the pairs go in decreasing order of their bounds; with one, the time goes where the
+    bracket's upper end is (``_Search.run``). SCIP searches best-first without plunging: with
+    the cut-off row in place of an incumbent, a depth-first dive leaves the dual bound where it was
+    (on the digits ticket of the benchmark, unchanged after 30 s instead of 5% lower). It branches
+    by full strong branching and separates cuts at the root only: on the benchmark's 8-16-16-4
+    ticket (the output sign with the largest bound, root LP 8.8e-4) the dual bound after 1500 nodes
+    was 3.5e-4 with full strong branching against 7.2e-4 with SCIP's default reliability branching,
+    and cuts at every node cost three times the time for the same bound. SCIP's presolve is off: on
+    the 8-16-16-4 ticket at n = 35/48/36 (below) it took 2 s of CPU per solve, most of the cost of
+    a sign settled in a few nodes, and left the root bound of output 3, sign +1 at 3.80e-4
+    where the LP and cuts alone reach 3.76e-4. Each sign's program first gets
     :data:`QUICK_NODES` nodes of reliability branching that trusts pseudo-costs only after
     :data:`QUICK_RELIABILITY` strong-branching calls per variable and direction: on that ticket
     (n = 35/48/36, maximum 3.232e-4) it proved four of the six signs that could not beat the
-    cut-off in 3 to 15 nodes (2 to 3 s of CPU each, against 5.6 to 59 s with full strong
-    branching), while on the others it is bimodal (no progress after 40,000 nodes), so the
-    second stage then runs full strong branching as before. The first stage is tried only on
-    signs whose bound is at most :data:`QUICK_RATIO` times the cut-off: it settled every sign
-    within 1.25 times and none beyond 1.6 (on the benchmark's 8-16-16-4 ticket at n =
+    cut-off in 3 to 25 nodes (2 to 3 s of CPU each with presolve, 0.7 to 1.3 s without, against
+    5.6 to 59 s with full strong branching), while on the others it is bimodal (no progress after
+    40,000 nodes), so the second stage then runs full strong branching as before. The first stage is
+    tried only on signs whose bound is at most :data:`QUICK_RATIO` times the cut-off: it settled
+    every sign within 1.25 times and none beyond 1.6 (on the benchmark's 8-16-16-4 ticket at n =
     30/34/30, where it failed on the three signs with bounds 1.7 to 2.2 times the cut-off and
     cost 6 s of CPU each).
 
@@ -537,6 +541,9 @@ class _Search:
             params.gscip.int_params["nodeselection/bfs/stdpriority"] = 1_000_000
             params.gscip.int_params["nodeselection/bfs/maxplungedepth"] = 0
             params.gscip.int_params["separating/maxrounds"] = 0  # cuts at the root only
+            # no presolve: on these programs it cost 2 s of CPU per solve and left a weaker root
+            # bound than the LP and cuts alone (docstring of :func:`exact_error`)
+            params.presolve = mathopt.Emphasis.OFF
             if quick:
                 params.node_limit = QUICK_NODES
                 for name in ("minreliable", "maxreliable"):

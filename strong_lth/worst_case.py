@@ -3,7 +3,8 @@
 A lower bound on the true worst case, over the ℓ2 ball or sphere (:func:`measure_worst_case`,
 used by :func:`strong_lth.certify`) or over a box in the ∞-norm (:func:`measure_box`, used by
 :func:`strong_lth.exact_error`), both climbing with one adaptive-step ascent
-(:func:`adaptive_ascent`).
+(:func:`adaptive_ascent`); the box search then moves its best points along the coordinates
+(:func:`line_search`).
 """
 
 from __future__ import annotations
@@ -12,16 +13,26 @@ import numpy as np
 
 from .gadgets import error_matrix, signed_inputs
 
-__all__ = ["adaptive_ascent", "measure_box", "measure_worst_case", "structured_starts"]
+__all__ = [
+    "adaptive_ascent",
+    "line_search",
+    "measure_box",
+    "measure_worst_case",
+    "structured_starts",
+]
 
 STRUCTURED_COLUMNS, STRUCTURED_SINGULAR = 8, 4
 """Structured starts of the ball search (:func:`structured_starts`): the inputs behind the
 columns of the first pair's error holding its largest entries, and its top right singular
 vectors."""
 
-BOX_SAMPLES, BOX_STARTS, BOX_STEPS = 65536, 64, 200
+BOX_SAMPLES, BOX_STARTS, BOX_STEPS = 65536, 512, 200
 """The box search: random points of the box (half of them corners), the best of them climbing the
 error by sign-gradient steps (:func:`measure_box`)."""
+
+BOX_LINES, BOX_LINE_ROUNDS, BOX_LINE_POINTS = 8, 2, 129
+"""Then the best climbed points move along one coordinate at a time to the best of evenly spaced
+values across the box, every coordinate in turn, for this many rounds (:func:`line_search`)."""
 
 
 def forward_with_activity(network, x):
@@ -134,8 +145,9 @@ def measure_worst_case(
     )
 
 
-def adaptive_ascent(x, evaluate, move, *, step: float, steps: int) -> tuple[float, np.ndarray]:
-    """Climb ``evaluate`` from every row of ``x`` at once; return the best value and its input.
+def adaptive_ascent(x, evaluate, move, *, step: float, steps: int, every: bool = False):
+    """Climb ``evaluate`` from every row of ``x`` at once; return the best value and its input
+    (``every``: the values and inputs of all rows).
 
     ``evaluate(x) -> (values, gradients)`` per row; ``move(x, steps, gradients)`` proposes the
     next points (a projected step). Each start keeps its own step length: grown by 1.2 after a
@@ -153,6 +165,8 @@ def adaptive_ascent(x, evaluate, move, *, step: float, steps: int) -> tuple[floa
             trial_grad[better],
         )
         step = np.where(better, step * 1.2, step * 0.5)
+    if every:
+        return value, x
     best = int(np.argmax(value))
     return float(value[best]), x[best].copy()
 
@@ -160,19 +174,60 @@ def adaptive_ascent(x, evaluate, move, *, step: float, steps: int) -> tuple[floa
 def measure_box(first, second, box, rng):
     """Largest ``||F(x) - G(x)||_inf`` found in the box: random points (half of them corners),
     the best :data:`BOX_STARTS` climbing by sign-gradient steps (steepest ascent for the
-    ∞-norm box), a step that does not improve halved, one that does grown by 1.2."""
+    ∞-norm box), a step that does not improve halved, one that does grown by 1.2; then the best
+    :data:`BOX_LINES` of them improved by :func:`line_search`, which crosses the kinks where
+    the ascent stalls. Returns ``(value, input)``."""
     d = first.widths[0]
     x = rng.uniform(-box, box, (BOX_SAMPLES, d))
     x[BOX_SAMPLES // 2 :] = np.where(x[BOX_SAMPLES // 2 :] >= 0, box, -box)
     error, _ = inf_error_and_gradient(first, second, x)
     x = x[np.argsort(error)[-BOX_STARTS:]]
-    return adaptive_ascent(
+    value, x = adaptive_ascent(
         x,
         lambda x: inf_error_and_gradient(first, second, x),
         lambda x, step, grad: np.clip(x + step[:, None] * np.sign(grad), -box, box),
         step=0.25 * box,
         steps=BOX_STEPS,
+        every=True,
     )
+    top = np.argsort(value)[-BOX_LINES:]
+    value, x = line_search(
+        lambda x: inf_error_and_gradient(first, second, x)[0],
+        x[top],
+        box,
+        rounds=BOX_LINE_ROUNDS,
+        points=BOX_LINE_POINTS,
+    )
+    best = int(np.argmax(value))
+    return float(value[best]), x[best].copy()
+
+
+def line_search(evaluate, x, box, *, rounds, points):
+    """Coordinate search in the box ``[-box, box]^d``: each row of ``x`` moves along coordinate
+    0, then 1, ..., d - 1 (``rounds`` times over) to the best of ``points`` evenly spaced values
+    of that coordinate in ``[-box, box]``, when it beats the current point. Returns ``(values,
+    inputs)`` per row, ``values = evaluate(inputs)``; no row gets worse.
+
+    The error is piecewise linear, so along a line it has kinks where a gradient step stops
+    improving; a grid across the whole line steps over them (on the 8-16-16-4 ticket of the
+    benchmark at n = 35/48/36 it raised the ascent's 3.097e-4 to 3.212e-4, the maximum being
+    3.232e-4).
+    """
+    x = np.array(x, dtype=float)
+    value = np.asarray(evaluate(x), dtype=float)
+    n, d = x.shape
+    grid = np.linspace(-box, box, points)
+    rows = np.arange(n)
+    for _ in range(rounds):
+        for i in range(d):
+            trial = np.repeat(x, points, axis=0)
+            trial[:, i] = np.tile(grid, n)
+            trial_value = np.asarray(evaluate(trial), dtype=float).reshape(n, points)
+            j = np.argmax(trial_value, axis=1)
+            better = trial_value[rows, j] > value
+            x[better, i] = grid[j[better]]
+            value = np.where(better, trial_value[rows, j], value)
+    return value, x
 
 
 def inf_error_and_gradient(first, second, x):

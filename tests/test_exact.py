@@ -386,3 +386,29 @@ def test_bad_input_names_the_parameter(call, message):
     target = ReLUNetwork.random((3, 4, 2), rng=0)
     with pytest.raises(InvalidParameterError, match=message):
         call(target, _ticket(target, 3, 0))
+
+
+@pytest.mark.parametrize(("widths", "seed"), [((1, 6, 1), 0), ((2, 4, 4, 2), 5)])
+def test_line_search_reaches_the_best_grid_value_of_each_line(widths, seed):
+    """The box search's coordinate search (strong_lth.worst_case.line_search): with one input it
+    lands on the best of its grid (computed here directly); with two, no row gets worse, every
+    value is the error recomputed at its input, inputs stay in the box, and no value beats the
+    dense-grid maximum."""
+    from strong_lth.worst_case import line_search
+
+    box = 0.8
+    target = ReLUNetwork.random(widths, rng=seed, bias=True)
+    ticket = _ticket(target, 12, seed)
+    d = widths[0]
+    start = np.random.default_rng(seed).uniform(-box, box, (5, d))
+    before = _error(target, ticket, start)
+    value, x = line_search(lambda x: _error(target, ticket, x), start, box, rounds=2, points=33)
+    assert np.all(value >= before) and np.all(np.abs(x) <= box)
+    np.testing.assert_allclose(value, _error(target, ticket, x), rtol=1e-12, atol=0)
+    if d == 1:
+        best = _error(target, ticket, np.linspace(-box, box, 33)[:, None]).max()
+        np.testing.assert_allclose(value, np.maximum(before, best), rtol=1e-12, atol=0)
+    else:
+        _, refined = grid_oracle(target, ticket, box)
+        assert value.max() <= refined * (1 + ORACLE_RTOL)
+        assert value.max() > before.max()  # the search moved at least one row up

@@ -88,3 +88,36 @@ def test_a_restart_skips_the_first_stage(monkeypatch):
     _, refined = grid_oracle(target, ticket, 1.0)
     _check_bracket(result, refined)
     assert first_stages and len(first_stages) == len(set(first_stages))
+
+
+def test_scip_runs_without_presolve_and_finds_the_grid_maximum(monkeypatch):
+    """Every SCIP stage runs with presolve off (``_Search.params``), and the maximum still agrees
+    with the dense grid; turning presolve back on gives the same maximum."""
+    from ortools.math_opt.python import mathopt
+
+    seen = []
+    params = exact._Search.params
+
+    def spy(self, seconds, quick=False):
+        p = params(self, seconds, quick)
+        seen.append(p.presolve)
+        return p
+
+    monkeypatch.setattr(exact._Search, "params", spy)
+    target = ReLUNetwork.random((2, 4, 4, 2), rng=5, bias=True)
+    ticket = _ticket(target, 24, 5)
+    off = exact_error(target, ticket, box=1.0)
+    assert seen and set(seen) == {mathopt.Emphasis.OFF}
+
+    def presolve_on(self, seconds, quick=False):
+        p = params(self, seconds, quick)
+        p.presolve = None
+        return p
+
+    monkeypatch.setattr(exact._Search, "params", presolve_on)
+    on = exact_error(target, ticket, box=1.0)
+    _, refined = grid_oracle(target, ticket, 1.0)
+    for result in (off, on):
+        assert result.status == Status.OPTIMAL
+        _check_bracket(result, refined)
+    assert abs(off.value - on.value) <= off.margin + off.tolerance
