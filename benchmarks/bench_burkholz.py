@@ -2,14 +2,15 @@
 
 For each target ``ReLUNetwork.random(widths, rng=0).scaled(1.0)`` (as bench_pipeline.py) at
 certified ε over the unit ball: ``approximate(target, eps=ε, construction="burkholz", rng=1,
-measure=False, max_bytes=...)`` in a fresh process, with the n chosen per layer, hidden widths,
+measure=..., max_bytes=...)`` in a fresh process, with the n chosen per layer, hidden widths,
 random and kept parameters (and kept as a multiple of the target's), the certificate, wall and
 CPU seconds (``time.process_time``, every thread of the process), peak resident memory and the
-load average at the start. A run refused by ``max_bytes`` (or out of time) is reported with its
+load average at the start; with ``--measure`` also the measured worst case (its search is then
+part of the times). A run refused by ``max_bytes`` (or out of time) is reported with its
 message instead of a ticket: how far the construction got.
 
 Usage: ``python benchmarks/bench_burkholz.py [--targets 64-32-10,128-64-10] [--eps 0.01]
-[--max-mb 2048] [--timeout 1200]``; saves benchmarks/results/burkholz.json.
+[--max-mb 2048] [--timeout 1200] [--measure]``; saves benchmarks/results/burkholz.json.
 """
 
 import argparse
@@ -25,13 +26,14 @@ import json, time
 from strong_lth import InvalidParameterError, ReLUNetwork, approximate
 from strong_lth.subset_sum import warmup
 warmup()
-widths, eps, max_bytes = {widths}, {eps}, {max_bytes}
+widths, eps, max_bytes, measure = {widths}, {eps}, {max_bytes}, {measure}
 target = ReLUNetwork.random(widths, rng=0).scaled(1.0)
 wall, cpu = time.perf_counter(), time.process_time()
 try:
-    ticket = approximate(target, eps=eps, construction="burkholz", rng=1, measure=False,
+    ticket = approximate(target, eps=eps, construction="burkholz", rng=1, measure=measure,
                          max_bytes=max_bytes)
     out = {{"n": list(ticket.values_per_input), "certified": ticket.report.certified,
+           "measured": ticket.report.measured,
            "kept": ticket.n_kept, "random": ticket.random_network().n_params,
            "hidden": [r for r, _ in ticket.random_network().shapes[:-1]]}}
 except InvalidParameterError as error:
@@ -42,8 +44,8 @@ print(json.dumps(out))
 """
 
 
-def run(widths, eps, max_bytes, timeout):
-    code = RUN.format(widths=widths, eps=eps, max_bytes=max_bytes, peak=PEAK_MB)
+def run(widths, eps, max_bytes, timeout, measure):
+    code = RUN.format(widths=widths, eps=eps, max_bytes=max_bytes, measure=measure, peak=PEAK_MB)
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     load = os.getloadavg()[0]
     try:
@@ -71,6 +73,7 @@ def row(name, eps, result):
         "random params": f"{result['random']:,}",
         "kept params": f"{result['kept']:,} ({result['kept'] / result['target']:.1f}x)",
         "certified": f"{result['certified']:.2e}",
+        "measured": "-" if result["measured"] is None else f"{result['measured']:.2e}",
         "wall s": f"{result['wall']:.1f}",
         "CPU s": f"{result['cpu']:.1f}",
         "peak MB": f"{result['peak_mb']:.0f}",
@@ -84,11 +87,14 @@ def main():
     parser.add_argument("--eps", type=float, default=0.01)
     parser.add_argument("--max-mb", type=int, default=2048)
     parser.add_argument("--timeout", type=float, default=1200.0)
+    parser.add_argument(
+        "--measure", action="store_true", help="measure the worst case (in the wall and CPU time)"
+    )
     args = parser.parse_args()
     results, rows = {}, []
     for name in args.targets.split(","):
         widths = tuple(int(w) for w in name.split("-"))
-        result = run(widths, args.eps, args.max_mb << 20, args.timeout)
+        result = run(widths, args.eps, args.max_mb << 20, args.timeout, args.measure)
         results[name] = result
         rows.append(row(name, args.eps, result))
         print(json.dumps({name: result}), flush=True)
