@@ -25,6 +25,7 @@ from ._search import (
     budget_split,
     check_bytes,
     fixed_values,
+    norm_lower_bound,
     progress_bar,
     search,
 )
@@ -33,6 +34,7 @@ from ._shards import (
     RESIDENT_BYTES,
     largest_fitting,
     layer_masks,
+    layer_sums,
     least_bytes,
     solve_layer,
 )
@@ -66,6 +68,13 @@ must stay finite in float64."""
 BOUND_DELTA = 0.01
 """Failure probability at which the report evaluates the construction's width bound."""
 
+EXACT_TAU_ENTRIES = 2**23
+"""Largest error matrix ``Δ_i`` (entries) whose exact spectral norm every solve computes. Above
+it (a 4096 x 4096 layer's Δ has 2^25 entries: a full SVD takes a minute or more on one core) a
+solve computes only a rigorous lower bound of ``τ_i``
+(:func:`~strong_lth._search.norm_lower_bound`), which alone decides that an n fails its goal; the
+exact τ is computed where it could pass (:meth:`~strong_lth._search.NestedLayer.reaches`)."""
+
 SEARCH_SKIPS = ("split",)
 """Bounds that certify a ticket by default but that the search does not evaluate unless asked
 (``approximate(certificate=...)``): "split" costs one lockstep pass per sub-box, and the search
@@ -89,6 +98,7 @@ class _Layer(NestedLayer):
     size: int | None = None  # approximate(subset_size=): every subset has exactly this many
     max_bytes: int = MAX_BYTES  # solves larger than this go in shards of rows (strong_lth._shards)
     client: Any = None  # a distributed.Client that solves the shards, or None: this process
+    last: Any = None  # (n, Δ) of the latest solve whose τ is a lower bound only
 
     def solve(self, n: int):
         m = self._warm(n)
@@ -106,10 +116,27 @@ class _Layer(NestedLayer):
             client=self.client,
         )
         delta = error_matrix(self.weights, a, b, self.signed)
-        tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max(initial=0.0))
+        worst = float(np.abs(delta).max(initial=0.0))
         if self.size is not None and missing:
-            tau = worst = math.inf  # a sign pool has fewer than `size` values: no ticket
-        return tau, worst, packed, (a, b)
+            return math.inf, math.inf, packed, (a, b)  # a sign pool below `size`: no ticket
+        if delta.size <= EXACT_TAU_ENTRIES:
+            return float(np.linalg.norm(delta, 2)), worst, packed, (a, b)
+        self.bounded.add(n)
+        self.last = (n, delta)
+        return norm_lower_bound(delta), worst, packed, (a, b)
+
+    def exact_tau(self, n: int) -> float:
+        """The exact ``τ`` at ``n``: from the latest solve's ``Δ`` when it is this n's, else
+        from ``(A, B)`` recomputed out of the cached packed keep
+        (:func:`strong_lth._shards.layer_sums`)."""
+        if self.last is not None and self.last[0] == n:
+            delta = self.last[1]
+        else:
+            network = self.network.with_values_per_input(self.values(n))
+            a, b = layer_sums(self.cache[n][2], network, self.index, n)
+            delta = error_matrix(self.weights, a, b, self.signed)
+        self.last = None
+        return float(np.linalg.norm(delta, 2))
 
     def need_bytes(self, n: int) -> int:
         """The least estimated bytes of this layer at ``n``, in one piece or in shards of rows
@@ -357,8 +384,10 @@ def approximate(
             layer.bar, layer.client = bar, client
         start = time.perf_counter()
         if eps is not None:
-            bound = _TicketBound(target, layers, norms, input_radius, radius, searched)
+            bound = _TicketBound(target, layers, norms, input_radius, radius, searched, eps)
             chosen = search(layers, goals, bound, eps, cap, max_bytes)
+        for layer in layers:
+            layer.last = None  # free the latest Δ before the masks
         masks = []
         for layer, n in zip(layers, chosen):
             if not math.isfinite(layer(n)[0]):  # fixed mode only: the search never picks it
@@ -632,10 +661,16 @@ def _certificate_methods(certificate, widths):
 class _TicketBound:
     """The least rigorous bound of the ticket with ``n`` values per input per layer, from each
     layer's cached ``(τ, A, B)``: the spectral recursion, and the tighter ``methods``
-    (:func:`strong_lth.certify.rigorous_bounds`) when it is not enough."""
+    (:func:`strong_lth.certify.rigorous_bounds`) when it is not enough.
 
-    def __init__(self, target, layers, norms, input_radius, radius, methods):
-        self.target, self.layers, self.norms = target, layers, norms
+    Where a layer cached only a lower bound of its τ (:data:`EXACT_TAU_ENTRIES`), the spectral
+    recursion computed from the cached τ is a lower bound of the recursion; it is returned as is
+    when above ``eps`` (the search compares every bound with an aim below ``eps``, and the
+    recursion grows with every τ, so the exact value fails the aim too), else recomputed from
+    exact τ (:meth:`~strong_lth._search.NestedLayer.exact`)."""
+
+    def __init__(self, target, layers, norms, input_radius, radius, methods, eps):
+        self.target, self.layers, self.norms, self.eps = target, layers, norms, eps
         self.input_radius, self.radius = input_radius, radius
         self.others = tuple(m for m in methods if m != "spectral")
         self.tighter = bool(self.others)
@@ -645,6 +680,9 @@ class _TicketBound:
     def __call__(self, chosen, *, spectral_only=False) -> float:
         taus = [layer(n)[0] for layer, n in zip(self.layers, chosen)]
         value = certified_error(taus, self.norms, self.input_radius)
+        if value <= self.eps and any(n in layer.bounded for layer, n in zip(self.layers, chosen)):
+            taus = [layer.exact(n)[0] for layer, n in zip(self.layers, chosen)]
+            value = certified_error(taus, self.norms, self.input_radius)
         if spectral_only or not self.tighter:
             return value
         pairs = [layer.pairs[n] for layer, n in zip(self.layers, chosen)]
@@ -667,7 +705,9 @@ def _budget(layer, n, eta, cap, max_bytes):
     ``η``, by search (with an instance tolerance below ``η``) on small layers, else
     extrapolated; ``(None, True, cap)`` when the search reaches the cap without it."""
     if 2 * layer.weights.size <= EXACT_BUDGET_INSTANCES:
-        exact = dataclasses.replace(layer, tol=eta / TOL_FACTOR, seconds=0.0, cache={}, pairs=None)
+        exact = dataclasses.replace(
+            layer, tol=eta / TOL_FACTOR, seconds=0.0, cache={}, pairs=None, bounded=set()
+        )
         limit = min(cap, layer.largest_fitting(max_bytes))
         found = exact.smallest(1, eta, n, limit, clamp=True)
         layer.seconds += exact.seconds

@@ -270,6 +270,34 @@ def solve_layer(
     return packed, sums[0], sums[1], missing
 
 
+def layer_sums(packed: np.ndarray, network: RandomNetwork, layer: int, n: int):
+    """``(A, B)`` of target layer ``layer`` from its packed ``keep`` at ``n`` values per input,
+    a block of rows at a time: ``A[r, j] = sum_k keep[r, j, k] v[r, j, k] max(u[j, k], 0)`` and
+    ``B`` the same with ``min(u, 0)`` (:func:`strong_lth.gadgets.gadget_form`), over the weights
+    ``u``, ``v`` of :meth:`RowBlock.gadget_weights` regenerated from the seed. Equal to the sums
+    the construction returned up to the order of the additions.
+
+    Examples
+    --------
+    >>> network = RandomNetwork(0, (3, 2), 4)
+    >>> keep = np.random.default_rng(0).random((2, 3, 4)) < 0.5
+    >>> a, b = layer_sums(np.packbits(keep, axis=2), network, 1, 4)
+    >>> u, v = RowBlock(network, 0, 2).gadget_weights(1)
+    >>> bool(np.allclose(a, (keep * v * np.maximum(u, 0)).sum(axis=2)))
+    True
+    """
+    d_out, d_in = packed.shape[:2]
+    step = max(1, MASK_BLOCK // max(1, d_in * n))
+    a, b = np.empty((d_out, d_in)), np.empty((d_out, d_in))
+    for lo in range(0, d_out, step):
+        hi = min(lo + step, d_out)
+        u, v = RowBlock(network, lo, hi).gadget_weights(layer)
+        kept = np.where(np.unpackbits(packed[lo:hi], axis=2, count=n).astype(bool), v, 0.0)
+        a[lo:hi] = np.einsum("rjk,jk->rj", kept, np.maximum(u, 0.0))
+        b[lo:hi] = np.einsum("rjk,jk->rj", kept, np.minimum(u, 0.0))
+    return a, b
+
+
 def layer_masks(packed: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~strong_lth.gadgets.gadget_masks` of the packed ``keep`` of a layer at ``n``
     values per input, bit for bit, one block of rows at a time.

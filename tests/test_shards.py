@@ -10,11 +10,12 @@ import tracemalloc
 import numpy as np
 import pytest
 
+import strong_lth._approximate as approximate_module
 import strong_lth._cluster as cluster_module
 import strong_lth._shards as shards
 from strong_lth import ReLUNetwork, approximate
 from strong_lth._cluster import connect
-from strong_lth._search import solve_bytes
+from strong_lth._search import norm_lower_bound, solve_bytes
 from strong_lth.cli import main
 from strong_lth.exceptions import InvalidParameterError
 from strong_lth.gadgets import gadget_masks
@@ -274,3 +275,51 @@ def test_layer_masks_in_blocks_of_rows_are_the_gadget_masks(monkeypatch, block):
         mine = shards.layer_masks(np.packbits(keep, axis=2), shape[2])
         whole = gadget_masks(keep)
         assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(mine, whole))
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_the_norm_lower_bound_is_below_the_exact_norm_and_close(hard):
+    rng = np.random.default_rng(3)
+    delta = rng.standard_normal((60, 110)) * 1e-4
+    if hard:  # a few entries far above the bulk, as sign pools that cannot reach their weight
+        delta[rng.integers(0, 60, 3), rng.integers(0, 110, 3)] = 0.05
+    exact = np.linalg.svd(delta, compute_uv=False)[0]
+    lower = norm_lower_bound(delta)
+    assert 0.99 * exact <= lower <= exact
+    assert norm_lower_bound(np.zeros((4, 6))) == 0.0
+
+
+def test_layer_sums_recompute_the_constructions_sums(target):
+    network = RandomNetwork(1, target.augmented().widths, (9, 1))
+    weights = target.augmented().weights[0]
+    signed = np.ones(weights.shape[1], bool)
+    packed, a, b, _ = shards.solve_layer(
+        weights,
+        network,
+        1,
+        signed=signed,
+        construction="pensia",
+        solver="mitm",
+        tol=None,
+        start=None,
+        max_bytes=2**30,
+    )
+    again = shards.layer_sums(packed, network, 1, 9)
+    assert np.allclose(again[0], a, rtol=1e-12, atol=1e-15)
+    assert np.allclose(again[1], b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("construction", ["pensia", "malach"])
+def test_lower_bounds_of_tau_steer_the_search_to_the_same_ticket(target, construction, monkeypatch):
+    """With every τ a lower bound until it could pass (as on a 4096-wide layer), the search
+    decides every n alike: the same ticket, certified within eps; the cached lower bounds lie
+    below the exact τ."""
+    eps = 0.2 if construction == "pensia" else 1.0
+    exact = approximate(target, eps=eps, rng=1, construction=construction, **QUICK)
+    monkeypatch.setattr(approximate_module, "EXACT_TAU_ENTRIES", 0)
+    lower = approximate(target, eps=eps, rng=1, construction=construction, **QUICK)
+    assert same_ticket(exact, lower) and lower.report.certified <= eps
+    for mine, theirs in zip(lower.report.layers, exact.report.layers):
+        assert dict(mine.evaluated).keys() == dict(theirs.evaluated).keys()
+        for (_, low), (_, tau) in zip(mine.evaluated, theirs.evaluated):
+            assert low <= tau * (1 + 1e-12) and low >= 0.9 * tau
