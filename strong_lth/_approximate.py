@@ -36,6 +36,8 @@ from ._shards import (
     layer_masks,
     layer_sums,
     least_bytes,
+    reach_floor,
+    reach_values,
     solve_layer,
 )
 from ._validation import check_real
@@ -68,12 +70,16 @@ must stay finite in float64."""
 BOUND_DELTA = 0.01
 """Failure probability at which the report evaluates the construction's width bound."""
 
-EXACT_TAU_ENTRIES = 2**23
+EXACT_TAU_ENTRIES = 2**22
 """Largest error matrix ``Δ_i`` (entries) whose exact spectral norm every solve computes. Above
 it (a 4096 x 4096 layer's Δ has 2^25 entries: a full SVD takes a minute or more on one core) a
 solve computes only a rigorous lower bound of ``τ_i``
 (:func:`~strong_lth._search.norm_lower_bound`), which alone decides that an n fails its goal; the
 exact τ is computed where it could pass (:meth:`~strong_lth._search.NestedLayer.reaches`)."""
+
+REACH_VALUES = 64
+"""Largest n whose pools :meth:`_Layer.first_n` inspects (a layer of 4096 x 4096 weights
+regenerates 2^30 random values for it: about half a minute on one core)."""
 
 SEARCH_SKIPS = ("split",)
 """Bounds that certify a ticket by default but that the search does not evaluate unless asked
@@ -124,6 +130,27 @@ class _Layer(NestedLayer):
         self.bounded.add(n)
         self.last = (n, delta)
         return norm_lower_bound(delta), worst, packed, (a, b)
+
+    def first_n(self, goal: float, limit: int) -> tuple[int, int]:
+        """``(START, 0)``, or on a layer above :data:`EXACT_TAU_ENTRIES` the least n (from
+        :data:`START`, at most ``limit`` and :data:`REACH_VALUES`) at which every weight above
+        ``goal`` has a product of its sign in each of its pools: below it ``τ`` exceeds the goal
+        (:func:`strong_lth._shards.reach_floor`, a rigorous lower bound), so those n are not
+        solved: ``(max(START, least), least - 1)``. On a 4096 x 4096 layer a pool of n / 2
+        values misses a sign with probability ``2^(-n/2)``, so n must reach about 50 before no
+        weight of the 33 million is stranded: this skips the n = 8, 12, 18, 27, 40 of the plain
+        search."""
+        start, failing = super().first_n(goal, limit)
+        d_out, d_in = self.weights.shape
+        if d_out * (d_in + int(self.signed.sum())) <= EXACT_TAU_ENTRIES:
+            return start, failing
+        most = min(limit, REACH_VALUES)
+        network = self.network.with_values_per_input(self.values(most))
+        reach = reach_values(self.weights, network, self.index, self.signed)
+        floor = reach_floor(reach, self.weights)
+        passing = np.flatnonzero(floor[: most + 1] <= goal)
+        least = min(int(passing[0]) if len(passing) else most, most)
+        return max(start, least), max(failing, least - 1)
 
     def exact_tau(self, n: int) -> float:
         """The exact ``τ`` at ``n``: from the latest solve's ``Δ`` when it is this n's, else
@@ -412,6 +439,7 @@ def approximate(
             source_density=options.source_density,
             subset_size=subset_size,
         )
+        del masks  # the ticket holds its own checked copy: free ours before certifying
         bar.set_description_str("approximate: certifying", refresh=False)
         start = time.perf_counter()
         skip = {} if measure else {"samples": 1, "starts": 1, "ascent_steps": 0}

@@ -37,7 +37,15 @@ from .chain import chain_bound, chain_cost
 from .constructions import CONSTRUCTIONS
 from .exact import ExactErrorResult, exact_error
 from .exceptions import CertificationError, InvalidParameterError
-from .gadgets import AGREEMENT, error_matrix, gadget_form, gadget_network, signed_inputs
+from .gadgets import (
+    AGREEMENT,
+    blocked_forward,
+    error_matrix,
+    gadget_form,
+    gadget_network,
+    read_in_blocks,
+    signed_inputs,
+)
 from .lockstep import error_bound
 from .networks import ReLUNetwork
 from .worst_case import measure_worst_case, project, structured_starts
@@ -615,8 +623,12 @@ def _agreement_inputs(d, radius, rng):
 def _check_agreement(network, gadget, x):
     """The gadget form certified and ``network``'s own forward (a ticket's masks over its random
     weights, or the pruned network) must agree on ``x``: a ticket whose layout breaks the gadget
-    reading is refused, never certified."""
-    direct, reduced = network.forward(x), gadget.forward(x)
+    reading is refused, never certified. A ticket of more than
+    :data:`~strong_lth.gadgets.LARGE_TICKET` kept weights is evaluated a block of them at a time
+    (:func:`~strong_lth.gadgets.blocked_forward`)."""
+    blocked = read_in_blocks(network)
+    direct = blocked_forward(network, x) if blocked else network.forward(x)
+    reduced = gadget.forward(x)
     scale = float(np.abs(direct).max(initial=0.0)) + float(np.abs(reduced).max(initial=0.0))
     scale = max(scale, float(np.linalg.norm(x, axis=1).max(initial=0.0)), 1e-300)
     gap = float(np.abs(direct - reduced).max(initial=0.0))

@@ -102,6 +102,12 @@ class NestedLayer:
             self.bounded.discard(n)
         return self.cache[n]
 
+    def first_n(self, goal: float, limit: int) -> tuple[int, int]:
+        """``(first, failing)``: the first n the search tries for ``goal``, :data:`START` (at
+        most ``limit``), and the largest n known to fail it without a solve, 0 (none); a
+        subclass may prove more (every n up to ``failing`` fails) and start higher."""
+        return min(START, limit), 0
+
     def reaches(self, n: int, measure: int, goal: float) -> bool:
         """Whether figure ``measure`` (0 = τ, 1 = max|Δ|) at ``n`` is at most ``goal``. A cached
         lower bound of ``τ`` above the goal decides alone (the exact τ is larger still); at or
@@ -153,7 +159,9 @@ class NestedLayer:
         m = self._warm(n)
         return None if m is None else self.keep(m)
 
-    def smallest(self, measure: int, goal: float, start: int, limit: int, *, clamp=False):
+    def smallest(
+        self, measure: int, goal: float, start: int, limit: int, *, clamp=False, failing=0
+    ):
         """Smallest n (bisection over nested networks) whose figure ``measure`` (0 = τ,
         1 = max|Δ|) is at most ``goal``, or None if no n up to ``limit`` that the search tries
         reaches it.
@@ -162,9 +170,10 @@ class NestedLayer:
         growing by at most half per step, since one step too far solves pools far larger
         (exponentially slower) than needed. Without ``clamp`` the n tried never depend on
         ``limit`` (a larger limit only lets the search go further); with it, ``limit`` itself
-        is tried before giving up.
+        is tried before giving up. ``failing``: an n known to fail (every smaller one too), below
+        which the bisection does not look.
         """
-        failing, passing = 0, None
+        passing = None
         n = start
         while passing is None:
             if n > limit:
@@ -361,7 +370,8 @@ def search(layers, goals, bound, eps, cap, max_bytes):
     chosen = []
     for layer, goal in zip(layers, goals):
         limit = min(look, layer.largest_fitting(max_bytes))
-        found = layer.smallest(0, goal, min(START, limit), limit)
+        first, failing = layer.first_n(goal, limit)
+        found = layer.smallest(0, goal, first, limit, failing=failing)
         if found is None:
             refuse_unreachable(layer, goal, eps, cap, look, max_bytes)
         chosen.append(found)
