@@ -136,10 +136,11 @@ class _Layer(NestedLayer):
         :data:`START`, at most ``limit`` and :data:`REACH_VALUES`) at which every weight above
         ``goal`` has a product of its sign in each of its pools: below it ``τ`` exceeds the goal
         (:func:`strong_lth._shards.reach_floor`, a rigorous lower bound), so those n are not
-        solved: ``(max(START, least), least - 1)``. On a 4096 x 4096 layer a pool of n / 2
-        values misses a sign with probability ``2^(-n/2)``, so n must reach about 50 before no
-        weight of the 33 million is stranded: this skips the n = 8, 12, 18, 27, 40 of the plain
-        search."""
+        solved: ``(max(START, least), least - 1)``. Each of the n values is in a weight's pool
+        with a product of its sign with probability 1/4, so a pool misses with probability
+        ``(3/4)^n``: with 2 d_out d_in pools (33 million on a 4096 x 4096 first layer), n must
+        reach about ``ln(2 d_out d_in) / ln(4/3)`` (55 measured on 2048 x 2048 at eps = 0.01)
+        before no weight above the goal is stranded, where the plain search starts at 8."""
         start, failing = super().first_n(goal, limit)
         d_out, d_in = self.weights.shape
         if d_out * (d_in + int(self.signed.sum())) <= EXACT_TAU_ENTRIES:
@@ -147,8 +148,8 @@ class _Layer(NestedLayer):
         most = min(limit, REACH_VALUES)
         network = self.network.with_values_per_input(self.values(most))
         reach = reach_values(self.weights, network, self.index, self.signed)
-        floor = reach_floor(reach, self.weights)
-        passing = np.flatnonzero(floor[: most + 1] <= goal)
+        self.floor = floor = reach_floor(reach, self.weights)[: most + 1]
+        passing = np.flatnonzero(floor <= goal)
         least = min(int(passing[0]) if len(passing) else most, most)
         return max(start, least), max(failing, least - 1)
 
@@ -695,7 +696,10 @@ class _TicketBound:
     recursion computed from the cached τ is a lower bound of the recursion; it is returned as is
     when above ``eps`` (the search compares every bound with an aim below ``eps``, and the
     recursion grows with every τ, so the exact value fails the aim too), else recomputed from
-    exact τ (:meth:`~strong_lth._search.NestedLayer.exact`)."""
+    exact τ (:meth:`~strong_lth._search.NestedLayer.exact`). For the same reason an n not
+    solved yet whose τ has a floor (:meth:`~strong_lth._search.NestedLayer.tau_floor`, from
+    :meth:`_Layer.first_n`) is not solved when the recursion of the floors already exceeds
+    ``eps`` (the slack removal's n - 1 on a layer whose floor started the search at n)."""
 
     def __init__(self, target, layers, norms, input_radius, radius, methods, eps):
         self.target, self.layers, self.norms, self.eps = target, layers, norms, eps
@@ -706,6 +710,13 @@ class _TicketBound:
             layer.pairs = {} if self.tighter else None
 
     def __call__(self, chosen, *, spectral_only=False) -> float:
+        if spectral_only or not self.tighter:  # lower bounds known without a solve may do
+            floors = [layer.tau_floor(n) for layer, n in zip(self.layers, chosen)]
+            if (
+                None not in floors
+                and certified_error(floors, self.norms, self.input_radius) > self.eps
+            ):
+                return certified_error(floors, self.norms, self.input_radius)
         taus = [layer(n)[0] for layer, n in zip(self.layers, chosen)]
         value = certified_error(taus, self.norms, self.input_radius)
         if value <= self.eps and any(n in layer.bounded for layer, n in zip(self.layers, chosen)):

@@ -86,6 +86,16 @@ class NestedLayer:
     wanted: int = 0  # the n a search wanted past its limit when it gave up
     pairs: dict | None = None  # (A, B) per n, kept when a certificate beyond "spectral" needs them
     bounded: set = field(default_factory=set)  # n whose cached τ is a lower bound only
+    floor: Any = None  # floor[n]: a lower bound of τ at n known without a solve (first_n)
+
+    def tau_floor(self, n: int) -> float | None:
+        """A lower bound of ``τ`` at ``n`` without solving: the cached τ (exact or a lower
+        bound), else :attr:`floor` ``[n]`` when known, else None."""
+        if n in self.cache:
+            return self.cache[n][0]
+        if self.floor is not None and n < len(self.floor):
+            return float(self.floor[n])
+        return None
 
     def exact_tau(self, n: int) -> float:
         """The exact ``τ`` of this layer at an evaluated ``n`` whose :meth:`solve` returned a
