@@ -40,7 +40,7 @@ LARGE_TICKET = 2**25
 """Kept weights above which :func:`gadget_form` reads a ticket a block at a time
 (:func:`blocked_gadgets`) instead of through its sparse matrices
 (:meth:`~strong_lth.ticket.Ticket.gadgets`, which hold several copies of every kept weight and
-position: about 13 GB beside a 4096-4096 layer's 4 GB of masks at n = 33)."""
+position at once, estimated at about 26 bytes per kept weight beside the masks' 16)."""
 
 KEPT_BLOCK = 2**22
 """Kept weights of ``M_{2i}`` read at a time by :func:`blocked_gadgets` and
