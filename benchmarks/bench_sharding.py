@@ -4,9 +4,10 @@ rows in this process (the streaming path), and on a 2-worker Dask LocalCluster (
 Each configuration runs in a fresh interpreter, which reports its wall time, its peak resident
 memory (``VmHWM``, the driver's only: a cluster's workers are other processes) and a digest of
 the ticket's masks; the digests must agree before any figure is printed. The streaming path is
-forced on a small target by lowering ``strong_lth._shards.SHARD_BYTES``; on a large one
-(``--widths 4096,4096,10``) it is what ``approximate`` does anyway. The load average around each
-run is reported: the machine may be shared.
+forced on a small target by lowering ``strong_lth._shards.SHARD_BYTES`` (``--shard-bytes``, by
+default 4 MiB); on a large one (``--widths 4096,4096,10``), whose layers at n = 8 already exceed
+one 256 MiB piece, ``approximate`` streams anyway and the default leaves its shards alone. The
+load average around each run is reported: the machine may be shared.
 
 Usage: ``python benchmarks/bench_sharding.py [--widths 256,256,10] [--eps 0.01]
 [--modes one-piece,streaming,cluster] [--max-bytes 17179869184]``; saves
@@ -14,6 +15,7 @@ benchmarks/results/sharding.json.
 """
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -21,6 +23,9 @@ import sys
 import textwrap
 
 from _common import PEAK_MB, markdown_table, save
+
+from strong_lth._search import START, solve_bytes
+from strong_lth._shards import SHARD_BYTES
 
 CODE = textwrap.dedent(
     """
@@ -32,7 +37,7 @@ CODE = textwrap.dedent(
     widths, eps, mode, max_bytes = {widths!r}, {eps!r}, {mode!r}, {max_bytes!r}
     target = ReLUNetwork.random(widths, rng=0)
     scheduler = cluster = None
-    if mode == "streaming":
+    if mode == "streaming" and {shard_bytes!r}:
         shards.SHARD_BYTES = {shard_bytes!r}
     if mode == "cluster":
         import distributed
@@ -41,15 +46,15 @@ CODE = textwrap.dedent(
             dashboard_address=None, env={{"NUMBA_NUM_THREADS": "1"}},
         )
         scheduler = cluster.scheduler_address
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     ticket = approximate(target, eps=eps, rng=1, max_bytes=max_bytes, measure=False,
                          certificate="spectral", scheduler=scheduler)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     digest = hashlib.sha256()
     for mask in ticket.masks:
         digest.update(mask.tobytes())
     print(json.dumps({{
-        "wall": wall, "peak_mb": {peak}, "digest": digest.hexdigest()[:16],
+        "wall": wall, "cpu": cpu, "peak_mb": {peak}, "digest": digest.hexdigest()[:16],
         "n": list(ticket.values_per_input), "certified": ticket.report.certified,
         "solve": ticket.report.seconds["solve"], "certify": ticket.report.seconds["certify"],
     }}))
@@ -80,13 +85,21 @@ def main():
     parser.add_argument("--modes", default="one-piece,streaming,cluster")
     parser.add_argument("--max-bytes", type=int, default=2**32)
     parser.add_argument(
-        "--shard-bytes", type=int, default=2**22, help="SHARD_BYTES of the streaming mode"
+        "--shard-bytes",
+        type=int,
+        default=None,
+        help="SHARD_BYTES of the streaming mode (default 4 MiB on targets whose widest layer "
+        "at n = 8 fits one piece, else unchanged)",
     )
     args = parser.parse_args()
     widths = tuple(int(w) for w in args.widths.split(","))
+    shard_bytes = args.shard_bytes
+    if shard_bytes is None:
+        widest = max(a * b for a, b in itertools.pairwise(widths))
+        shard_bytes = 2**22 if solve_bytes(widest, 1, START) <= SHARD_BYTES else 0
     rows, digests = [], set()
     for mode in args.modes.split(","):
-        found = run(widths, args.eps, mode, args.max_bytes, args.shard_bytes)
+        found = run(widths, args.eps, mode, args.max_bytes, shard_bytes)
         digests.add(found["digest"])
         rows.append(
             {
@@ -96,6 +109,7 @@ def main():
                 "n": "/".join(map(str, found["n"])),
                 "certified": f"{found['certified']:.4g}",
                 "wall (s)": f"{found['wall']:.1f}",
+                "CPU (s)": f"{found['cpu']:.1f}",
                 "solve (s)": f"{found['solve']:.1f}",
                 "certify (s)": f"{found['certify']:.1f}",
                 "driver peak RSS (MB)": f"{found['peak_mb']:.0f}",

@@ -25,6 +25,7 @@ from ._search import (
     budget_split,
     check_bytes,
     fixed_values,
+    norm_lower_bound,
     progress_bar,
     search,
 )
@@ -33,7 +34,10 @@ from ._shards import (
     RESIDENT_BYTES,
     largest_fitting,
     layer_masks,
+    layer_sums,
     least_bytes,
+    reach_floor,
+    reach_values,
     solve_layer,
 )
 from ._validation import check_real
@@ -66,6 +70,17 @@ must stay finite in float64."""
 BOUND_DELTA = 0.01
 """Failure probability at which the report evaluates the construction's width bound."""
 
+EXACT_TAU_ENTRIES = 2**22
+"""Largest error matrix ``Δ_i`` (entries) whose exact spectral norm every solve computes. Above
+it (a 4096 x 4096 layer's Δ has 2^25 entries: a full SVD takes a minute or more on one core) a
+solve computes only a rigorous lower bound of ``τ_i``
+(:func:`~strong_lth._search.norm_lower_bound`), which alone decides that an n fails its goal; the
+exact τ is computed where it could pass (:meth:`~strong_lth._search.NestedLayer.reaches`)."""
+
+REACH_VALUES = 64
+"""Largest n whose pools :meth:`_Layer.first_n` inspects (a layer of 4096 x 4096 weights
+regenerates 2^30 random values for it: about half a minute on one core)."""
+
 SEARCH_SKIPS = ("split",)
 """Bounds that certify a ticket by default but that the search does not evaluate unless asked
 (``approximate(certificate=...)``): "split" costs one lockstep pass per sub-box, and the search
@@ -89,6 +104,7 @@ class _Layer(NestedLayer):
     size: int | None = None  # approximate(subset_size=): every subset has exactly this many
     max_bytes: int = MAX_BYTES  # solves larger than this go in shards of rows (strong_lth._shards)
     client: Any = None  # a distributed.Client that solves the shards, or None: this process
+    last: Any = None  # (n, Δ) of the latest solve whose τ is a lower bound only
 
     def solve(self, n: int):
         m = self._warm(n)
@@ -106,10 +122,49 @@ class _Layer(NestedLayer):
             client=self.client,
         )
         delta = error_matrix(self.weights, a, b, self.signed)
-        tau, worst = float(np.linalg.norm(delta, 2)), float(np.abs(delta).max(initial=0.0))
+        worst = float(np.abs(delta).max(initial=0.0))
         if self.size is not None and missing:
-            tau = worst = math.inf  # a sign pool has fewer than `size` values: no ticket
-        return tau, worst, packed, (a, b)
+            return math.inf, math.inf, packed, (a, b)  # a sign pool below `size`: no ticket
+        if delta.size <= EXACT_TAU_ENTRIES:
+            return float(np.linalg.norm(delta, 2)), worst, packed, (a, b)
+        self.bounded.add(n)
+        self.last = (n, delta)
+        return norm_lower_bound(delta), worst, packed, (a, b)
+
+    def first_n(self, goal: float, limit: int) -> tuple[int, int]:
+        """``(START, 0)``, or on a layer above :data:`EXACT_TAU_ENTRIES` the least n (from
+        :data:`START`, at most ``limit`` and :data:`REACH_VALUES`) at which every weight above
+        ``goal`` has a product of its sign in each of its pools: below it ``τ`` exceeds the goal
+        (:func:`strong_lth._shards.reach_floor`, a rigorous lower bound), so those n are not
+        solved: ``(max(START, least), least - 1)``. Each of the n values is in a weight's pool
+        with a product of its sign with probability 1/4, so a pool misses with probability
+        ``(3/4)^n``: with 2 d_out d_in pools (33 million on a 4096 x 4096 first layer), n must
+        reach about ``ln(2 d_out d_in) / ln(4/3)`` (55 measured on 2048 x 2048 at eps = 0.01)
+        before no weight above the goal is stranded, where the plain search starts at 8."""
+        start, failing = super().first_n(goal, limit)
+        d_out, d_in = self.weights.shape
+        if d_out * (d_in + int(self.signed.sum())) <= EXACT_TAU_ENTRIES:
+            return start, failing
+        most = min(limit, REACH_VALUES)
+        network = self.network.with_values_per_input(self.values(most))
+        reach = reach_values(self.weights, network, self.index, self.signed)
+        self.floor = floor = reach_floor(reach, self.weights)[: most + 1]
+        passing = np.flatnonzero(floor <= goal)
+        least = min(int(passing[0]) if len(passing) else most, most)
+        return max(start, least), max(failing, least - 1)
+
+    def exact_tau(self, n: int) -> float:
+        """The exact ``τ`` at ``n``: from the latest solve's ``Δ`` when it is this n's, else
+        from ``(A, B)`` recomputed out of the cached packed keep
+        (:func:`strong_lth._shards.layer_sums`)."""
+        if self.last is not None and self.last[0] == n:
+            delta = self.last[1]
+        else:
+            network = self.network.with_values_per_input(self.values(n))
+            a, b = layer_sums(self.cache[n][2], network, self.index, n)
+            delta = error_matrix(self.weights, a, b, self.signed)
+        self.last = None
+        return float(np.linalg.norm(delta, 2))
 
     def need_bytes(self, n: int) -> int:
         """The least estimated bytes of this layer at ``n``, in one piece or in shards of rows
@@ -357,8 +412,10 @@ def approximate(
             layer.bar, layer.client = bar, client
         start = time.perf_counter()
         if eps is not None:
-            bound = _TicketBound(target, layers, norms, input_radius, radius, searched)
+            bound = _TicketBound(target, layers, norms, input_radius, radius, searched, eps)
             chosen = search(layers, goals, bound, eps, cap, max_bytes)
+        for layer in layers:
+            layer.last = None  # free the latest Δ before the masks
         masks = []
         for layer, n in zip(layers, chosen):
             if not math.isfinite(layer(n)[0]):  # fixed mode only: the search never picks it
@@ -383,6 +440,7 @@ def approximate(
             source_density=options.source_density,
             subset_size=subset_size,
         )
+        del masks  # the ticket holds its own checked copy: free ours before certifying
         bar.set_description_str("approximate: certifying", refresh=False)
         start = time.perf_counter()
         skip = {} if measure else {"samples": 1, "starts": 1, "ascent_steps": 0}
@@ -632,10 +690,19 @@ def _certificate_methods(certificate, widths):
 class _TicketBound:
     """The least rigorous bound of the ticket with ``n`` values per input per layer, from each
     layer's cached ``(τ, A, B)``: the spectral recursion, and the tighter ``methods``
-    (:func:`strong_lth.certify.rigorous_bounds`) when it is not enough."""
+    (:func:`strong_lth.certify.rigorous_bounds`) when it is not enough.
 
-    def __init__(self, target, layers, norms, input_radius, radius, methods):
-        self.target, self.layers, self.norms = target, layers, norms
+    Where a layer cached only a lower bound of its τ (:data:`EXACT_TAU_ENTRIES`), the spectral
+    recursion computed from the cached τ is a lower bound of the recursion; it is returned as is
+    when above ``eps`` (the search compares every bound with an aim below ``eps``, and the
+    recursion grows with every τ, so the exact value fails the aim too), else recomputed from
+    exact τ (:meth:`~strong_lth._search.NestedLayer.exact`). For the same reason an n not
+    solved yet whose τ has a floor (:meth:`~strong_lth._search.NestedLayer.tau_floor`, from
+    :meth:`_Layer.first_n`) is not solved when the recursion of the floors already exceeds
+    ``eps`` (the slack removal's n - 1 on a layer whose floor started the search at n)."""
+
+    def __init__(self, target, layers, norms, input_radius, radius, methods, eps):
+        self.target, self.layers, self.norms, self.eps = target, layers, norms, eps
         self.input_radius, self.radius = input_radius, radius
         self.others = tuple(m for m in methods if m != "spectral")
         self.tighter = bool(self.others)
@@ -643,8 +710,18 @@ class _TicketBound:
             layer.pairs = {} if self.tighter else None
 
     def __call__(self, chosen, *, spectral_only=False) -> float:
+        if spectral_only or not self.tighter:  # lower bounds known without a solve may do
+            floors = [layer.tau_floor(n) for layer, n in zip(self.layers, chosen)]
+            if (
+                None not in floors
+                and certified_error(floors, self.norms, self.input_radius) > self.eps
+            ):
+                return certified_error(floors, self.norms, self.input_radius)
         taus = [layer(n)[0] for layer, n in zip(self.layers, chosen)]
         value = certified_error(taus, self.norms, self.input_radius)
+        if value <= self.eps and any(n in layer.bounded for layer, n in zip(self.layers, chosen)):
+            taus = [layer.exact(n)[0] for layer, n in zip(self.layers, chosen)]
+            value = certified_error(taus, self.norms, self.input_radius)
         if spectral_only or not self.tighter:
             return value
         pairs = [layer.pairs[n] for layer, n in zip(self.layers, chosen)]
@@ -667,7 +744,9 @@ def _budget(layer, n, eta, cap, max_bytes):
     ``η``, by search (with an instance tolerance below ``η``) on small layers, else
     extrapolated; ``(None, True, cap)`` when the search reaches the cap without it."""
     if 2 * layer.weights.size <= EXACT_BUDGET_INSTANCES:
-        exact = dataclasses.replace(layer, tol=eta / TOL_FACTOR, seconds=0.0, cache={}, pairs=None)
+        exact = dataclasses.replace(
+            layer, tol=eta / TOL_FACTOR, seconds=0.0, cache={}, pairs=None, bounded=set()
+        )
         limit = min(cap, layer.largest_fitting(max_bytes))
         found = exact.smallest(1, eta, n, limit, clamp=True)
         layer.seconds += exact.seconds

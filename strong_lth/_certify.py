@@ -37,7 +37,15 @@ from .chain import chain_bound, chain_cost
 from .constructions import CONSTRUCTIONS
 from .exact import ExactErrorResult, exact_error
 from .exceptions import CertificationError, InvalidParameterError
-from .gadgets import AGREEMENT, error_matrix, gadget_form, gadget_network, signed_inputs
+from .gadgets import (
+    AGREEMENT,
+    blocked_forward,
+    error_matrix,
+    gadget_form,
+    gadget_network,
+    read_in_blocks,
+    signed_inputs,
+)
 from .lockstep import error_bound
 from .networks import ReLUNetwork
 from .worst_case import measure_worst_case, project, structured_starts
@@ -172,6 +180,17 @@ def _spectral_parts(target, pairs):
     norms = np.array([np.linalg.norm(w, 2) for w in weights])
     taus = np.array([np.linalg.norm(delta, 2) for delta in deltas])
     return norms, taus, deltas
+
+
+def _entry_errors(deltas) -> tuple[np.ndarray, np.ndarray]:
+    """Largest and median ``|Δ_i|`` entry per layer, one ``|Δ_i|`` at a time (the median sorts
+    in place a copy that is freed at once)."""
+    largest, median = [], []
+    for delta in deltas:
+        magnitude = np.abs(delta)
+        largest.append(magnitude.max())
+        median.append(np.median(magnitude, overwrite_input=True))
+    return np.array(largest), np.array(median)
 
 
 def lockstep_cost(widths) -> float:
@@ -432,6 +451,8 @@ def certify(
         augmented, pairs, radius if box is None else max(radius, box * math.sqrt(target.widths[0]))
     )
     norms, taus, deltas = _spectral_parts(target, pairs)
+    largest, median = _entry_errors(deltas)
+    del deltas  # dense d_i x 2 d_{i-1} matrices: not held through the rest
     gadget = gadget_network(pairs, target.has_bias)
     _check_agreement(network, gadget, _agreement_inputs(target.widths[0], radius, rng))
     bounds = _bounds(target, pairs, methods, radius=radius, spectral=(norms, taus))
@@ -455,15 +476,14 @@ def certify(
             exact.value, box_bounds, "the exact error on the box", "over the box", exact.maximizer
         )
     best = min(bounds, key=bounds.get)
-    magnitudes = [np.abs(delta) for delta in deltas]
     return Certificate(
         radius=radius,
         input_bias=target.has_bias,
         widths=augmented.widths,
         weight_norms=norms,
         tau=taus,
-        max_weight_error=np.array([m.max() for m in magnitudes]),
-        median_weight_error=np.array([np.median(m) for m in magnitudes]),
+        max_weight_error=largest,
+        median_weight_error=median,
         certified=bounds[best],
         measured=measured,
         measured_input=where,
@@ -615,8 +635,12 @@ def _agreement_inputs(d, radius, rng):
 def _check_agreement(network, gadget, x):
     """The gadget form certified and ``network``'s own forward (a ticket's masks over its random
     weights, or the pruned network) must agree on ``x``: a ticket whose layout breaks the gadget
-    reading is refused, never certified."""
-    direct, reduced = network.forward(x), gadget.forward(x)
+    reading is refused, never certified. A ticket of more than
+    :data:`~strong_lth.gadgets.LARGE_TICKET` kept weights is evaluated a block of them at a time
+    (:func:`~strong_lth.gadgets.blocked_forward`)."""
+    blocked = read_in_blocks(network)
+    direct = blocked_forward(network, x) if blocked else network.forward(x)
+    reduced = gadget.forward(x)
     scale = float(np.abs(direct).max(initial=0.0)) + float(np.abs(reduced).max(initial=0.0))
     scale = max(scale, float(np.linalg.norm(x, axis=1).max(initial=0.0)), 1e-300)
     gap = float(np.abs(direct - reduced).max(initial=0.0))

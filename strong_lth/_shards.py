@@ -270,6 +270,98 @@ def solve_layer(
     return packed, sums[0], sums[1], missing
 
 
+def reach_values(weights, network: RandomNetwork, layer: int, signed) -> np.ndarray:
+    """Per target weight, the least n at which each of its SubsetSum pools holds a product of
+    its sign (``N + 1`` when none up to the network's ``N`` values per input; 1 for a zero).
+
+    Parameters
+    ----------
+    weights : ndarray, shape (d_out, d_in)
+        The target layer ``W_i``.
+    network : RandomNetwork
+        The random network at ``N`` values per input for this layer.
+    layer : int
+        Target layer ``i``.
+    signed : ndarray of bool, shape (d_in,)
+        Inputs that can be negative: only their weights have a ``B`` pool
+        (:func:`strong_lth.gadgets.error_matrix`).
+
+    Returns
+    -------
+    ndarray of int64, shape (d_out, d_in)
+
+    Notes
+    -----
+    ``A[r, j]`` is a sum of kept products ``v[r, j, k] u[j, k]`` with ``u > 0`` and ``k < n``
+    (:func:`strong_lth.gadgets.gadget_form`), ``B[r, j]`` the same with ``u < 0``. Below its
+    reach n a pool holds no product of the sign of ``W[r, j]``, so every subset sums to 0 or
+    to the opposite sign and ``|Δ[r, j]| >= |W[r, j]|``: :func:`reach_floor` turns this into a
+    lower bound of ``τ``. Regenerated a block of rows at a time (:class:`RowBlock`).
+    """
+    d_out, d_in = weights.shape
+    most = network.values_per_input[layer - 1]
+    step = max(1, MASK_BLOCK // max(1, d_in * most))
+    reach = np.empty((d_out, d_in), np.int64)
+    for lo in range(0, d_out, step):
+        hi = min(lo + step, d_out)
+        u, v = RowBlock(network, lo, hi).gadget_weights(layer)
+        sign = np.sign(weights[lo:hi])[:, :, None]
+        right = np.sign(v * u) == sign  # (rows, d_in, N): the product has the weight's sign
+        pools = [right & (u > 0), right & (u < 0) & signed[:, None]]
+        first = [np.where(p.any(axis=2), p.argmax(axis=2) + 1, most + 1) for p in pools]
+        first[1] = np.where(signed, first[1], 1)  # no B pool: nothing to reach
+        reach[lo:hi] = np.where(sign[:, :, 0] == 0, 1, np.maximum(*first))
+    return reach
+
+
+def reach_floor(reach: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``floor[n] = max |W[r, j]|`` over the weights whose reach (:func:`reach_values`) is above
+    n, for ``n = 0 .. max(reach)``: a rigorous lower bound of the layer's ``τ`` at n values per
+    input (0 past the last reach).
+
+    Notes
+    -----
+    Proof: an entry of ``Δ`` bounds its spectral norm, ``τ >= |Δ[r, j]| >= |W[r, j]|`` for every
+    weight whose pool cannot yet reach it (:func:`reach_values`).
+
+    Examples
+    --------
+    >>> reach_floor(np.array([[1, 3], [2, 1]]), np.array([[0.5, -0.2], [0.3, 0.1]]))
+    array([0.5, 0.3, 0.2, 0. ])
+    """
+    levels = np.zeros(int(reach.max(initial=0)) + 2)
+    np.maximum.at(levels, reach.ravel(), np.abs(weights).ravel())
+    return np.maximum.accumulate(levels[::-1])[::-1][1:]
+
+
+def layer_sums(packed: np.ndarray, network: RandomNetwork, layer: int, n: int):
+    """``(A, B)`` of target layer ``layer`` from its packed ``keep`` at ``n`` values per input,
+    a block of rows at a time: ``A[r, j] = sum_k keep[r, j, k] v[r, j, k] max(u[j, k], 0)`` and
+    ``B`` the same with ``min(u, 0)`` (:func:`strong_lth.gadgets.gadget_form`), over the weights
+    ``u``, ``v`` of :meth:`RowBlock.gadget_weights` regenerated from the seed. Equal to the sums
+    the construction returned up to the order of the additions.
+
+    Examples
+    --------
+    >>> network = RandomNetwork(0, (3, 2), 4)
+    >>> keep = np.random.default_rng(0).random((2, 3, 4)) < 0.5
+    >>> a, b = layer_sums(np.packbits(keep, axis=2), network, 1, 4)
+    >>> u, v = RowBlock(network, 0, 2).gadget_weights(1)
+    >>> bool(np.allclose(a, (keep * v * np.maximum(u, 0)).sum(axis=2)))
+    True
+    """
+    d_out, d_in = packed.shape[:2]
+    step = max(1, MASK_BLOCK // max(1, d_in * n))
+    a, b = np.empty((d_out, d_in)), np.empty((d_out, d_in))
+    for lo in range(0, d_out, step):
+        hi = min(lo + step, d_out)
+        u, v = RowBlock(network, lo, hi).gadget_weights(layer)
+        kept = np.where(np.unpackbits(packed[lo:hi], axis=2, count=n).astype(bool), v, 0.0)
+        a[lo:hi] = np.einsum("rjk,jk->rj", kept, np.maximum(u, 0.0))
+        b[lo:hi] = np.einsum("rjk,jk->rj", kept, np.minimum(u, 0.0))
+    return a, b
+
+
 def layer_masks(packed: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~strong_lth.gadgets.gadget_masks` of the packed ``keep`` of a layer at ``n``
     values per input, bit for bit, one block of rows at a time.
@@ -299,4 +391,6 @@ def layer_masks(packed: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         block[:, 0] += lo
         second[filled : filled + len(block)] = block
         filled += len(block)
-    return gadget_masks(used[None])[0], second
+    first = gadget_masks(used[None])[0]
+    first.flags.writeable = second.flags.writeable = False  # final: a Ticket may share them
+    return first, second

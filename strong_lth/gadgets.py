@@ -19,11 +19,14 @@ from .networks import ReLUNetwork
 
 __all__ = [
     "AGREEMENT",
+    "blocked_forward",
+    "blocked_gadgets",
     "error_matrix",
     "fold_input_bias",
     "gadget_form",
     "gadget_masks",
     "gadget_network",
+    "read_in_blocks",
     "signed_inputs",
 ]
 
@@ -31,6 +34,17 @@ AGREEMENT = 1e-9
 """Relative tolerance for two evaluations of the same function (a network and its gadget form,
 which add the same terms in other orders): far above float64 rounding, far below any error a
 ticket is certified for."""
+
+
+LARGE_TICKET = 2**25
+"""Kept weights above which :func:`gadget_form` reads a ticket a block at a time
+(:func:`blocked_gadgets`) instead of through its sparse matrices
+(:meth:`~strong_lth.ticket.Ticket.gadgets`, which hold several copies of every kept weight and
+position at once, estimated at about 26 bytes per kept weight beside the masks' 16)."""
+
+KEPT_BLOCK = 2**22
+"""Kept weights of ``M_{2i}`` read at a time by :func:`blocked_gadgets` and
+:func:`blocked_forward` (about 300 MB of temporaries)."""
 
 
 def gadget_masks(keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -99,10 +113,97 @@ def gadget_form(target: ReLUNetwork, network) -> list[tuple[np.ndarray, np.ndarr
                 f"target has biases; got a target with biases {target.has_bias}."
             )
         _check_pair_shapes(list(zip(network.widths[1:], network.widths[:-1])), expected)
+        if read_in_blocks(network):
+            return blocked_gadgets(network)
         return network.gadgets()  # checked first: a ticket may declare any widths
     pairs = _network_gadgets(target, network)
     _check_pair_shapes([a.shape for a, _ in pairs], expected)
     return pairs
+
+
+def read_in_blocks(network) -> bool:
+    """Whether ``network`` is a ticket of more than :data:`LARGE_TICKET` kept weights, read a
+    block at a time (:func:`blocked_gadgets`, :func:`blocked_forward`)."""
+    return hasattr(network, "gadgets") and network.n_kept > LARGE_TICKET
+
+
+def _kept_blocks(ticket, i: int, block: int):
+    """The kept weights of pair ``i`` (1-based) of a ticket, a block of ``M_{2i}`` at a time.
+
+    Yields ``(rows, at, inputs, u, v)``: the output rows and kept units (indices ``at`` into the
+    ticket's sorted kept units of ``M_{2i-1}``) of one block of ``M_{2i}``'s kept positions,
+    every kept unit's input ``inputs`` and weight ``u``, and the block's weights ``v``; both
+    regenerated from the seed at the masks' positions (:meth:`RandomNetwork.entries`).
+    """
+    network = ticket.random_network()
+    first, second = ticket.masks[2 * i - 2], ticket.masks[2 * i - 1]
+    order = np.argsort(first[:, 0], kind="stable")
+    units, inputs = first[order, 0], first[order, 1]
+    u = network.entries(2 * i - 1, units, inputs)
+    for lo in range(0, len(second), block):
+        part = second[lo : lo + block]
+        at = np.searchsorted(units, part[:, 1])  # every unit M_{2i} reads is kept (Ticket checks)
+        yield part[:, 0], at, inputs, u, network.entries(2 * i, part[:, 0], part[:, 1])
+
+
+def blocked_gadgets(ticket, block: int = KEPT_BLOCK) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(A_i, B_i)`` of every pair of a ticket from its masks, a block of kept weights at a time.
+
+    ``A_i[r, j] = sum v u`` over the kept weights ``v`` of ``M_{2i}`` from row ``r`` to a kept
+    unit whose one input weight ``u > 0`` reads input ``j``, ``B_i`` the same over ``u < 0``:
+    :func:`gadget_form`'s ``M_{2i} max(M_{2i-1}, 0)`` and ``M_{2i} min(M_{2i-1}, 0)``, equal to
+    :meth:`~strong_lth.ticket.Ticket.gadgets` up to the order of the additions. Memory: the two
+    dense matrices and one block's temporaries (``block`` weights), beside the masks.
+
+    Examples
+    --------
+    >>> from strong_lth import ReLUNetwork, approximate
+    >>> ticket = approximate(ReLUNetwork.random((3, 4, 2), rng=0), values_per_input=9, rng=1)
+    >>> all(np.allclose(a, c) and np.allclose(b, d)
+    ...     for (a, b), (c, d) in zip(blocked_gadgets(ticket, block=5), ticket.gadgets()))
+    True
+    """
+    pairs = []
+    for i, (d_in, d_out) in enumerate(zip(ticket.widths, ticket.widths[1:]), start=1):
+        a, b = np.zeros(d_out * d_in), np.zeros(d_out * d_in)
+        for rows, at, inputs, u, v in _kept_blocks(ticket, i, block):
+            flat = rows * d_in + inputs[at]
+            a += np.bincount(flat, weights=v * np.maximum(u[at], 0.0), minlength=a.size)
+            b += np.bincount(flat, weights=v * np.minimum(u[at], 0.0), minlength=b.size)
+        pairs.append((a.reshape(d_out, d_in), b.reshape(d_out, d_in)))
+    return pairs
+
+
+def blocked_forward(ticket, x: np.ndarray, block: int = KEPT_BLOCK) -> np.ndarray:
+    """The ticket's pruned network on a batch ``x`` (shape ``(batch, d)``), read from its masks
+    a block of kept weights at a time: :meth:`~strong_lth.ticket.Ticket.forward` (kept units
+    ``σ(u h_j)``, then the kept weights of ``M_{2i}``, ReLU between pairs, the constant 1
+    appended with ``input_bias``) up to the order of the additions, in memory of the kept
+    units' activations and one block, beside the masks. Not through ``(A_i, B_i)``: the
+    certificate checks one against the other.
+
+    Examples
+    --------
+    >>> from strong_lth import ReLUNetwork, approximate
+    >>> ticket = approximate(ReLUNetwork.random((3, 4, 2), rng=0), values_per_input=9, rng=1)
+    >>> x = np.random.default_rng(0).standard_normal((5, 3))
+    >>> bool(np.allclose(blocked_forward(ticket, x, block=5), ticket.forward(x)))
+    True
+    """
+    from scipy import sparse
+
+    h = np.hstack([x, np.ones((len(x), 1))]) if ticket.input_bias else x
+    depth = len(ticket.widths) - 1
+    for i in range(1, depth + 1):
+        out = np.zeros((ticket.widths[i], len(h)))
+        z = None
+        for rows, at, inputs, u, v in _kept_blocks(ticket, i, block):
+            if z is None:
+                z = np.maximum(u[:, None] * h.T[inputs], 0.0)  # (kept units, batch)
+            second = sparse.csr_array((v, (rows, at)), shape=(len(out), len(u)))
+            out += second @ z
+        h = out.T if i == depth else np.maximum(out.T, 0.0)
+    return h
 
 
 def _check_pair_shapes(shapes, expected):

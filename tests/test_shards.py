@@ -10,14 +10,17 @@ import tracemalloc
 import numpy as np
 import pytest
 
+import strong_lth._approximate as approximate_module
+import strong_lth._certify as certify_module
 import strong_lth._cluster as cluster_module
 import strong_lth._shards as shards
-from strong_lth import ReLUNetwork, approximate
+import strong_lth.gadgets as gadgets
+from strong_lth import ReLUNetwork, approximate, certify
 from strong_lth._cluster import connect
-from strong_lth._search import solve_bytes
+from strong_lth._search import NestedLayer, norm_lower_bound, solve_bytes
 from strong_lth.cli import main
-from strong_lth.exceptions import InvalidParameterError
-from strong_lth.gadgets import gadget_masks
+from strong_lth.exceptions import CertificationError, InvalidParameterError
+from strong_lth.gadgets import error_matrix, gadget_masks
 from strong_lth.random_network import RandomNetwork
 from strong_lth.ticket import Ticket
 
@@ -274,3 +277,132 @@ def test_layer_masks_in_blocks_of_rows_are_the_gadget_masks(monkeypatch, block):
         mine = shards.layer_masks(np.packbits(keep, axis=2), shape[2])
         whole = gadget_masks(keep)
         assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(mine, whole))
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_the_norm_lower_bound_is_below_the_exact_norm_and_close(hard):
+    rng = np.random.default_rng(3)
+    delta = rng.standard_normal((60, 110)) * 1e-4
+    if hard:  # a few entries far above the bulk, as sign pools that cannot reach their weight
+        delta[rng.integers(0, 60, 3), rng.integers(0, 110, 3)] = 0.05
+    exact = np.linalg.svd(delta, compute_uv=False)[0]
+    lower = norm_lower_bound(delta)
+    assert 0.99 * exact <= lower <= exact
+    assert norm_lower_bound(np.zeros((4, 6))) == 0.0
+
+
+def test_layer_sums_recompute_the_constructions_sums(target):
+    network = RandomNetwork(1, target.augmented().widths, (9, 1))
+    weights = target.augmented().weights[0]
+    signed = np.ones(weights.shape[1], bool)
+    packed, a, b, _ = shards.solve_layer(
+        weights,
+        network,
+        1,
+        signed=signed,
+        construction="pensia",
+        solver="mitm",
+        tol=None,
+        start=None,
+        max_bytes=2**30,
+    )
+    again = shards.layer_sums(packed, network, 1, 9)
+    assert np.allclose(again[0], a, rtol=1e-12, atol=1e-15)
+    assert np.allclose(again[1], b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("construction", ["pensia", "malach"])
+def test_lower_bounds_of_tau_steer_the_search_to_the_same_ticket(target, construction, monkeypatch):
+    """With every τ a lower bound until it could pass (as on a 4096-wide layer), the search
+    decides every n alike: the same ticket, certified within eps; the cached lower bounds lie
+    below the exact τ."""
+    eps = 0.2 if construction == "pensia" else 1.0
+    exact = approximate(target, eps=eps, rng=1, construction=construction, **QUICK)
+    monkeypatch.setattr(approximate_module, "EXACT_TAU_ENTRIES", 0)
+    monkeypatch.setattr(approximate_module._Layer, "first_n", NestedLayer.first_n)  # START
+    lower = approximate(target, eps=eps, rng=1, construction=construction, **QUICK)
+    assert same_ticket(exact, lower) and lower.report.certified <= eps
+    for mine, theirs in zip(lower.report.layers, exact.report.layers):
+        assert dict(mine.evaluated).keys() == dict(theirs.evaluated).keys()
+        for (_, low), (_, tau) in zip(mine.evaluated, theirs.evaluated):
+            assert low <= tau * (1 + 1e-12) and low >= 0.9 * tau
+
+
+def test_a_ticket_read_in_blocks_gives_its_gadgets_and_forward(target):
+    """Blocks of a few kept weights (the path of a ticket above LARGE_TICKET) against the
+    ticket's sparse matrices: the same (A, B) and the same outputs, up to rounding."""
+    ticket = approximate(target, values_per_input=9, rng=1, **QUICK)
+    x = np.random.default_rng(0).standard_normal((7, 5))
+    for (a, b), (c, d) in zip(gadgets.blocked_gadgets(ticket, block=7), ticket.gadgets()):
+        assert np.allclose(a, c, rtol=1e-13, atol=1e-15) and np.allclose(b, d, rtol=1e-13, atol=0)
+    assert np.allclose(gadgets.blocked_forward(ticket, x, block=7), ticket.forward(x), rtol=1e-12)
+
+
+def test_a_large_ticket_is_certified_in_blocks_alike(target, monkeypatch):
+    ticket = approximate(target, values_per_input=9, rng=1, **QUICK)
+    whole = certify(target, ticket, method="spectral", rng=0)
+    monkeypatch.setattr(gadgets, "LARGE_TICKET", 0)
+    monkeypatch.setattr(gadgets, "KEPT_BLOCK", 11)
+    blocked = certify(target, ticket, method="spectral", rng=0)
+    assert np.allclose(blocked.tau, whole.tau, rtol=1e-12)
+    assert blocked.certified == pytest.approx(whole.certified, rel=1e-12)
+
+
+def test_a_large_ticket_with_a_wrong_layout_is_refused_in_blocks_too(target, monkeypatch):
+    """A unit whose first-layer weight reads another input than its gadget declares breaks the
+    gadget reading: the blocked forward disagrees with the blocked (A, B) and certify refuses."""
+    ticket = approximate(target, values_per_input=9, rng=1, **QUICK)
+    monkeypatch.setattr(gadgets, "LARGE_TICKET", 0)
+    real = gadgets.blocked_forward
+    monkeypatch.setattr(
+        certify_module, "blocked_forward", lambda t, x: real(t, x) * (1 + 1e-6) + 1e-6
+    )
+    with pytest.raises(CertificationError, match="differ by"):
+        certify(target, ticket, method="spectral", rng=0)
+
+
+def test_reach_values_are_the_first_n_with_a_product_of_the_weights_sign(target):
+    """Against a loop over every pool: the reach of each weight, and the floor below the exact τ
+    of the layer solved at every n (the proof of reach_floor)."""
+    weights = target.augmented().weights[0]
+    signed = np.arange(weights.shape[1]) < 4  # the last input (the constant) is never negative
+    network = RandomNetwork(1, target.augmented().widths, (10, 1))
+    reach = shards.reach_values(weights, network, 1, signed)
+    u, v = shards.RowBlock(network, 0, weights.shape[0]).gadget_weights(1)
+    for (r, j), w in np.ndenumerate(weights):
+        need = []
+        for side, used in ((u[j] > 0, True), (u[j] < 0, signed[j])):
+            if used and w != 0:
+                hits = [
+                    k + 1
+                    for k in range(10)
+                    if side[k] and np.sign(v[r, j, k] * u[j, k]) == np.sign(w)
+                ]
+                need.append(hits[0] if hits else 11)
+        assert reach[r, j] == max(need, default=1)
+    floor = shards.reach_floor(reach, weights)
+    for n in range(1, 11):
+        small = network.with_values_per_input((n, 1))
+        _, a, b, _ = shards.solve_layer(
+            weights,
+            small,
+            1,
+            signed=signed,
+            construction="pensia",
+            solver="mitm",
+            tol=None,
+            start=None,
+            max_bytes=2**30,
+        )
+        tau = np.linalg.norm(error_matrix(weights, a, b, signed), 2)
+        assert tau >= floor[min(n, len(floor) - 1)]
+
+
+def test_the_search_starts_where_every_pool_can_reach(target, monkeypatch):
+    """On a layer treated as large, the first n tried is where the floor meets the goal, and the
+    ticket is still certified within eps."""
+    monkeypatch.setattr(approximate_module, "EXACT_TAU_ENTRIES", 0)
+    ticket = approximate(target, eps=0.2, rng=1, **QUICK)
+    assert ticket.report.certified <= 0.2
+    first = min(m for m, _ in ticket.report.layers[0].evaluated)
+    assert first >= 8
