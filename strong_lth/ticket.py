@@ -645,6 +645,10 @@ def _read_distribution(spec: dict, text: str) -> Distribution:
         ) from error
 
 
+_BLOCK = 2**22
+"""Kept positions checked at a time (the checks' temporaries stay small beside the masks)."""
+
+
 def _check_masks(masks, network: RandomNetwork, pair_gadget: bool) -> tuple[np.ndarray, ...]:
     """The masks as read-only int64 ``(k, 2)`` arrays, after checking every invariant of
     :class:`Ticket` against ``network`` (those of the [P] gadget when ``pair_gadget``)."""
@@ -721,9 +725,15 @@ def _first_repeat(positions: np.ndarray, shape: tuple[int, int]):
         ordered = positions[np.lexsort((positions[:, 1], positions[:, 0]))]
         same = np.flatnonzero(np.all(ordered[1:] == ordered[:-1], axis=1))
         return None if same.size == 0 else tuple(ordered[same[0]])
-    keys = positions[:, 0] * shape[1] + positions[:, 1]
-    if not np.all(keys[1:] > keys[:-1]):
-        keys = np.sort(keys)
+    last = -1
+    for lo in range(0, len(positions), _BLOCK):  # sorted (gadget_masks): checked in blocks
+        keys = positions[lo : lo + _BLOCK, 0] * shape[1] + positions[lo : lo + _BLOCK, 1]
+        if keys[0] <= last or not np.all(keys[1:] > keys[:-1]):
+            break
+        last = keys[-1]
+    else:
+        return None
+    keys = np.sort(positions[:, 0] * shape[1] + positions[:, 1])
     same = np.flatnonzero(keys[1:] == keys[:-1])
     return None if same.size == 0 else divmod(int(keys[same[0]]), shape[1])
 
@@ -744,16 +754,18 @@ def _check_pair(layer: int, first: np.ndarray, second: np.ndarray, d_in: int) ->
             f"`masks` layer {layer} must keep unit c's weight from its declared input c mod "
             f"{d_in}; got unit {unit} reading input {column} instead of {unit % d_in}."
         )
-    at = np.minimum(np.searchsorted(units, second[:, 1]), max(len(units) - 1, 0))
-    read = units[at] == second[:, 1] if len(units) else np.zeros(len(second), dtype=bool)
-    if not np.all(read):
-        unit = second[np.argmin(read), 1]
-        raise InvalidParameterError(
-            f"`masks` layer {layer + 1} must read only units whose input weight layer {layer} "
-            f"keeps; got a weight from unit {unit}, which keeps none."
-        )
     used = np.zeros(len(units), dtype=bool)
-    used[at] = True
+    for lo in range(0, len(second), _BLOCK):
+        read_units = second[lo : lo + _BLOCK, 1]
+        at = np.minimum(np.searchsorted(units, read_units), max(len(units) - 1, 0))
+        read = units[at] == read_units if len(units) else np.zeros(len(read_units), dtype=bool)
+        if not np.all(read):
+            unit = read_units[np.argmin(read)]
+            raise InvalidParameterError(
+                f"`masks` layer {layer + 1} must read only units whose input weight layer "
+                f"{layer} keeps; got a weight from unit {unit}, which keeps none."
+            )
+        used[at] = True
     if not np.all(used):
         raise InvalidParameterError(
             f"`masks` layer {layer} must keep a unit's input weight only if layer {layer + 1} "
