@@ -30,6 +30,7 @@ from numba import prange
 from .._config import batch, kernel
 from ._bruteforce import popcount
 from ._chunks import chunk_range, longest
+from ._pages import empty
 
 MAX_N = 48
 """Largest n solved: four scratch lists of ``2^24`` sums, about 540 MB."""
@@ -295,19 +296,26 @@ def recover_mask(values, start, count, value, ones, table, mask_out):
     of exactly ``ones`` elements if ``ones >= 0``.
 
     The table ``table[s + 2^t] = table[s] + v_t`` adds each subset's values in increasing index
-    order, as the merges do, so the merged sum appears in it bit for bit.
+    order, as the merges do, so the merged sum appears in it bit for bit. It is searched as it is
+    built, in increasing ``s`` (each doubling appends the indices ``[2^t, 2^(t+1))``), and
+    building stops at the first match: the subset is the one a full table's first match gives,
+    found after half the table on average, with no second pass over it.
     """
     table[0] = 0.0
-    size = 1
-    for t in range(count):
-        for s in range(size):
-            table[size + s] = table[s] + values[start + t]
-        size *= 2
     found = 0
-    for s in range(size):
-        if table[s] == value and (ones < 0 or popcount(s) == ones):
-            found = s
-            break
+    size = 1
+    if not (value == 0.0 and ones <= 0):  # subset 0 (sum 0, no values) is not the answer
+        for t in range(count):
+            v = values[start + t]
+            for s in range(size):
+                x = table[s] + v
+                table[size + s] = x
+                if x == value and (ones < 0 or popcount(size + s) == ones):
+                    found = size + s
+                    break
+            if found:
+                break
+            size *= 2
     for t in range(count):
         mask_out[start + t] = (found >> t) & 1
 
@@ -386,9 +394,10 @@ def _mitm_pair(x, y, n, targets, tol, masks, scratch):
 
 @kernel
 def allocate(max_n):
-    """Four scratch lists for halves of up to ``max_n - max_n // 2`` values (with sentinels)."""
+    """Four scratch lists for halves of up to ``max_n - max_n // 2`` values (with sentinels), on
+    huge pages when large (:func:`._pages.empty`)."""
     size = (1 << (max_n - max_n // 2)) + 2
-    return np.empty(size), np.empty(size), np.empty(size), np.empty(size)
+    return empty(size), empty(size), empty(size), empty(size)
 
 
 @batch
