@@ -62,3 +62,26 @@ def test_scratch_arrays_small_and_huge_hold_what_is_written(size):
 def test_allocate_gives_four_lists_for_the_longer_half():
     lists = _mitm.allocate(41)
     assert [len(x) for x in lists] == [(1 << 21) + 2] * 4
+
+
+def _padded_sorted(rng, length):
+    """A 1-based sorted list with sentinels, of half-integers (many ties)."""
+    return np.concatenate([[-np.inf], np.sort(rng.integers(-4, 5, length) * 0.5), [np.inf]])
+
+
+def test_scan_split_points_equal_the_least_h_by_direct_search():
+    """:func:`_mitm._split_at` decides each bisection step with one comparison; it must return
+    the least ``h`` whose chain start (found by a search in the second list) puts the walk at
+    ``share`` steps or more: checked against that definition, over every ``share``, with ties."""
+    rng = np.random.default_rng(9)
+    for _ in range(60):
+        len_a, len_b = (int(k) for k in rng.integers(1, 12, 2))
+        a, b = _padded_sorted(rng, len_a), _padded_sorted(rng, len_b)
+        target = rng.integers(-6, 7) * 0.25
+        steps = [
+            (h - 1) + (len_b - _mitm._chain_start(a, b, len_b, target, h))
+            for h in range(1, len_a + 1)
+        ]
+        for share in range(len_a + len_b + 2):
+            expected = next((h + 1 for h, s in enumerate(steps) if s >= share), len_a + 1)
+            assert _mitm._split_at(a, len_a, b, len_b, target, share) == expected

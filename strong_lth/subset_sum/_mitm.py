@@ -53,7 +53,9 @@ def _both_ends(src, dst, v, i, j, p, q, front, back):
 
     The front writes the smaller of ``src[i]`` and ``src[j] + v`` at ``dst[front]`` (ties to the
     unshifted list), the back the larger of ``src[p]`` and ``src[q] + v`` at ``dst[back]`` (ties
-    to the shifted list); returns the advanced ``(i, j, p, q)``. Branch-free.
+    to the shifted list); returns the advanced ``(i, p)``. Each step advances ``i`` or ``j`` and
+    ``p`` or ``q``, so callers pass ``j`` and ``q`` as constant sums minus ``i`` and ``p``: two
+    indices fewer to keep per merge. Branch-free.
     """
     a = src[i]
     b = src[j] + v
@@ -61,9 +63,7 @@ def _both_ends(src, dst, v, i, j, p, q, front, back):
     y = src[q] + v
     dst[front] = min(a, b)
     dst[back] = max(x, y)
-    c = np.uint64(a <= b)
-    d = np.uint64(x > y)
-    return i + c, j + (ONE - c), p - d, q - (ONE - d)
+    return i + np.uint64(a <= b), p - np.uint64(x > y)
 
 
 @kernel
@@ -78,12 +78,12 @@ def _merge_two(s1, d1, v1, s2, d2, v2, m):
     for s in (s1, s2):
         s[0] = -np.inf
         s[m + ONE] = np.inf
-    i1 = j1 = i2 = j2 = ONE
-    p1 = q1 = p2 = q2 = m
+    i1 = i2 = ONE
+    p1 = p2 = m
     top = m + m + ONE
-    for o in range(ONE, m + ONE):
-        i1, j1, p1, q1 = _both_ends(s1, d1, v1, i1, j1, p1, q1, o, top - o)
-        i2, j2, p2, q2 = _both_ends(s2, d2, v2, i2, j2, p2, q2, o, top - o)
+    for o in range(ONE, m + ONE):  # i + j = o + 1, p + q = top - o
+        i1, p1 = _both_ends(s1, d1, v1, i1, o + ONE - i1, p1, top - o - p1, o, top - o)
+        i2, p2 = _both_ends(s2, d2, v2, i2, o + ONE - i2, p2, top - o - p2, o, top - o)
 
 
 @kernel
@@ -100,11 +100,13 @@ def _merge_four(lists, m):
     s2, d2, v2, i2, j2, p2, q2, f2, b2 = lists[1]
     s3, d3, v3, i3, j3, p3, q3, f3, b3 = lists[2]
     s4, d4, v4, i4, j4, p4, q4, f4, b4 = lists[3]
+    u1, u2, u3, u4 = i1 + j1, i2 + j2, i3 + j3, i4 + j4  # i + j - o is constant, as is p + q + o
+    w1, w2, w3, w4 = p1 + q1, p2 + q2, p3 + q3, p4 + q4
     for o in range(np.uint64(m)):
-        i1, j1, p1, q1 = _both_ends(s1, d1, v1, i1, j1, p1, q1, f1 + o, b1 - o)
-        i2, j2, p2, q2 = _both_ends(s2, d2, v2, i2, j2, p2, q2, f2 + o, b2 - o)
-        i3, j3, p3, q3 = _both_ends(s3, d3, v3, i3, j3, p3, q3, f3 + o, b3 - o)
-        i4, j4, p4, q4 = _both_ends(s4, d4, v4, i4, j4, p4, q4, f4 + o, b4 - o)
+        i1, p1 = _both_ends(s1, d1, v1, i1, u1 + o - i1, p1, w1 - o - p1, f1 + o, b1 - o)
+        i2, p2 = _both_ends(s2, d2, v2, i2, u2 + o - i2, p2, w2 - o - p2, f2 + o, b2 - o)
+        i3, p3 = _both_ends(s3, d3, v3, i3, u3 + o - i3, p3, w3 - o - p3, f3 + o, b3 - o)
+        i4, p4 = _both_ends(s4, d4, v4, i4, u4 + o - i4, p4, w4 - o - p4, f4 + o, b4 - o)
 
 
 @kernel
@@ -231,12 +233,22 @@ def _chain_start(sums_a, sums_b, len_b, target, h):
 @kernel
 def _split_at(sums_a, len_a, sums_b, len_b, target, share):
     """Least ``h`` in ``[1, len_a + 1]`` such that a chain from ``(1, len_b)`` reaching ``i = h``
-    has taken at least ``share`` steps, ``(h - 1) + (len_b - j(h))`` (increasing in ``h``)."""
+    has taken at least ``share`` steps, ``(h - 1) + (len_b - j(h))`` (increasing in ``h``), with
+    ``j(h) = min(len_b, r(h) + 2)`` the start of :func:`_chain_start` and ``r(h)`` the number of
+    ``sums_b`` at most ``x = target - sums_a[h]``.
+
+    The condition is ``j(h) <= c = len_b - share + h - 1``: true if ``c >= len_b``, else it is
+    ``r(h) <= c - 2``, i.e. ``sums_b[c - 1] > x`` (the ``(c - 1)``-th sum, 1-based, exceeds
+    ``x``; false for ``c < 2``). One comparison per bisection step
+    instead of a search: the same ``h`` as bisecting on :func:`_chain_start`, in
+    ``O(log len_a)``.
+    """
     lo = 1
     hi = len_a + 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if (mid - 1) + (len_b - _chain_start(sums_a, sums_b, len_b, target, mid)) >= share:
+        c = len_b - share + mid - 1
+        if c >= len_b or (c >= 2 and sums_b[c - 1] > target - sums_a[mid]):
             hi = mid
         else:
             lo = mid + 1
