@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from strong_lth.subset_sum import _mitm, _pages
+from strong_lth.subset_sum import _mitm, _pages, solve
 
 
 def _table(values):
@@ -85,3 +85,28 @@ def test_scan_split_points_equal_the_least_h_by_direct_search():
         for share in range(len_a + len_b + 2):
             expected = next((h + 1 for h, s in enumerate(steps) if s >= share), len_a + 1)
             assert _mitm._split_at(a, len_a, b, len_b, target, share) == expected
+
+
+def test_a_single_instance_on_huge_pages_with_split_merges_equals_numpy():
+    """n = 38: halves of 2^19 sums, scratch lists of 4 MiB (huge-page advice), every merge from
+    2^12 on split in pieces. The lists equal NumPy's sort of the tabulated subset sums, and the
+    solver's error equals the optimum over those sums found by NumPy's searchsorted."""
+    n = 38
+    rng = np.random.default_rng(38)
+    values = rng.uniform(-1, 1, n)
+    target = 0.3
+    lists = _mitm.allocate(n)
+    assert len(lists[0]) * 8 >= _pages.HUGE_BYTES
+    sums_a, sums_b = _mitm._sorted_halves(values, n, *lists)
+    half = 1 << (n // 2)
+    table_a, table_b = np.sort(_table(values[: n // 2])), np.sort(_table(values[n // 2 :]))
+    assert np.array_equal(sums_a[1 : half + 1], table_a)
+    assert np.array_equal(sums_b[1 : half + 1], table_b)
+    k = np.clip(np.searchsorted(table_b, target - table_a), 1, half - 1)
+    optimum = np.minimum(
+        np.abs(table_a + table_b[k - 1] - target), np.abs(table_a + table_b[k] - target)
+    ).min()
+    result = solve(values, target)
+    slack = 4 * n * np.finfo(float).eps
+    assert result.error == pytest.approx(optimum, rel=0, abs=slack)
+    assert abs(values[result.mask].sum() - target) == pytest.approx(result.error, rel=0, abs=slack)
