@@ -17,7 +17,9 @@ chains, each over a range of the first list cut so that the four walk about equa
 Indices are unsigned, which spares numba's negative-index test on every load. Lists carry sums
 only; the subsets of the two sums finally chosen are recovered by tabulating each half's sums in
 the same addition order, which reproduces the merged sums bit for bit, and looking the chosen sums
-up. The pairing, the pieces and the chains change the order of work, never a sum: the lists are
+up while the table is built (it stops at the first match). Large scratch lists are backed by huge
+pages (:mod:`._pages`): at n = 48 the page faults of 4 KiB pages cost as much as the merges.
+The pairing, the pieces and the chains change the order of work, never a sum: the lists are
 the same bit for bit, and the error found is the exact optimum of the computed sums.
 
 Lists are stored 1-based, ``buf[1..m]``, with sentinels ``buf[0] = -inf`` and ``buf[m+1] = +inf``
