@@ -242,9 +242,8 @@ def _split_at(sums_a, len_a, sums_b, len_b, target, share):
 
     The condition is ``j(h) <= c = len_b - share + h - 1``: true if ``c >= len_b``, else it is
     ``r(h) <= c - 2``, i.e. ``sums_b[c - 1] > x`` (the ``(c - 1)``-th sum, 1-based, exceeds
-    ``x``; false for ``c < 2``). One comparison per bisection step
-    instead of a search: the same ``h`` as bisecting on :func:`_chain_start`, in
-    ``O(log len_a)``.
+    ``x``; false for ``c < 2``). One comparison per bisection step instead of a search: the same
+    ``h`` as bisecting on :func:`_chain_start`, in ``O(log len_a)`` instead of ``O(log^2)``.
     """
     lo = 1
     hi = len_a + 1
@@ -319,7 +318,7 @@ def recover_mask(values, start, count, value, ones, table, mask_out):
     table[0] = 0.0
     found = 0
     size = 1
-    if not (value == 0.0 and ones <= 0):  # subset 0 (sum 0, no values) is not the answer
+    if not (value == 0.0 and ones <= 0):  # else subset 0 (no values, sum 0) is the first match
         for t in range(count):
             v = values[start + t]
             for s in range(size):
