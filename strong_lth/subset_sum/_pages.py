@@ -21,8 +21,8 @@ from numba.extending import intrinsic
 from .._config import kernel
 
 HUGE_BYTES = 1 << 22
-"""Arrays of at least this many bytes (4 MiB, two huge pages) get the advice; smaller ones are
-reused by the allocator from call to call anyway and would not fill a huge page."""
+"""Arrays of at least this many bytes (4 MiB) get the advice. A smaller array holds at most one
+whole 2 MiB page (the advice covers only whole huge pages inside it), so it gains little."""
 
 PAGE = 4096
 """The base page size: ``madvise`` wants a page-aligned range."""
