@@ -17,7 +17,9 @@ chains, each over a range of the first list cut so that the four walk about equa
 Indices are unsigned, which spares numba's negative-index test on every load. Lists carry sums
 only; the subsets of the two sums finally chosen are recovered by tabulating each half's sums in
 the same addition order, which reproduces the merged sums bit for bit, and looking the chosen sums
-up. The pairing, the pieces and the chains change the order of work, never a sum: the lists are
+up while the table is built (it stops at the first match). Large scratch lists are backed by huge
+pages (:mod:`._pages`): at n = 48 the page faults of 4 KiB pages cost as much as the merges.
+The pairing, the pieces and the chains change the order of work, never a sum: the lists are
 the same bit for bit, and the error found is the exact optimum of the computed sums.
 
 Lists are stored 1-based, ``buf[1..m]``, with sentinels ``buf[0] = -inf`` and ``buf[m+1] = +inf``
@@ -30,6 +32,7 @@ from numba import prange
 from .._config import batch, kernel
 from ._bruteforce import popcount
 from ._chunks import chunk_range, longest
+from ._pages import empty
 
 MAX_N = 48
 """Largest n solved: four scratch lists of ``2^24`` sums, about 540 MB."""
@@ -39,11 +42,12 @@ ONE = np.uint64(1)
 """Indices are unsigned: numba then skips the negative-index wraparound on every load, which
 sits on the merges' dependency chains (about 20% faster)."""
 
-SPLIT = (1 << 12, 1 << 17)
-"""A single instance splits each merge of lists of a length in ``[SPLIT[0], SPLIT[1])`` in two
-(see :func:`_split`), so that its two merges run as eight chains. Shorter merges would not repay
-the bisection; longer ones stream from memory, where 24 streams at once measured slower than 12
-(the hardware prefetcher tracks only so many)."""
+SPLIT = 1 << 12
+"""A single instance splits each merge of lists of at least this length in two (see
+:func:`_split`), so that its two merges run as eight chains; shorter merges would not repay the
+bisection. On scratch lists backed by huge pages (:mod:`._pages`) this pays at every length up
+to ``2^23`` (CPU time at n = 40: 23 -> 14 ms, n = 48: 200 -> 165 ms); on 4 KiB pages it had been
+slower beyond ``2^17``."""
 
 
 @kernel
@@ -52,7 +56,9 @@ def _both_ends(src, dst, v, i, j, p, q, front, back):
 
     The front writes the smaller of ``src[i]`` and ``src[j] + v`` at ``dst[front]`` (ties to the
     unshifted list), the back the larger of ``src[p]`` and ``src[q] + v`` at ``dst[back]`` (ties
-    to the shifted list); returns the advanced ``(i, j, p, q)``. Branch-free.
+    to the shifted list); returns the advanced ``(i, p)``. Each step advances ``i`` or ``j`` and
+    ``p`` or ``q``, so callers pass ``j`` and ``q`` as constant sums minus ``i`` and ``p``: two
+    indices fewer to keep per merge. Branch-free.
     """
     a = src[i]
     b = src[j] + v
@@ -60,9 +66,7 @@ def _both_ends(src, dst, v, i, j, p, q, front, back):
     y = src[q] + v
     dst[front] = min(a, b)
     dst[back] = max(x, y)
-    c = np.uint64(a <= b)
-    d = np.uint64(x > y)
-    return i + c, j + (ONE - c), p - d, q - (ONE - d)
+    return i + np.uint64(a <= b), p - np.uint64(x > y)
 
 
 @kernel
@@ -77,12 +81,12 @@ def _merge_two(s1, d1, v1, s2, d2, v2, m):
     for s in (s1, s2):
         s[0] = -np.inf
         s[m + ONE] = np.inf
-    i1 = j1 = i2 = j2 = ONE
-    p1 = q1 = p2 = q2 = m
+    i1 = i2 = ONE
+    p1 = p2 = m
     top = m + m + ONE
-    for o in range(ONE, m + ONE):
-        i1, j1, p1, q1 = _both_ends(s1, d1, v1, i1, j1, p1, q1, o, top - o)
-        i2, j2, p2, q2 = _both_ends(s2, d2, v2, i2, j2, p2, q2, o, top - o)
+    for o in range(ONE, m + ONE):  # i + j = o + 1, p + q = top - o
+        i1, p1 = _both_ends(s1, d1, v1, i1, o + ONE - i1, p1, top - o - p1, o, top - o)
+        i2, p2 = _both_ends(s2, d2, v2, i2, o + ONE - i2, p2, top - o - p2, o, top - o)
 
 
 @kernel
@@ -99,11 +103,13 @@ def _merge_four(lists, m):
     s2, d2, v2, i2, j2, p2, q2, f2, b2 = lists[1]
     s3, d3, v3, i3, j3, p3, q3, f3, b3 = lists[2]
     s4, d4, v4, i4, j4, p4, q4, f4, b4 = lists[3]
+    u1, u2, u3, u4 = i1 + j1, i2 + j2, i3 + j3, i4 + j4  # i + j - o is constant, as is p + q + o
+    w1, w2, w3, w4 = p1 + q1, p2 + q2, p3 + q3, p4 + q4
     for o in range(np.uint64(m)):
-        i1, j1, p1, q1 = _both_ends(s1, d1, v1, i1, j1, p1, q1, f1 + o, b1 - o)
-        i2, j2, p2, q2 = _both_ends(s2, d2, v2, i2, j2, p2, q2, f2 + o, b2 - o)
-        i3, j3, p3, q3 = _both_ends(s3, d3, v3, i3, j3, p3, q3, f3 + o, b3 - o)
-        i4, j4, p4, q4 = _both_ends(s4, d4, v4, i4, j4, p4, q4, f4 + o, b4 - o)
+        i1, p1 = _both_ends(s1, d1, v1, i1, u1 + o - i1, p1, w1 - o - p1, f1 + o, b1 - o)
+        i2, p2 = _both_ends(s2, d2, v2, i2, u2 + o - i2, p2, w2 - o - p2, f2 + o, b2 - o)
+        i3, p3 = _both_ends(s3, d3, v3, i3, u3 + o - i3, p3, w3 - o - p3, f3 + o, b3 - o)
+        i4, p4 = _both_ends(s4, d4, v4, i4, u4 + o - i4, p4, w4 - o - p4, f4 + o, b4 - o)
 
 
 @kernel
@@ -153,7 +159,7 @@ def _sorted_halves(values, n, a0, a1, b0, b1):
     b0[1] = 0.0
     m = 1
     for t in range(n2):
-        if t < n1 and SPLIT[0] <= m < SPLIT[1]:
+        if t < n1 and m >= SPLIT:
             a_lo, a_hi, half = _split(a0, a1, values[t], m)
             b_lo, b_hi, half = _split(b0, b1, values[n1 + t], m)
             _merge_four((a_lo, a_hi, b_lo, b_hi), half)
@@ -230,12 +236,21 @@ def _chain_start(sums_a, sums_b, len_b, target, h):
 @kernel
 def _split_at(sums_a, len_a, sums_b, len_b, target, share):
     """Least ``h`` in ``[1, len_a + 1]`` such that a chain from ``(1, len_b)`` reaching ``i = h``
-    has taken at least ``share`` steps, ``(h - 1) + (len_b - j(h))`` (increasing in ``h``)."""
+    has taken at least ``share`` steps, ``(h - 1) + (len_b - j(h))`` (increasing in ``h``), with
+    ``j(h) = min(len_b, r(h) + 2)`` the start of :func:`_chain_start` and ``r(h)`` the number of
+    ``sums_b`` at most ``x = target - sums_a[h]``.
+
+    The condition is ``j(h) <= c = len_b - share + h - 1``: true if ``c >= len_b``, else it is
+    ``r(h) <= c - 2``, i.e. ``sums_b[c - 1] > x`` (the ``(c - 1)``-th sum, 1-based, exceeds
+    ``x``; false for ``c < 2``). One comparison per bisection step instead of a search: the same
+    ``h`` as bisecting on :func:`_chain_start`, in ``O(log len_a)`` instead of ``O(log^2)``.
+    """
     lo = 1
     hi = len_a + 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if (mid - 1) + (len_b - _chain_start(sums_a, sums_b, len_b, target, mid)) >= share:
+        c = len_b - share + mid - 1
+        if c >= len_b or (c >= 2 and sums_b[c - 1] > target - sums_a[mid]):
             hi = mid
         else:
             lo = mid + 1
@@ -295,19 +310,26 @@ def recover_mask(values, start, count, value, ones, table, mask_out):
     of exactly ``ones`` elements if ``ones >= 0``.
 
     The table ``table[s + 2^t] = table[s] + v_t`` adds each subset's values in increasing index
-    order, as the merges do, so the merged sum appears in it bit for bit.
+    order, as the merges do, so the merged sum appears in it bit for bit. It is searched as it is
+    built, in increasing ``s`` (each doubling appends the indices ``[2^t, 2^(t+1))``), and
+    building stops at the first match: the subset is the one a full table's first match gives,
+    found after half the table on average, with no second pass over it.
     """
     table[0] = 0.0
-    size = 1
-    for t in range(count):
-        for s in range(size):
-            table[size + s] = table[s] + values[start + t]
-        size *= 2
     found = 0
-    for s in range(size):
-        if table[s] == value and (ones < 0 or popcount(s) == ones):
-            found = s
-            break
+    size = 1
+    if not (value == 0.0 and ones <= 0):  # else subset 0 (no values, sum 0) is the first match
+        for t in range(count):
+            v = values[start + t]
+            for s in range(size):
+                x = table[s] + v
+                table[size + s] = x
+                if x == value and (ones < 0 or popcount(size + s) == ones):
+                    found = size + s
+                    break
+            if found:
+                break
+            size *= 2
     for t in range(count):
         mask_out[start + t] = (found >> t) & 1
 
@@ -386,9 +408,10 @@ def _mitm_pair(x, y, n, targets, tol, masks, scratch):
 
 @kernel
 def allocate(max_n):
-    """Four scratch lists for halves of up to ``max_n - max_n // 2`` values (with sentinels)."""
+    """Four scratch lists for halves of up to ``max_n - max_n // 2`` values (with sentinels), on
+    huge pages when large (:func:`._pages.empty`)."""
     size = (1 << (max_n - max_n // 2)) + 2
-    return np.empty(size), np.empty(size), np.empty(size), np.empty(size)
+    return empty(size), empty(size), empty(size), empty(size)
 
 
 @batch
