@@ -15,7 +15,19 @@ those still above the tolerance on 8 more at a time: most instances of a wide la
 cheaply, and the exponential cost of large pools is paid only by the few that need them."""
 
 
-def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, start=None, size=None):
+def choose(
+    weights,
+    network,
+    layer,
+    *,
+    signed=None,
+    solver="mitm",
+    tol=None,
+    start=None,
+    size=None,
+    fewest=True,
+    max_size=None,
+):
     """Choose, for every target weight, the subsets of its two sign pools closest to it.
 
     Parameters
@@ -49,6 +61,14 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
         Every subset has exactly ``size`` values (``solve_batch(size=...)``; Natale et al.
         2024, arXiv:2410.14754). An instance whose pool has fewer values gets no subset and
         status NOT_FOUND; the negative pools of unsigned inputs stay empty (never solved).
+    fewest : bool, default True
+        With ``tol`` and a solver that offers it (``mitm``): each instance keeps a subset with
+        the *fewest* values within ``tol`` (the closest of those), rather than the first subset
+        found within ``tol``, so the ticket keeps fewer weights at the same tolerance. Ignored
+        without ``tol`` (the exact optimum) or with ``size``.
+    max_size : int, optional
+        With ``fewest``: never more than ``max_size`` values per subset; an instance that no
+        subset of at most ``max_size`` values brings within ``tol`` keeps the closest of them.
 
     Returns
     -------
@@ -101,6 +121,9 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
         chosen[done], sums[done] = earlier[done], earlier_sums[done]
         todo = np.flatnonzero(live & ~done)
     prefix = width if tol is None else min(max(FIRST_PASS_VALUES, size or 0), width)
+    sparse = {}
+    if tol is not None and size is None and fewest and "fewest" in METHODS[solver].options:
+        sparse = {"fewest": True, "max_size": max_size}
     while todo.size:
         used = np.minimum(lengths[todo], prefix)
         result = solve_batch(
@@ -111,6 +134,7 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
             tol=tol,
             rng=0,
             size=size,
+            **sparse,
         )
         chosen[todo] = False
         chosen[todo, :prefix] = result.masks
