@@ -40,47 +40,86 @@ def _offsets(counts, m, offsets):
 
 
 @kernel
-def _sorted_by_size(values, start, m, top, src, dst, counts, offsets, new_offsets):
-    """Subset sums of ``values[start:start + m]`` of at most ``top`` values, grouped by
-    cardinality, each group sorted.
+def _ends(src, dst, v, at, bounds, front, back):
+    """One step of the merge of a group ``src[keep:keep_end]`` with a group
+    ``src[add:add_end] + v`` from the front and from the back at once: the front writes the
+    smaller of its two candidates at ``dst[front]`` (ties to the unshifted group), the back the
+    larger at ``dst[back]`` (ties to the shifted one), as :func:`._mitm._both_ends`; a pointer
+    past its group reads as ``+inf`` (front) or ``-inf`` (back) and is never taken. Returns the
+    advanced pointers ``at = (i, j, p, q)``."""
+    keep, keep_end, add, add_end = bounds
+    i, j, p, q = at
+    a = src[i] if i < keep_end else np.inf
+    b = src[j] + v if j < add_end else np.inf
+    x = src[p] if p >= keep else -np.inf
+    y = src[q] + v if q >= add else -np.inf
+    dst[front] = min(a, b)
+    dst[back] = max(x, y)
+    c = a <= b
+    d = x > y
+    return i + c, j + (not c), p - d, q - (not d)
 
-    Returns the buffer holding them; on return ``counts[c] = C(m, c)`` for ``c <= min(m, top)``
-    and ``offsets`` are the group offsets. Groups above ``top`` are never formed, so a small
-    ``top`` costs ``sum_{c <= top} C(m, c)`` sums per value instead of ``2^m``. Each output
-    element is chosen branch-free (a past-the-end input reads as ``+inf`` and is never taken),
-    so the merges run at the speed of the unconstrained ones.
+
+@kernel
+def _merge_groups(first, second, bounds, out, length):
+    """Write the merge of group ``bounds`` into ``dst[out:out + length]`` for two buffers
+    ``first = (src, dst, v)`` and ``second`` of the same layout, in lockstep from both ends (four
+    dependency chains that overlap). With an odd ``length`` the middle output is written by both
+    ends, which agree on it. Passing the same buffer twice merges it alone."""
+    src1, dst1, v1 = first
+    src2, dst2, v2 = second
+    keep, keep_end, add, add_end = bounds
+    at1 = at2 = (keep, add, keep_end - 1, add_end - 1)
+    back = out + length - 1
+    for o in range((length + 1) // 2):
+        at1 = _ends(src1, dst1, v1, at1, bounds, out + o, back - o)
+        at2 = _ends(src2, dst2, v2, at2, bounds, out + o, back - o)
+
+
+@kernel
+def _sorted_groups(values, n1, n2, top, scratch, counts, offsets):
+    """Subset sums of ``values[:n1]`` and ``values[n1:n1 + n2]`` (``n2`` is ``n1`` or
+    ``n1 + 1``) of at most ``top`` values, grouped by cardinality, each group sorted.
+
+    Returns the two buffers holding them; on return ``counts[h][c] = C(m_h, c)`` for
+    ``c <= min(m_h, top)`` and ``offsets[h]`` are the group offsets of half ``h``. Groups above
+    ``top`` are never formed, so a small ``top`` costs ``sum_{c <= top} C(m, c)`` sums per value
+    instead of ``2^m``. Both halves have the same layout after the same number of values, so
+    their merges run in lockstep (:func:`_merge_groups`), the second half's last value alone.
     """
-    counts[: m + 2] = 0
-    counts[0] = 1
-    src[1] = 0.0
-    for t in range(m):
-        v = values[start + t]
-        old_top = min(t, top)  # groups 0 .. old_top exist before v
+    a0, a1, b0, b1 = scratch
+    counts_a, counts_b = counts
+    offsets_a, offsets_b, spare = offsets
+    counts_a[: n2 + 2] = 0
+    counts_b[: n2 + 2] = 0
+    counts_a[0] = counts_b[0] = 1
+    a0[1] = b0[1] = 0.0
+    for t in range(n2):
+        old_top = min(t, top)  # groups 0 .. old_top exist before this value
         new_top = min(t + 1, top)
-        _offsets(counts, old_top, offsets)
+        _offsets(counts_b, old_top, offsets_b)
         for c in range(new_top, 0, -1):  # Pascal's rule, in place
-            counts[c] += counts[c - 1]
-        _offsets(counts, new_top, new_offsets)
+            counts_b[c] += counts_b[c - 1]
+        _offsets(counts_b, new_top, spare)
+        second = (b0, b1, values[n1 + t])
+        first = (a0, a1, values[t]) if t < n1 else second
         for c in range(new_top + 1):
             keep = keep_end = add = add_end = 1  # empty unless set below
             if c <= old_top:  # old group c: the sums without v
-                keep = offsets[c] + 1
-                keep_end = offsets[c + 1] + 1
+                keep = offsets_b[c] + 1
+                keep_end = offsets_b[c + 1] + 1
             if c > 0:  # old group c - 1: the sums with v
-                add = offsets[c - 1] + 1
-                add_end = offsets[c] + 1
-            i = keep
-            j = add
-            for o in range(new_offsets[c] + 1, new_offsets[c + 1] + 1):
-                a = src[i] if i < keep_end else np.inf
-                b = src[j] + v if j < add_end else np.inf
-                take_a = a <= b
-                dst[o] = a if take_a else b
-                i += take_a
-                j += not take_a
-        src, dst = dst, src
-    _offsets(counts, min(m, top), offsets)
-    return src
+                add = offsets_b[c - 1] + 1
+                add_end = offsets_b[c] + 1
+            _merge_groups(first, second, (keep, keep_end, add, add_end), spare[c] + 1, counts_b[c])
+        if t < n1:
+            a0, a1 = a1, a0
+        b0, b1 = b1, b0
+        if t == n1 - 1:
+            counts_a[: n2 + 2] = counts_b[: n2 + 2]
+    _offsets(counts_a, min(n1, top), offsets_a)
+    _offsets(counts_b, min(n2, top), offsets_b)
+    return a0, b0
 
 
 @kernel
@@ -118,11 +157,10 @@ def _sized_kernel(values, n, low, high, fewest, target, tol, mask_out, scratch, 
     """
     a0, a1, b0, b1 = scratch
     counts_a, counts_b = counts
-    offsets_a, offsets_b, spare = offsets
+    offsets_a, offsets_b, _ = offsets
     n1 = n // 2
     n2 = n - n1
-    sums_a = _sorted_by_size(values, 0, n1, high, a0, a1, counts_a, offsets_a, spare)
-    sums_b = _sorted_by_size(values, n1, n2, high, b0, b1, counts_b, offsets_b, spare)
+    sums_a, sums_b = _sorted_groups(values, n1, n2, high, scratch, counts, offsets)
     halves = (sums_a, counts_a, offsets_a, n1, sums_b, counts_b, offsets_b, n2)
     stop = 0.0 if fewest else max(tol, 0.0)
     best = np.inf
