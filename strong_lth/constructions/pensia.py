@@ -50,9 +50,9 @@ def choose(
         layer go to :func:`~strong_lth.subset_sum.solve_batch` together.
     tol : float, optional
         None: every instance is solved on its whole pool (optimal with an exact solver).
-        Otherwise an instance may stop at any subset within ``tol`` of its weight, found on a
-        prefix of its pool (see :data:`FIRST_PASS_VALUES`); the rest are solved on longer
-        prefixes, up to the whole pool.
+        Otherwise an instance keeps a subset within ``tol`` of its weight, found on a prefix of
+        its pool (see :data:`FIRST_PASS_VALUES`): the one with the fewest values (``fewest``,
+        the default), else any; the rest are solved on longer prefixes, up to the whole pool.
     start : ndarray of bool, shape (d_out, d_in, n'), optional
         ``keep`` of an earlier call on the same random network at any n' (with ``tol``): every
         instance whose earlier subset exists here and is within ``tol`` keeps it unsolved. Since
