@@ -29,14 +29,12 @@ def all_subsets(row):
 
 
 def enumerated(sums, sizes, target, tol=None, max_size=None):
-    """The fewest values within ``tol`` (the closest of them), else the closest subset, among
-    subsets of at most ``max_size`` values: ``(cardinality or None, error)``, from the sums and
-    cardinalities of every subset."""
+    """Among subsets of at most ``max_size`` values, the fewest values within ``tol`` (None if
+    none) and the smallest error, from the sums and cardinalities of every subset."""
     errors = np.abs(sums - target)
     allowed = sizes <= (np.inf if max_size is None else max_size)
     if tol is not None and np.any(allowed & (errors <= tol)):
-        fewest = sizes[allowed & (errors <= tol)].min()
-        return int(fewest), errors[sizes == fewest].min()
+        return int(sizes[allowed & (errors <= tol)].min()), errors[allowed].min()
     return None, errors[allowed].min()
 
 
@@ -50,12 +48,13 @@ def check_against_enumeration(values, targets, result, tol, max_size=None):
             continue  # a subset at the tolerance to rounding: either side is right
         fewest, error = enumerated(sums, sizes, target, tol, max_size)
         count = int(result.masks[b].sum())
-        if fewest is not None:
+        if fewest is not None:  # any subset of the fewest values within tol
             assert count == fewest, (b, count, fewest)
             assert result.errors[b] <= tol
+        else:  # no subset reaches tol: the closest one
+            assert abs(result.errors[b] - error) <= slack, (b, result.errors[b], error)
         if max_size is not None:
             assert count <= max_size
-        assert abs(result.errors[b] - error) <= slack, (b, result.errors[b], error)
         recomputed = row[result.masks[b]].sum()  # the sum recomputed from the mask
         assert abs(result.values[b] - recomputed) <= slack
         assert abs(abs(recomputed - target) - result.errors[b]) <= slack

@@ -63,8 +63,8 @@ def choose(
         status NOT_FOUND; the negative pools of unsigned inputs stay empty (never solved).
     fewest : bool, default True
         With ``tol`` and a solver that offers it (``mitm``): each instance keeps a subset with
-        the *fewest* values within ``tol`` (the closest of those), rather than the first subset
-        found within ``tol``, so the ticket keeps fewer weights at the same tolerance. Ignored
+        the *fewest* values within ``tol``, rather than the first subset the unconstrained scan
+        finds within ``tol``, so the ticket keeps fewer weights at the same tolerance. Ignored
         without ``tol`` (the exact optimum) or with ``size``.
     max_size : int, optional
         With ``fewest``: never more than ``max_size`` values per subset; an instance that no

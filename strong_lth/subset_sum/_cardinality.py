@@ -12,8 +12,8 @@ first half against group ``k - k1`` of the second. The groups scanned hold at mo
 ``2^n2`` sums in total, so time and memory are those of the unconstrained solver, ``O(2^(n/2))``.
 
 Subsets of a range of sizes (``solve(..., tol=t, fewest=True)``, ``max_size=K``) take the sizes
-``k = low, low + 1, ...`` in turn on the same sorted groups, and stop at the first ``k`` whose
-best k-subset is within ``tol``: the fewest values that reach the tolerance, the closest of them.
+``k = low, low + 1, ...`` in turn on the same sorted groups, and stop at the first subset found
+within ``tol``: one of the fewest values that reach the tolerance.
 A cap ``K`` forms only the groups ``c <= K`` (Pascal's rule never needs a larger one), which costs
 ``sum_{c <= K} C(n / 2, c)`` sums instead of ``2^(n/2)``: small caps stay cheap on long pools.
 
@@ -197,14 +197,14 @@ def _closest_of_size(halves, size, target, stop):
 
 
 @kernel
-def _sized_kernel(values, n, low, high, fewest, target, tol, mask_out, scratch, counts, offsets):
+def _sized_kernel(values, n, low, high, target, tol, mask_out, scratch, counts, offsets):
     """Solve one instance over subsets of ``low`` to ``high`` values; return ``(sum,
     stopped_early)``.
 
-    Sizes are tried in increasing order, and the search stops at the first size whose best
-    subset (``fewest``) or first subset found (otherwise) is within ``tol``: so it returns the
-    closest subset of ``low .. high`` values, or one of the fewest values within ``tol``.
-    ``tol < 0`` means no tolerance: every size and group pair is scanned to the end.
+    Sizes are tried in increasing order and the search stops at the first subset found within
+    ``tol``: so it returns a subset of the fewest values within ``tol`` if one of at most
+    ``high`` values exists, else the closest subset of ``low`` to ``high`` values. ``tol < 0``
+    means no tolerance: every size and group pair is scanned to the end (or an exact hit).
     """
     a0, a1, b0, b1 = scratch
     counts_a, counts_b = counts
@@ -213,7 +213,7 @@ def _sized_kernel(values, n, low, high, fewest, target, tol, mask_out, scratch, 
     n2 = n - n1
     sums_a, sums_b = _sorted_groups(values, n1, n2, high, scratch, counts, offsets)
     halves = (sums_a, counts_a, offsets_a, n1, sums_b, counts_b, offsets_b, n2)
-    stop = 0.0 if fewest else max(tol, 0.0)
+    stop = max(tol, 0.0)
     best = np.inf
     best_i = best_j = best_k1 = best_size = 0
     for size in range(low, high + 1):
@@ -230,7 +230,7 @@ def _sized_kernel(values, n, low, high, fewest, target, tol, mask_out, scratch, 
 
 
 @batch
-def sized_batch(chunks, values, lengths, low, high, fewest, targets, tol, masks, sums, early):
+def sized_batch(chunks, values, lengths, low, high, targets, tol, masks, sums, early):
     """Solve ``len(targets)`` instances in parallel; row ``b`` picks ``low[b]`` to ``high[b]``
     of ``values[b, :lengths[b]]`` (see :func:`_sized_kernel`)."""
     batch_size = targets.shape[0]
@@ -250,7 +250,6 @@ def sized_batch(chunks, values, lengths, low, high, fewest, targets, tol, masks,
                 lengths[b],
                 low[b],
                 min(high[b], lengths[b]),
-                fewest,
                 targets[b],
                 tol,
                 masks[b],

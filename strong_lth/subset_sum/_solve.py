@@ -70,7 +70,6 @@ def _run_mitm(values, lengths, targets, tol, time_limit, seeds, options, sizes=N
             lengths,
             low,
             high,
-            fewest,
             targets,
             tol,
             masks,
@@ -422,13 +421,13 @@ def solve(
 
         - ``"mitm"``: exact meet in the middle, ``O(2^(n/2))``, n <= 48. Options
           ``fewest`` (default False; needs ``tol``): a subset with the *fewest* values whose
-          error is at most ``tol``, the closest of those (status ``WITHIN_TOLERANCE``), or the
-          optimum if no subset reaches ``tol``; ``max_size`` (default None): never more than
-          ``max_size`` values, the closest such subset (with ``fewest``: the fewest within
-          ``tol`` up to ``max_size``, else the closest of at most ``max_size``). Both by meet in
-          the middle by cardinality, sizes ``k = 0, 1, 2, ...`` in turn, stopping at the first
-          ``k`` whose best ``k``-subset is within ``tol``; ``max_size`` keeps the sorted lists
-          to subsets of at most ``max_size`` values, so a small cap is cheap on long pools.
+          error is at most ``tol`` (status ``WITHIN_TOLERANCE``), or the optimum if no subset
+          reaches ``tol``; ``max_size`` (default None): never more than ``max_size`` values, the
+          closest such subset, or with ``tol`` one of the fewest values within ``tol`` if one of
+          at most ``max_size`` values exists. Both by meet in the middle by cardinality, sizes
+          ``k = 0, 1, 2, ...`` in turn, stopping at the first subset found within ``tol``;
+          ``max_size`` keeps the sorted lists to subsets of at most ``max_size`` values, so a
+          small cap is cheap on long pools.
         - ``"bruteforce"``: all ``2^n`` subsets, n <= 24; the reference.
         - ``"dp"``: dynamic programming on a grid of step ``q`` (options ``resolution``,
           ``max_cells``; default ``q = sum|v| / max_cells``, coarsened to ``tol / (2(n+1))``).
