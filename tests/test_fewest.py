@@ -159,3 +159,23 @@ def test_pensia_with_tol_keeps_the_fewest_values_of_each_pool():
     capped, _, _ = pensia.choose(weights, network, 1, tol=tol, max_size=2)
     for sign in (u > 0, u < 0):
         assert np.all(np.count_nonzero(capped & sign[None], axis=2) <= 2)
+
+
+def test_pensia_fewest_solves_whole_pools_not_a_first_prefix():
+    weights = np.random.default_rng(1).uniform(-0.5, 0.5, (3, 2))
+    network = RandomNetwork(1, (2, 3), 48)  # pools of about 24 values: beyond the first pass
+    tol = 1e-5
+    keep, _, _ = pensia.choose(weights, network, 1, tol=tol)
+    pools = sign_pools(*network.gadget_weights(1))
+    assert pools.lengths.max() > pensia.FIRST_PASS_VALUES
+    targets = np.broadcast_to(weights, (2, 3, 2)).reshape(-1)
+    whole = solve_batch(
+        pools.values.reshape(len(targets), -1),
+        targets,
+        lengths=pools.per_instance(pools.lengths).reshape(-1),
+        tol=tol,
+        fewest=True,
+    )
+    u = network.gadget_weights(1)[0]
+    kept = np.stack([np.count_nonzero(keep & sign[None], axis=2) for sign in (u > 0, u < 0)])
+    assert np.array_equal(kept.reshape(-1), whole.masks.sum(axis=1))
