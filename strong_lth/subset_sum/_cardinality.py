@@ -11,6 +11,12 @@ second, so the optimum is the best over ``k1`` of the two-pointer scan of group 
 first half against group ``k - k1`` of the second. The groups scanned hold at most ``2^n1`` and
 ``2^n2`` sums in total, so time and memory are those of the unconstrained solver, ``O(2^(n/2))``.
 
+Subsets of a range of sizes (``solve(..., tol=t, fewest=True)``, ``max_size=K``) take the sizes
+``k = low, low + 1, ...`` in turn on the same sorted groups, and stop at the first subset found
+within ``tol``: one of the fewest values that reach the tolerance.
+A cap ``K`` forms only the groups ``c <= K`` (Pascal's rule never needs a larger one), which costs
+``sum_{c <= K} C(n / 2, c)`` sums instead of ``2^(n/2)``: small caps stay cheap on long pools.
+
 Group ``c`` of a buffer holds ``C(m, c)`` sums at positions ``off[c] + 1 .. off[c] + C(m, c)``
 with ``off[c] = sum_{j < c} C(m, j)``, so ``buf[off[c]:]`` is the group 1-based, the layout the
 scan of :mod:`._mitm` reads. Sums add their values in increasing index order, so the chosen sums
@@ -22,95 +28,211 @@ from numba import prange
 
 from .._config import batch, kernel
 from ._chunks import chunk_range, longest
-from ._mitm import allocate, closest_pair, recover_mask
+from ._mitm import _both_ends, recover_mask
 
 
 @kernel
 def _offsets(counts, m, offsets):
-    """``offsets[c] = sum_{j < c} counts[j]`` for ``c`` in ``[0, m + 1]``."""
+    """``offsets[c] = sum_{j < c} (counts[j] + 2)`` for ``c`` in ``[0, m + 1]``: each group sits
+    between two sentinel slots."""
     offsets[0] = 0
     for c in range(m + 1):
-        offsets[c + 1] = offsets[c] + counts[c]
+        offsets[c + 1] = offsets[c] + counts[c] + 2
 
 
 @kernel
-def _sorted_by_size(values, start, m, src, dst, counts, offsets, new_offsets):
-    """Subset sums of ``values[start:start + m]``, grouped by cardinality, each group sorted.
-
-    Returns the buffer holding them; on return ``counts[c] = C(m, c)`` and ``offsets`` are the
-    group offsets. Each output element is chosen branch-free (a past-the-end input reads as
-    ``+inf`` and is never taken), so the merges run at the speed of the unconstrained ones.
-    """
-    counts[: m + 2] = 0
-    counts[0] = 1
-    src[1] = 0.0
-    for t in range(m):
-        v = values[start + t]
-        _offsets(counts, t, offsets)
-        for c in range(t + 1, 0, -1):  # Pascal's rule, in place
-            counts[c] += counts[c - 1]
-        _offsets(counts, t + 1, new_offsets)
-        for c in range(t + 2):
-            keep = keep_end = add = add_end = 1  # empty unless set below
-            if c <= t:  # old group c: the sums without v
-                keep = offsets[c] + 1
-                keep_end = offsets[c + 1] + 1
-            if c > 0:  # old group c - 1: the sums with v
-                add = offsets[c - 1] + 1
-                add_end = offsets[c] + 1
-            i = keep
-            j = add
-            for o in range(new_offsets[c] + 1, new_offsets[c + 1] + 1):
-                a = src[i] if i < keep_end else np.inf
-                b = src[j] + v if j < add_end else np.inf
-                take_a = a <= b
-                dst[o] = a if take_a else b
-                i += take_a
-                j += not take_a
-        src, dst = dst, src
-    _offsets(counts, m, offsets)
-    return src
+def allocate(max_n):
+    """Four buffers for the groups of halves of up to ``max_n - max_n // 2`` values, each group
+    between two sentinels (see the module docstring)."""
+    size = (1 << (max_n - max_n // 2)) + 2 * (max_n + 2)
+    return np.empty(size), np.empty(size), np.empty(size), np.empty(size)
 
 
 @kernel
-def _sized_kernel(values, n, size, target, tol, mask_out, scratch, counts, offsets):
-    """Solve one instance with exactly ``size`` values; return ``(sum, stopped_early)``.
+def _merge_groups(first, second, ends, out, length):
+    """Write the merge of the old groups ``ends = (keep, add, keep_last, add_last)``, the sums
+    without the value and those the value is added to, into ``dst[out:out + length]`` for two
+    buffers ``first = (src, dst, v)`` and ``second`` of the same layout, in lockstep from both
+    ends (:func:`._mitm._both_ends`, four dependency chains that overlap). With an odd ``length``
+    the middle output is written by both ends, which agree on it. Passing the same buffer twice
+    merges it alone."""
+    src1, dst1, v1 = first
+    src2, dst2, v2 = second
+    keep, add, keep_last, add_last = ends
+    i1 = i2 = np.uint64(keep)
+    j1 = j2 = np.uint64(add)
+    p1 = p2 = np.uint64(keep_last)
+    q1 = q2 = np.uint64(add_last)
+    out = np.uint64(out)
+    back = out + np.uint64(length - 1)
+    for o in range(np.uint64((length + 1) // 2)):
+        i1, j1, p1, q1 = _both_ends(src1, dst1, v1, i1, j1, p1, q1, out + o, back - o)
+        i2, j2, p2, q2 = _both_ends(src2, dst2, v2, i2, j2, p2, q2, out + o, back - o)
 
-    ``tol < 0`` means no tolerance: every group pair is scanned to the end (or an exact hit).
+
+@kernel
+def _sentinels(buffer, counts, offsets, top):
+    """Write ``-inf`` before and ``+inf`` after each of the groups ``0 .. top``."""
+    for c in range(top + 1):
+        buffer[offsets[c]] = -np.inf
+        buffer[offsets[c] + counts[c] + 1] = np.inf
+
+
+@kernel
+def _sorted_groups(values, n1, n2, top, scratch, counts, offsets):
+    """Subset sums of ``values[:n1]`` and ``values[n1:n1 + n2]`` (``n2`` is ``n1`` or
+    ``n1 + 1``) of at most ``top`` values, grouped by cardinality, each group sorted.
+
+    Returns the two buffers holding them; on return ``counts[h][c] = C(m_h, c)`` for
+    ``c <= min(m_h, top)`` and ``offsets[h]`` are the group offsets of half ``h``. Groups above
+    ``top`` are never formed, so a small ``top`` costs ``sum_{c <= top} C(m, c)`` sums per value
+    instead of ``2^m``. Both halves have the same layout after the same number of values, so
+    their merges run in lockstep (:func:`_merge_groups`), the second half's last value alone.
+    A group that does not exist yet (the old group ``c = t + 1``, the old group ``-1``) is read
+    as an empty list: both its pointers rest on sentinels of a neighbouring group.
     """
     a0, a1, b0, b1 = scratch
     counts_a, counts_b = counts
     offsets_a, offsets_b, spare = offsets
+    counts_a[: n2 + 2] = 0
+    counts_b[: n2 + 2] = 0
+    counts_a[0] = counts_b[0] = 1
+    a0[1] = b0[1] = 0.0
+    _offsets(counts_b, 0, offsets_b)
+    _sentinels(a0, counts_b, offsets_b, 0)
+    _sentinels(b0, counts_b, offsets_b, 0)
+    for t in range(n2):
+        old_top = min(t, top)  # groups 0 .. old_top exist before this value
+        new_top = min(t + 1, top)
+        _offsets(counts_b, old_top, offsets_b)
+        for c in range(new_top, 0, -1):  # Pascal's rule, in place
+            counts_b[c] += counts_b[c - 1]
+        _offsets(counts_b, new_top, spare)
+        second = (b0, b1, values[n1 + t])
+        first = (a0, a1, values[t]) if t < n1 else second
+        for c in range(new_top + 1):  # old group c spans offsets_b[c] + 1 .. offsets_b[c+1] - 2
+            if c > 0:
+                add, add_last = offsets_b[c - 1] + 1, offsets_b[c] - 2
+            else:  # no old group -1: the sentinels around old group 0
+                add, add_last = offsets_b[1] - 1, offsets_b[0]
+            if c <= old_top:
+                keep, keep_last = offsets_b[c] + 1, offsets_b[c + 1] - 2
+            else:  # no old group c: the sentinels around old group c - 1
+                keep, keep_last = offsets_b[c] - 1, offsets_b[c - 1]
+            ends = (keep, add, keep_last, add_last)
+            _merge_groups(first, second, ends, spare[c] + 1, counts_b[c])
+        if t < n1:
+            _sentinels(a1, counts_b, spare, new_top)
+            a0, a1 = a1, a0
+        _sentinels(b1, counts_b, spare, new_top)
+        b0, b1 = b1, b0
+        if t == n1 - 1:
+            counts_a[: n2 + 2] = counts_b[: n2 + 2]
+    _offsets(counts_a, min(n1, top), offsets_a)
+    _offsets(counts_b, min(n2, top), offsets_b)
+    return a0, b0
+
+
+@kernel
+def _walk(halves, size, k1):
+    """The two-pointer walk over group ``k1`` of the first half and group ``size - k1`` of the
+    second: ``(i, i_end, j, j_low, k1)``, ``i`` rising to ``i_end`` (excluded) and ``j`` falling
+    to ``j_low``, as indices into the two buffers."""
+    _, counts_a, offsets_a, _, _, counts_b, offsets_b, _ = halves
+    k2 = size - k1
+    i = offsets_a[k1] + 1
+    j_low = offsets_b[k2] + 1
+    return (i, i + counts_a[k1], j_low + counts_b[k2] - 1, j_low, k1)
+
+
+@kernel
+def _live(walk):
+    """Whether ``walk`` has pairs left to visit."""
+    i, i_end, j, j_low, _ = walk
+    return i < i_end and j >= j_low
+
+
+@kernel
+def _advance(sums_a, sums_b, walk, target, found):
+    """One step of ``walk``: record the pair in ``found = (distance, i, j, k1)`` if it is the
+    closest so far, then move ``i`` up if the sum is below the target, ``j`` down if above."""
+    i, i_end, j, j_low, k1 = walk
+    s = sums_a[i] + sums_b[j]
+    d = abs(s - target)
+    if d < found[0]:
+        found = (d, i, j, k1)
+    return (i + (s < target), i_end, j - (s > target), j_low, k1), found
+
+
+@kernel
+def _closest_of_size(halves, size, target, stop):
+    """The pair of group sums closest to ``target`` among subsets of exactly ``size`` values:
+    ``(distance, i, j, k1)``, ``i`` and ``j`` indices into the two halves' buffers and ``k1``
+    the values taken from the first half. Stops at the first pair within ``stop``.
+
+    The walks over the group pairs ``(k1, size - k1)`` are short and many, so two run at once,
+    each taking the next pair when its own ends: two dependency chains that overlap, with none
+    of the set-up of cutting one walk into chains (:func:`._mitm.closest_pair`).
+    """
+    sums_a, _, _, n1, sums_b, _, _, n2 = halves
+    nxt = max(0, size - n2)
+    last = min(size, n1)
+    first = second = (1, 0, 0, 1, 0)  # finished walks
+    found = (np.inf, 0, 0, 0)
+    while found[0] > stop:
+        if not _live(first) and nxt <= last:
+            first = _walk(halves, size, nxt)
+            nxt += 1
+        if not _live(second) and nxt <= last:
+            second = _walk(halves, size, nxt)
+            nxt += 1
+        live_first, live_second = _live(first), _live(second)
+        if not (live_first or live_second):
+            break
+        if live_first:
+            first, found = _advance(sums_a, sums_b, first, target, found)
+        if live_second:
+            second, found = _advance(sums_a, sums_b, second, target, found)
+    return found
+
+
+@kernel
+def _sized_kernel(values, n, low, high, target, tol, mask_out, scratch, counts, offsets):
+    """Solve one instance over subsets of ``low`` to ``high`` values; return ``(sum,
+    stopped_early)``.
+
+    Sizes are tried in increasing order and the search stops at the first subset found within
+    ``tol``: so it returns a subset of the fewest values within ``tol`` if one of at most
+    ``high`` values exists, else the closest subset of ``low`` to ``high`` values. ``tol < 0``
+    means no tolerance: every size and group pair is scanned to the end (or an exact hit).
+    """
+    a0, a1, b0, b1 = scratch
+    counts_a, counts_b = counts
+    offsets_a, offsets_b, _ = offsets
     n1 = n // 2
     n2 = n - n1
-    sums_a = _sorted_by_size(values, 0, n1, a0, a1, counts_a, offsets_a, spare)
-    sums_b = _sorted_by_size(values, n1, n2, b0, b1, counts_b, offsets_b, spare)
+    sums_a, sums_b = _sorted_groups(values, n1, n2, high, scratch, counts, offsets)
+    halves = (sums_a, counts_a, offsets_a, n1, sums_b, counts_b, offsets_b, n2)
     stop = max(tol, 0.0)
     best = np.inf
-    best_i = best_j = best_k1 = 0
-    for k1 in range(max(0, size - n2), min(size, n1) + 1):
-        k2 = size - k1
-        oa = offsets_a[k1]
-        ob = offsets_b[k2]
-        i, j, d = closest_pair(sums_a[oa:], counts_a[k1], sums_b[ob:], counts_b[k2], target, stop)
+    best_i = best_j = best_k1 = best_size = 0
+    for size in range(low, high + 1):
+        d, i, j, k1 = _closest_of_size(halves, size, target, stop)
         if d < best:
-            best = d
-            best_i = oa + i
-            best_j = ob + j
-            best_k1 = k1
-        if best <= stop:
+            best, best_i, best_j, best_k1, best_size = d, i, j, k1, size
+        if best <= tol:
             break
     value_a = sums_a[best_i]
     value_b = sums_b[best_j]
     recover_mask(values, 0, n1, value_a, best_k1, a1 if sums_a is a0 else a0, mask_out)
-    recover_mask(values, n1, n2, value_b, size - best_k1, b1 if sums_b is b0 else b0, mask_out)
+    recover_mask(values, n1, n2, value_b, best_size - best_k1, b1 if sums_b is b0 else b0, mask_out)
     return value_a + value_b, 0.0 < best <= tol
 
 
 @batch
-def sized_batch(chunks, values, lengths, sizes, targets, tol, masks, sums, early):
-    """Solve ``len(targets)`` instances in parallel; row ``b`` picks exactly ``sizes[b]`` of
-    ``values[b, :lengths[b]]``."""
+def sized_batch(chunks, values, lengths, low, high, targets, tol, masks, sums, early):
+    """Solve ``len(targets)`` instances in parallel; row ``b`` picks ``low[b]`` to ``high[b]``
+    of ``values[b, :lengths[b]]`` (see :func:`_sized_kernel`)."""
     batch_size = targets.shape[0]
     max_n = longest(lengths)
     for c in prange(chunks):
@@ -124,5 +246,14 @@ def sized_batch(chunks, values, lengths, sizes, targets, tol, masks, sums, early
         )
         for b in range(lo, hi):
             sums[b], early[b] = _sized_kernel(
-                values[b], lengths[b], sizes[b], targets[b], tol, masks[b], scratch, counts, offsets
+                values[b],
+                lengths[b],
+                low[b],
+                min(high[b], lengths[b]),
+                targets[b],
+                tol,
+                masks[b],
+                scratch,
+                counts,
+                offsets,
             )

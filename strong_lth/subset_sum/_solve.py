@@ -54,15 +54,22 @@ def _run_mitm(values, lengths, targets, tol, time_limit, seeds, options, sizes=N
     masks, sums, status = _outputs(values)
     early = np.zeros(len(targets), np.bool_)
     tol = -1.0 if tol is None else tol
-    if sizes is None:
+    fewest, most = options["fewest"], options["max_size"]
+    if sizes is None and not fewest and most is None:
         launch(_mitm.mitm_batch, len(targets), values, lengths, targets, tol, masks, sums, early)
     else:
+        if sizes is not None:
+            low = high = sizes
+        else:
+            low = np.zeros(len(targets), np.int64)
+            high = lengths if most is None else np.minimum(lengths, most)
         launch(
             _cardinality.sized_batch,
             len(targets),
             values,
             lengths,
-            sizes,
+            low,
+            high,
             targets,
             tol,
             masks,
@@ -199,6 +206,7 @@ METHODS: dict[str, Method] = {
             "exact meet in the middle (Horowitz-Sahni)",
             _mitm.MAX_N,
             sized=True,
+            options={"fewest": False, "max_size": None},
         ),
         Method(
             "bruteforce",
@@ -251,7 +259,27 @@ def _check_options(method: Method, options: dict[str, Any]) -> dict[str, Any]:
         merged["restarts"] = check_int("restarts", options["restarts"], low=0)
     if "workers" in options:
         merged["workers"] = check_int("workers", options["workers"], low=1, high=_cpsat.MAX_WORKERS)
+    if "fewest" in options and not isinstance(options["fewest"], (bool, np.bool_)):
+        raise InvalidParameterError(f"`fewest` must be True or False; got {options['fewest']!r}.")
+    if options.get("max_size") is not None:
+        merged["max_size"] = check_int("max_size", options["max_size"], low=0)
     return merged
+
+
+def _check_fewest(options, tol, size):
+    """Refuse ``fewest`` without ``tol``, and ``fewest`` or ``max_size`` beside ``size``."""
+    if options.get("fewest") and tol is None:
+        raise InvalidParameterError(
+            "`tol` must be given with fewest=True (the fewest values are those whose subset "
+            "comes within tol of the target); got tol=None."
+        )
+    chosen = [name for name in ("fewest", "max_size") if options.get(name) not in (None, False)]
+    if chosen and size is not None:
+        raise InvalidParameterError(
+            f"`size` must be None with `{chosen[0]}` (size fixes the number of values, "
+            f"{chosen[0]} lets it vary); got size={size!r} with {chosen[0]}="
+            f"{options[chosen[0]]!r}."
+        )
 
 
 MAX_MAGNITUDE = 2.0**1023
@@ -319,6 +347,7 @@ def _solve_checked(
     name = check_choice("method", method, METHODS)
     spec = METHODS[name]
     options = _check_options(spec, options)
+    _check_fewest(options, tol, size)
     values = check_array("values", values, ndim=2, finite=False)
     batch_size, n = values.shape
     targets = check_array("targets" if not single else "target", targets, shape=(batch_size,))
@@ -390,7 +419,15 @@ def solve(
     method : str, default "mitm"
         A name from :data:`METHODS`:
 
-        - ``"mitm"``: exact meet in the middle, ``O(2^(n/2))``, n <= 48.
+        - ``"mitm"``: exact meet in the middle, ``O(2^(n/2))``, n <= 48. Options
+          ``fewest`` (default False; needs ``tol``): a subset with the *fewest* values whose
+          error is at most ``tol`` (status ``WITHIN_TOLERANCE``), or the optimum if no subset
+          reaches ``tol``; ``max_size`` (default None): never more than ``max_size`` values, the
+          closest such subset, or with ``tol`` one of the fewest values within ``tol`` if one of
+          at most ``max_size`` values exists. Both by meet in the middle by cardinality, sizes
+          ``k = 0, 1, 2, ...`` in turn, stopping at the first subset found within ``tol``;
+          ``max_size`` keeps the sorted lists to subsets of at most ``max_size`` values, so a
+          small cap is cheap on long pools.
         - ``"bruteforce"``: all ``2^n`` subsets, n <= 24; the reference.
         - ``"dp"``: dynamic programming on a grid of step ``q`` (options ``resolution``,
           ``max_cells``; default ``q = sum|v| / max_cells``, coarsened to ``tol / (2(n+1))``).
@@ -427,7 +464,9 @@ def solve(
         so that no subset sum overflows), negative ``tol``, non-positive ``time_limit``, an
         unknown method or option, more values than the method's limit, or a grid too fine to
         represent (``dp``: more than ``max_cells`` cells; ``cpsat``: grid integers beyond
-        ``2^53``), a ``size`` outside ``[0, n]`` or with a method that does not take one.
+        ``2^53``), a ``size`` outside ``[0, n]`` or with a method that does not take one;
+        ``fewest=True`` without ``tol``, ``fewest`` or ``max_size`` with ``size``, a ``fewest``
+        that is not a bool or a negative ``max_size``.
 
     Notes
     -----
@@ -453,6 +492,8 @@ def solve(
     (0.41, 'OPTIMAL')
     >>> solve([0.5, -0.25, 0.3, 0.11], 0.41, size=3).mask  # 0.5 - 0.25 + 0.11 = 0.36
     array([ True,  True, False,  True])
+    >>> solve([0.5, -0.25, 0.3, 0.11], 0.41, tol=0.1, fewest=True).mask  # |0.5 - 0.41| <= 0.1
+    array([ True, False, False, False])
     """
     values = check_array("values", values, ndim=1, finite=False)
     target = check_real("target", target)
@@ -528,3 +569,5 @@ def warmup() -> None:
         if spec.sized:
             solve_batch(values, [0.2, 0.1], method=name, lengths=[3, 2], size=[2, 1])
             solve([0.5, -0.25], 0.2, method=name, size=1)
+        if "fewest" in spec.options:
+            solve_batch(values, [0.2, 0.1], method=name, lengths=[3, 2], tol=0.01, fewest=True)
