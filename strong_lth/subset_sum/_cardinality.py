@@ -60,14 +60,15 @@ def _merge_groups(first, second, ends, out, length):
     src2, dst2, v2 = second
     keep, add, keep_last, add_last = ends
     i1 = i2 = np.uint64(keep)
-    j1 = j2 = np.uint64(add)
     p1 = p2 = np.uint64(keep_last)
-    q1 = q2 = np.uint64(add_last)
+    front = np.uint64(keep) + np.uint64(add)  # i + j after o steps: front + o
+    rear = np.uint64(keep_last) + np.uint64(add_last)  # p + q after o steps: rear - o
     out = np.uint64(out)
     back = out + np.uint64(length - 1)
     for o in range(np.uint64((length + 1) // 2)):
-        i1, j1, p1, q1 = _both_ends(src1, dst1, v1, i1, j1, p1, q1, out + o, back - o)
-        i2, j2, p2, q2 = _both_ends(src2, dst2, v2, i2, j2, p2, q2, out + o, back - o)
+        j, q = front + o, rear - o
+        i1, p1 = _both_ends(src1, dst1, v1, i1, j - i1, p1, q - p1, out + o, back - o)
+        i2, p2 = _both_ends(src2, dst2, v2, i2, j - i2, p2, q - p2, out + o, back - o)
 
 
 @kernel
