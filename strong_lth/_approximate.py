@@ -102,6 +102,7 @@ class _Layer(NestedLayer):
 
     construction: str = "pensia"
     size: int | None = None  # approximate(subset_size=): every subset has exactly this many
+    max_size: int | None = None  # approximate(max_subset_size=): at most this many
     max_bytes: int = MAX_BYTES  # solves larger than this go in shards of rows (strong_lth._shards)
     client: Any = None  # a distributed.Client that solves the shards, or None: this process
     last: Any = None  # (n, Δ) of the latest solve whose τ is a lower bound only
@@ -117,6 +118,7 @@ class _Layer(NestedLayer):
             solver=self.solver,
             tol=self.tol,
             size=self.size,
+            max_size=self.max_size,
             start=None if m is None else (self.cache[m][2], m),
             max_bytes=self.max_bytes,
             client=self.client,
@@ -193,6 +195,7 @@ def approximate(
     measure: bool = DEFAULTS["measure"],
     progress: bool = DEFAULTS["progress"],
     subset_size: int | None = DEFAULTS["subset_size"],
+    max_subset_size: int | None = DEFAULTS["max_subset_size"],
     source_density: float = DEFAULTS["source_density"],
     scheduler=DEFAULTS["scheduler"],
 ) -> Ticket:
@@ -272,6 +275,14 @@ def approximate(
         list it. In automatic mode k stays fixed and the search is over n, an n whose sign
         pools are smaller than k counting as not reaching ``eps``; in fixed mode such an n is
         refused.
+    max_subset_size : int, optional
+        Automatic mode only: every chosen subset has at most ``max_subset_size`` values. By
+        default automatic mode already keeps, per instance, a subset with the fewest values
+        within its tolerance (:func:`strong_lth.subset_sum.solve_batch` with ``fewest=True``);
+        the cap bounds the ticket's density in advance, in the spirit of Natale et al. (2024),
+        and an instance that no subset of at most that many values brings within its
+        tolerance keeps the closest of them (the search then needs a larger n). Only for
+        constructions whose options list it; not with ``subset_size``.
     source_density : float, default 1.0
         Probability ``p`` in (0, 1] that a weight of the random network is present (an
         Erdős–Rényi sparse network: Gadhikar, Mukherjee, Burkholz 2023, arXiv:2210.02412;
@@ -346,6 +357,7 @@ def approximate(
         measure=measure,
         progress=progress,
         subset_size=subset_size,
+        max_subset_size=max_subset_size,
         source_density=source_density,
         scheduler=scheduler,
     )
@@ -377,6 +389,7 @@ def approximate(
             solver,
             construction=construction,
             size=subset_size,
+            max_size=options.max_subset_size,
             max_bytes=max_bytes,
         )
         for i, w in enumerate(augmented.weights, start=1)
@@ -570,6 +583,7 @@ def _reported(ticket, target, options, declared, eps, rows, found, seconds, assu
         distribution=options.distribution.name,
         source_density=options.source_density,
         subset_size=options.subset_size,
+        max_subset_size=options.max_subset_size,
     )
     return Ticket(**{**ticket.__dict__, "report": report})
 

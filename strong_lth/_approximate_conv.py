@@ -123,6 +123,7 @@ class ConvReport:
 UNSUPPORTED = {
     "construction": "the convolutional gadget is the subset-sum construction of Pensia et al.",
     "subset_size": "subsets of any size only",
+    "max_subset_size": "subsets of any size only",
     "source_density": "a dense random network only",
     "certificate": "the spectral recursion, and the lockstep bound when no pooling is present",
     "scheduler": "its layers are solved in this process",

@@ -136,7 +136,17 @@ class RowBlock:
 
 
 def solve_shard(
-    weights, block: RowBlock, layer, signed, construction, solver, tol, size, start, start_n
+    weights,
+    block: RowBlock,
+    layer,
+    signed,
+    construction,
+    solver,
+    tol,
+    size,
+    start,
+    start_n,
+    max_size=None,
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Solve the rows of ``block`` (target rows ``weights``) by the construction.
 
@@ -153,6 +163,9 @@ def solve_shard(
         values per input: the warm start.
     start_n : int
         Values per input of ``start``.
+    max_size : int, optional
+        At most this many values per subset (the construction's ``max_size``; passed only when
+        set, so constructions without the option are called as before).
 
     Returns
     -------
@@ -168,7 +181,15 @@ def solve_shard(
         start = np.unpackbits(start, axis=2, count=start_n).astype(bool)
     choose = CONSTRUCTIONS[construction].choose
     keep, sums, status = choose(
-        weights, block, layer, signed=signed, solver=solver, tol=tol, start=start, size=size
+        weights,
+        block,
+        layer,
+        signed=signed,
+        solver=solver,
+        tol=tol,
+        start=start,
+        size=size,
+        **({} if max_size is None else {"max_size": max_size}),
     )
     missing = bool(np.any(np.asarray(status) == Status.NOT_FOUND))
     return np.packbits(keep, axis=2), np.asarray(sums), missing
@@ -184,6 +205,7 @@ def solve_layer(
     solver: str,
     tol,
     size=None,
+    max_size=None,
     start,
     max_bytes: int,
     client=None,
@@ -200,6 +222,8 @@ def solve_layer(
         Target layer ``i``.
     signed, construction, solver, tol, size
         As in the construction's ``choose``.
+    max_size : int, optional
+        As in :func:`solve_shard`.
     start : tuple (packed keep, n) or None
         Warm start: an earlier answer's packed ``keep`` and its n.
     max_bytes : int
@@ -244,6 +268,7 @@ def solve_layer(
             size,
             part,
             start_n,
+            max_size,
         )
 
     packed = np.empty((d_out, d_in, math.ceil(n / 8)), np.uint8)

@@ -167,6 +167,16 @@ class ApproximateParameters:
             per_construction=True,
         ),
     )
+    max_subset_size: int | None = field(
+        default=None,
+        metadata=_meta(
+            "automatic mode: at most this many values in every chosen subset (the fewest within "
+            "the instance tolerance); default no cap",
+            cli="int",
+            sweep=True,
+            per_construction=True,
+        ),
+    )
     source_density: float = field(
         default=1.0,
         metadata=_meta(
@@ -218,6 +228,20 @@ class ApproximateParameters:
         }
         if self.subset_size is not None:
             checked["subset_size"] = check_int("subset_size", self.subset_size, low=1)
+        if self.max_subset_size is not None:
+            checked["max_subset_size"] = check_int("max_subset_size", self.max_subset_size, low=1)
+            if self.eps is None:
+                raise InvalidParameterError(
+                    "`max_subset_size` must be None in fixed mode (it caps the subsets automatic "
+                    "mode keeps within its instance tolerance; fixed mode keeps each instance's "
+                    f"optimum); got max_subset_size={self.max_subset_size} without eps."
+                )
+            if self.subset_size is not None:
+                raise InvalidParameterError(
+                    "`max_subset_size` must be None when `subset_size` fixes every subset's size; "
+                    f"got max_subset_size={self.max_subset_size} with "
+                    f"subset_size={self.subset_size}."
+                )
         if self.scheduler is not None:
             check_scheduler(self.scheduler)  # its form; approximate connects to it
         for name in ("measure", "progress"):

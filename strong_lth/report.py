@@ -72,7 +72,8 @@ class Report:
     :data:`strong_lth._certify.METHODS`), given by ``certificate_method``.
     ``distribution``, ``source_density`` and ``subset_size`` are the random network's weight
     distribution, the probability that a weight is present, and the size of every chosen subset
-    (None: any); ``solver`` is ``"-"`` for a construction that solves no SubsetSum instance.
+    (None: any); ``max_subset_size`` the cap on every subset's size in automatic mode (None:
+    none); ``solver`` is ``"-"`` for a construction that solves no SubsetSum instance.
     """
 
     construction: str
@@ -94,6 +95,7 @@ class Report:
     distribution: str = "uniform"
     source_density: float = 1.0
     subset_size: int | None = None
+    max_subset_size: int | None = None
 
     @property
     def random_multiple(self) -> float:
@@ -152,7 +154,12 @@ class Report:
                 if self.source_density == 1.0
                 else f"each present with probability {self.source_density:g}"
             )
-            + ("" if self.subset_size is None else f"; every subset has {self.subset_size} values"),
+            + ("" if self.subset_size is None else f"; every subset has {self.subset_size} values")
+            + (
+                ""
+                if self.max_subset_size is None
+                else f"; every subset has at most {self.max_subset_size} values"
+            ),
         ]
         if self.assumptions:
             lines.append("theorem assumptions do not hold: " + "; ".join(self.assumptions))

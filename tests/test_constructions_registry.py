@@ -128,6 +128,34 @@ def test_automatic_mode_with_subset_size_meets_eps(name):
         assert set(np.unique(counts)) <= {0, 2}
 
 
+@pytest.mark.parametrize("bias", [False, True])
+def test_max_subset_size_caps_every_subset_and_still_meets_eps(bias):
+    net = target((3, 4, 2), bias=bias)
+    kwargs = dict(eps=0.05, rng=3, max_values_per_input=64, **FAST)
+    capped = approximate(net, max_subset_size=2, **kwargs)
+    free = approximate(net, **kwargs)
+    check_ticket(net, capped, "pensia")
+    assert capped.report.certified <= 0.05 and capped.report.max_subset_size == 2
+    counts = [c.max() for c in kept_subset_sizes(capped)]
+    assert max(counts) <= 2 < max(c.max() for c in kept_subset_sizes(free))
+    assert "every subset has at most 2 values" in str(capped.report)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"values_per_input": 8}, r"`max_subset_size` must be None in fixed mode"),
+        ({"eps": 0.1, "subset_size": 2}, r"`max_subset_size` must be None when `subset_size`"),
+        ({"eps": 0.1, "construction": "malach"}, r"`max_subset_size` is supported by"),
+    ],
+)
+def test_max_subset_size_refusals(kwargs, message):
+    with pytest.raises(InvalidParameterError, match=message):
+        approximate(target(), rng=0, max_subset_size=2, **kwargs)
+    with pytest.raises(InvalidParameterError, match=r"`max_subset_size` must be in \[1, inf\]"):
+        approximate(target(), eps=0.1, rng=0, max_subset_size=0)
+
+
 def test_fixed_mode_refuses_pools_below_subset_size():
     with pytest.raises(
         InvalidParameterError, match=r"`subset_size` must be at most the number of values in"

@@ -105,7 +105,9 @@ CONSTRUCTIONS: dict[str, Construction] = {
             "via SubsetSum, NeurIPS 2020, arXiv:2006.07990 (subsets of products)",
             shapes=pair_shapes,
             depth=_twice,
-            options=frozenset({"solver", "subset_size", "source_density", "scheduler"}),
+            options=frozenset(
+                {"solver", "subset_size", "max_subset_size", "source_density", "scheduler"}
+            ),
             bound=bounds.pensia_width,
             choose=pensia.choose,
         ),

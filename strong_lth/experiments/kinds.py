@@ -124,7 +124,7 @@ _SWEPT = {
 APPROXIMATE_KEYS = ("target", "target_seed", "spectral_norm", *_SWEPT)
 """Keys of an ``approximate`` grid point: the target's, then one per swept parameter."""
 
-RECORDED_IF_SET = ("subset_size", "source_density")
+RECORDED_IF_SET = ("subset_size", "max_subset_size", "source_density")
 """Keys stored in a run's ``params`` only when they differ from their defaults: they came after
 the first sweeps, whose run ids (:func:`~strong_lth.experiments.run_id`) must stay the same."""
 
@@ -200,7 +200,7 @@ def _approximate_params(raw, where, base):
         else:
             values = check_int(check.name("values_per_input"), values, low=1, high=cap)
     distribution = check.choice("distribution", DEFAULTS["distribution"], DISTRIBUTIONS)
-    subset_size = raw.get("subset_size")
+    subset_size, max_subset_size = raw.get("subset_size"), raw.get("max_subset_size")
     params |= {
         "construction": check.choice(
             "construction", DEFAULTS["construction"], choices("construction")
@@ -213,6 +213,9 @@ def _approximate_params(raw, where, base):
         "max_values_per_input": cap,
         "seed": check.int("seed", low=0, high=2**63 - 1),
         "subset_size": None if subset_size is None else check.int("subset_size", low=1),
+        "max_subset_size": (
+            None if max_subset_size is None else check.int("max_subset_size", low=1)
+        ),
         "source_density": check.real(
             "source_density", DEFAULTS["source_density"], low=0.0, high=1.0, low_open=True
         ),
