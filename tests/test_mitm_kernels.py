@@ -110,3 +110,17 @@ def test_a_single_instance_on_huge_pages_with_split_merges_equals_numpy():
     slack = 4 * n * np.finfo(float).eps
     assert result.error == pytest.approx(optimum, rel=0, abs=slack)
     assert abs(values[result.mask].sum() - target) == pytest.approx(result.error, rel=0, abs=slack)
+
+
+def test_serial_twin_has_its_own_cache_entry():
+    """Numba's disk cache keys by qualified name and signature, not by options: a serial twin
+    compiled from the same function would share the parallel driver's entry, and a later process
+    would load whichever was compiled first for both (the batch then ran on one thread)."""
+    from strong_lth.subset_sum import _cardinality, _mitm
+
+    for driver in (_mitm.mitm_batch, _cardinality.sized_batch):
+        assert driver.targetoptions.get("parallel") and not driver.serial.targetoptions.get(
+            "parallel"
+        )
+        assert driver.serial.py_func.__qualname__ != driver.py_func.__qualname__
+        assert driver.serial.py_func.__code__ is driver.py_func.__code__  # the same code
