@@ -31,6 +31,7 @@ from strong_lth.convnets import (
 )
 from strong_lth.exceptions import InvalidParameterError
 
+from .strategies import small_cnns
 from .test_conv import naive_conv
 
 LAYOUTS = [  # (input (C, H, W), kernel (O, C, k_h, k_w), stride, padding)
@@ -179,42 +180,14 @@ def test_biased_gadget_identity(shape, kernel, stride, padding, constant):
     assert np.abs(target.forward(x) - exact).max() <= 1e-12
 
 
-@st.composite
-def biased_cnns(draw):
-    """Random biased CNNs of 1-2 convolutions (stride, padding <= (k - 1) / 2 so a constant
-    tap exists, optional pooling) and a dense layer, each layer's bias present or not."""
-    seed = draw(st.integers(0, 2**16))
-    gen = np.random.default_rng(seed)
-    c, size = draw(st.integers(1, 2)), draw(st.integers(4, 6))
-    shape = (c, size, size)
-    layers, side = [], size
-    for _ in range(draw(st.integers(1, 2))):
-        out = draw(st.integers(1, 3))
-        k = min(draw(st.integers(1, 3)), side)
-        stride, padding = draw(st.integers(1, 2)), draw(st.integers(0, (k - 1) // 2))
-        bias = 0.4 * gen.standard_normal(out) if draw(st.booleans()) else None
-        layers += [
-            Conv2d(0.4 * gen.standard_normal((out, c, k, k)), bias, stride, padding),
-            ReLU(),
-        ]
-        c = out
-        side = ConvNetwork(shape, layers).shapes[-1][1]
-        if side >= 2 and draw(st.booleans()):
-            layers.append(AvgPool2d(2, 1))
-            side -= 1
-    flat = int(np.prod(ConvNetwork(shape, layers).shapes[-1]))
-    layers += [
-        Flatten(),
-        Linear(0.4 * gen.standard_normal((2, flat)), 0.4 * gen.standard_normal(2)),
-    ]
-    radius = draw(st.sampled_from([0.01, 0.5, 1.0, 3.0]))  # small: the biases' error dominates
-    return ConvNetwork(shape, layers), seed, radius
-
-
 @settings(max_examples=8, deadline=None)
-@given(biased_cnns(), st.integers(1, 6))
-def test_biased_measured_within_certified(case, n):
-    target, seed, radius = case
+@given(
+    small_cnns(biased=True),
+    st.integers(1, 6),
+    st.sampled_from([0.01, 0.5, 1.0, 3.0]),  # small: the biases' error dominates
+)
+def test_biased_measured_within_certified(case, n, radius):
+    target, seed = case
     ticket = approximate_conv(target, values_per_input=n, rng=seed, radius=radius, measure=False)
     assert ticket.input_constant is not None
     cert = certify_conv(

@@ -11,6 +11,7 @@ from strong_lth.conv_ticket import ConvTicket
 from strong_lth.convnets import AvgPool2d, Conv2d, ConvNetwork, Flatten, Linear, ReLU
 from strong_lth.exceptions import FileFormatError, InvalidParameterError
 
+from .strategies import small_cnns
 from .test_conv import naive_conv
 
 
@@ -58,33 +59,6 @@ def test_pool_and_linear_norms():
     assert operator_norm(AvgPool2d(2, 1), (4, 5, 5)) == pytest.approx(np.linalg.norm(m, 2))
     w = np.random.default_rng(0).standard_normal((4, 7))
     assert operator_norm(Linear(w), (7,)) == pytest.approx(np.linalg.svd(w)[1][0], rel=1e-12)
-
-
-@st.composite
-def small_cnns(draw):
-    """Random bias-free CNNs of 1-2 convolutions (stride, padding, optional pooling) and a
-    dense layer, with input size 4..6."""
-    seed = draw(st.integers(0, 2**16))
-    gen = np.random.default_rng(seed)
-    c, size = draw(st.integers(1, 2)), draw(st.integers(4, 6))
-    shape = (c, size, size)
-    layers, side = [], size
-    for _ in range(draw(st.integers(1, 2))):
-        out = draw(st.integers(1, 3))
-        stride, padding = draw(st.integers(1, 2)), draw(st.integers(0, 1))
-        k = min(draw(st.integers(1, 3)), side + 2 * padding)
-        layers += [
-            Conv2d(0.4 * gen.standard_normal((out, c, k, k)), stride=stride, padding=padding),
-            ReLU(),
-        ]
-        c = out
-        side = ConvNetwork(shape, layers).shapes[-1][1]
-        if side >= 2 and draw(st.booleans()):
-            layers.append(AvgPool2d(2, 1))
-            side -= 1
-    flat = int(np.prod(ConvNetwork(shape, layers).shapes[-1]))
-    layers += [Flatten(), Linear(0.4 * gen.standard_normal((2, flat)))]
-    return ConvNetwork(shape, layers), seed
 
 
 @settings(max_examples=8, deadline=None)
