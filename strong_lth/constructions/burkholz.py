@@ -812,19 +812,25 @@ class _Layer:
             need = BYTES_PER_POSITION * d_out * copies * d_in * n
             check_bytes(need, self.max_bytes, f"layer {self.index} at n = {n}, {copies} copies")
             start = self._start(n, copies, tol) if hit is None else self._unpack(hit[1], n)
-            keep, sums, _ = choose(
-                self.weights,
-                self.network(n, copies),
-                self.index,
-                signed=self.signed,
-                solver=self.solver,
-                tol=tol,
-                start=start,
-            )
-            lifted = lift_rows(self.weights, copies)
-            tau = spectral_upper(error_matrix(lifted, sums[0], sums[1], self.signed))
-            self.cache[(n, copies)] = hit = (tau, np.packbits(keep, axis=2), tol)
+            delta, packed = self._solve(n, copies, tol, start)
+            self.cache[(n, copies)] = hit = (spectral_upper(delta), packed, tol)
         return hit[0]
+
+    def _solve(self, n, copies, tol, start, rows=None):
+        """``(Δ, packed keep)`` of the first ``rows`` rows (all by default) of this layer at
+        ``(n, copies)``, solved by :func:`choose` from the warm start ``start``."""
+        keep, sums, _ = choose(
+            self.weights,
+            self.network(n, copies),
+            self.index,
+            signed=self.signed,
+            solver=self.solver,
+            tol=tol,
+            start=start,
+            rows=rows,
+        )
+        lifted = lift_rows(self.weights, copies)[:rows]
+        return error_matrix(lifted, sums[0], sums[1], self.signed), np.packbits(keep, axis=2)
 
     def _cached(self, n, copies):
         """The entry at ``(n, copies)``, or the rows of one with more copies (the instances of a
@@ -877,19 +883,8 @@ class _Layer:
         if hit is None or hit[2] > tol:
             done = sorted(m for m, r in self.sampled if r == rows and m < n)
             start = self._unpack(self.sampled[(done[-1], rows)][1], done[-1]) if done else None
-            keep, sums, _ = choose(
-                self.weights,
-                self.network(n, copies),
-                self.index,
-                signed=self.signed,
-                solver=self.solver,
-                tol=tol,
-                start=start,
-                rows=rows,
-            )
-            lifted = lift_rows(self.weights, copies)[:rows]
-            delta = error_matrix(lifted, sums[0], sums[1], self.signed)
-            self.sampled[(n, rows)] = hit = (delta, np.packbits(keep, axis=2), tol)
+            delta, packed = self._solve(n, copies, tol, start, rows)
+            self.sampled[(n, rows)] = hit = (delta, packed, tol)
         delta = hit[0]
         side = math.sqrt(delta.shape[1])
         spread = np.linalg.norm(delta, 2) * (math.sqrt(total) + side) / (math.sqrt(rows) + side)
