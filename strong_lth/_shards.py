@@ -164,8 +164,7 @@ def solve_shard(
     start_n : int
         Values per input of ``start``.
     max_size : int, optional
-        At most this many values per subset (the construction's ``max_size``; passed only when
-        set, so constructions without the option are called as before).
+        At most this many values per subset (the construction's ``max_size``).
 
     Returns
     -------
@@ -189,7 +188,7 @@ def solve_shard(
         tol=tol,
         start=start,
         size=size,
-        **({} if max_size is None else {"max_size": max_size}),
+        max_size=max_size,
     )
     missing = bool(np.any(np.asarray(status) == Status.NOT_FOUND))
     return np.packbits(keep, axis=2), np.asarray(sums), missing

@@ -6,8 +6,8 @@ paper, the layer shapes and depth of its random network, the options of
 ``choose`` function. The ticket, the report, the CLI and sweeps read the declaration and never
 name a construction; adding one means writing its ``choose`` and declaring it here.
 
-``choose(weights, network, layer, *, signed=None, solver, tol, start, size) -> (keep, sums,
-status)`` prunes the random layers of target layer ``layer`` (see
+``choose(weights, network, layer, *, signed=None, solver, tol, start, size, max_size) ->
+(keep, sums, status)`` prunes the random layers of target layer ``layer`` (see
 :func:`strong_lth.constructions.pensia.choose`).
 
 ``signed`` (bool, shape ``(d_in,)``) says which inputs of the pair can be negative, as

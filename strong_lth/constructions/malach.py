@@ -10,13 +10,25 @@ from ..subset_sum import Status
 from ._pools import check_signed, sign_pools
 
 
-def choose(weights, network, layer, *, signed=None, solver=None, tol=None, start=None, size=None):
+def choose(
+    weights,
+    network,
+    layer,
+    *,
+    signed=None,
+    solver=None,
+    tol=None,
+    start=None,
+    size=None,
+    max_size=None,
+):
     """Keep, for every target weight and sign pool, the one product closest to the weight.
 
     Same gadget, ``signed`` and return values as :func:`strong_lth.constructions.pensia.choose`,
     but each subset has exactly one element (none when the pool is empty, as the negative pool
-    of an unsigned input is), so ``solver``, ``tol``, ``start`` and ``size`` are unused (its
-    declaration does not list ``subset_size``: ``approximate`` refuses it).
+    of an unsigned input is), so ``solver``, ``tol``, ``start``, ``size`` and ``max_size`` are
+    unused (its declaration lists neither ``subset_size`` nor ``max_subset_size``:
+    ``approximate`` refuses them).
 
     Notes
     -----
