@@ -117,6 +117,8 @@ def main():
                 "load avg before/after": found["load avg before/after"],
             }
         )
+        print(json.dumps(rows[-1]), flush=True)  # a long run's modes are not lost to a later one
+        save("sharding", {"rows": rows})
     if len(digests) != 1:
         raise SystemExit(f"the modes gave different tickets: {digests}")
     print(markdown_table(rows))
