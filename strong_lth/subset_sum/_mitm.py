@@ -266,19 +266,60 @@ def _chain(sums_a, sums_b, len_a, len_b, target, h):
 
 
 @kernel
+def _first_past(sums_a, len_a, value, target, strict):
+    """Least ``h`` in ``[1, len_a + 1]`` with ``sums_a[h] + value`` above ``target`` (or equal
+    to it unless ``strict``): the rounded sums increase with ``h``. ``len_a + 1`` if none."""
+    lo = 1
+    hi = len_a + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        s = sums_a[mid] + value
+        if s > target or (s == target and not strict):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@kernel
+def _walk_span(sums_a, len_a, sums_b, len_b, target):
+    """First ``i`` worth walking from, and the steps (counted as in :func:`_split_at`) at which
+    the walk starts and about where it ends.
+
+    The walk from ``(1, len_b)`` first raises ``i`` while ``sums_a[i] + sums_b[len_b] < target``:
+    those pairs draw nearer the target, so only the last of them can be the closest, and the walk
+    starts from it, ``h``. It ends when ``j`` passes 1 (at the first ``i`` with ``sums_a[i] +
+    sums_b[1] > target``, after all ``len_b`` moves of ``j``) or else when ``i`` passes ``len_a``
+    (after about as many moves of ``j`` as ``sums_b`` exceed ``target - sums_a[len_a]``). Only
+    the balance of the chains depends on the end, so an estimate will do (on random product
+    instances at n = 21 the longest of the four chains went from 752 to 548 steps on average)."""
+    h = max(1, _first_past(sums_a, len_a, sums_b[len_b], target, False) - 1)
+    start = (h - 1) + (len_b - _chain_start(sums_a, sums_b, len_b, target, h))
+    exit_i = _first_past(sums_a, len_a, sums_b[1], target, True)
+    if exit_i <= len_a:
+        end = (exit_i - 1) + len_b
+    else:
+        end = len_a + len_b - np.searchsorted(sums_b[1 : len_b + 1], target - sums_a[len_a])
+    return h, start, max(end, start)
+
+
+@kernel
 def closest_pair(sums_a, len_a, sums_b, len_b, target, stop):
     """Indices ``(i, j)`` minimising ``|sums_a[i] + sums_b[j] - target|`` and that distance.
 
     The two-pointer walk from ``(1, len_b)`` to the end of either list is cut into four chains
     of about equal length, each over its own range of ``i`` (:func:`_split_at`), started where the
     walk would pass (:func:`_chain_start`); the four independent dependency chains overlap. The
-    scan stops as soon as the best distance is at most ``stop``.
+    walk's opening stretches that cannot hold the closest pair (:func:`_walk_span`, and the
+    first chain's start on ``j``) are skipped and not counted in the cut. The scan stops as soon
+    as the best distance is at most ``stop``.
     """
-    total = len_a + len_b
-    h2 = _split_at(sums_a, len_a, sums_b, len_b, target, total // 4)
-    h3 = _split_at(sums_a, len_a, sums_b, len_b, target, total // 2)
-    h4 = _split_at(sums_a, len_a, sums_b, len_b, target, 3 * total // 4)
-    i1, j1 = _chain(sums_a, sums_b, len_a, len_b, target, 1)
+    h1, start, end = _walk_span(sums_a, len_a, sums_b, len_b, target)
+    span = end - start
+    h2 = _split_at(sums_a, len_a, sums_b, len_b, target, start + span // 4)
+    h3 = _split_at(sums_a, len_a, sums_b, len_b, target, start + span // 2)
+    h4 = _split_at(sums_a, len_a, sums_b, len_b, target, start + 3 * span // 4)
+    i1, j1 = _chain(sums_a, sums_b, len_a, len_b, target, h1)
     i2, j2 = _chain(sums_a, sums_b, len_a, len_b, target, h2)
     i3, j3 = _chain(sums_a, sums_b, len_a, len_b, target, h3)
     i4, j4 = _chain(sums_a, sums_b, len_a, len_b, target, h4)
@@ -312,8 +353,11 @@ def recover_mask(values, start, count, value, ones, table, mask_out):
     The table ``table[s + 2^t] = table[s] + v_t`` adds each subset's values in increasing index
     order, as the merges do, so the merged sum appears in it bit for bit. It is searched as it is
     built, in increasing ``s`` (each doubling appends the indices ``[2^t, 2^(t+1))``), and
-    building stops at the first match: the subset is the one a full table's first match gives,
-    found after half the table on average, with no second pass over it.
+    building stops after the first doubling holding a match: the subset is the one a full
+    table's first match gives, found after half the table on average. Each doubling is filled,
+    and its first equal sum found, in one loop without an exit, which the compiler vectorises
+    (about three times faster than stopping at the match); with ``ones >= 0`` the search goes on
+    from that sum while the subset's size does not fit.
     """
     table[0] = 0.0
     found = 0
@@ -321,11 +365,15 @@ def recover_mask(values, start, count, value, ones, table, mask_out):
     if not (value == 0.0 and ones <= 0):  # else subset 0 (no values, sum 0) is the first match
         for t in range(count):
             v = values[start + t]
-            for s in range(size):
-                x = table[s] + v
-                table[size + s] = x
-                if x == value and (ones < 0 or popcount(size + s) == ones):
-                    found = size + s
+            half = np.uint64(size)
+            first = half
+            for k in range(half):  # no exit, unsigned indices: vectorised
+                x = table[k] + v
+                table[half + k] = x
+                first = min(first, k if x == value else half)
+            for s in range(size + np.int64(first), 2 * size):  # from the first equal sum
+                if table[s] == value and (ones < 0 or popcount(s) == ones):
+                    found = s
                     break
             if found:
                 break
