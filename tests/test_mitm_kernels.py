@@ -72,7 +72,8 @@ def _padded_sorted(rng, length):
 def test_scan_split_points_equal_the_least_h_by_direct_search():
     """:func:`_mitm._split_at` decides each bisection step with one comparison; it must return
     the least ``h`` whose chain start (found by a search in the second list) puts the walk at
-    ``share`` steps or more: checked against that definition, over every ``share``, with ties."""
+    ``share`` steps or more: checked against that definition, over every ``share``, with ties;
+    and a start ``j`` for its chain no lower than that search's."""
     rng = np.random.default_rng(9)
     for _ in range(60):
         len_a, len_b = (int(k) for k in rng.integers(1, 12, 2))
@@ -84,7 +85,12 @@ def test_scan_split_points_equal_the_least_h_by_direct_search():
         ]
         for share in range(len_a + len_b + 2):
             expected = next((h + 1 for h, s in enumerate(steps) if s >= share), len_a + 1)
-            assert _mitm._split_at(a, len_a, b, len_b, target, share) == expected
+            h, j = _mitm._split_at(a, len_a, b, len_b, target, share)
+            assert h == expected
+            if h <= len_a:  # a safe start: at or above the walk's, below the previous column's
+                assert _mitm._chain_start(a, b, len_b, target, h) <= j <= len_b
+                if h > 1:
+                    assert j <= _mitm._chain_start(a, b, len_b, target, h - 1)
 
 
 @pytest.mark.parametrize("ties", [True, False])

@@ -238,12 +238,15 @@ def _split_at(sums_a, len_a, sums_b, len_b, target, share):
     """Least ``h`` in ``[1, len_a + 1]`` such that a chain from ``(1, len_b)`` reaching ``i = h``
     has taken at least ``share`` steps, ``(h - 1) + (len_b - j(h))`` (increasing in ``h``), with
     ``j(h) = min(len_b, r(h) + 2)`` the start of :func:`_chain_start` and ``r(h)`` the number of
-    ``sums_b`` at most ``x = target - sums_a[h]``.
+    ``sums_b`` at most ``x = target - sums_a[h]``; and a start ``j`` for a chain from ``h``.
 
     The condition is ``j(h) <= c = len_b - share + h - 1``: true if ``c >= len_b``, else it is
     ``r(h) <= c - 2``, i.e. ``sums_b[c - 1] > x`` (the ``(c - 1)``-th sum, 1-based, exceeds
     ``x``; false for ``c < 2``). One comparison per bisection step instead of a search: the same
     ``h`` as bisecting on :func:`_chain_start`, in ``O(log len_a)`` instead of ``O(log^2)``.
+    The start returned is ``min(c, len_b)``: at or above ``j(h)`` by that condition (a safe
+    start), and at most ``j(h - 1) - j(h)`` above it since the condition fails at ``h - 1``, so
+    no search for ``j(h)`` is needed either.
     """
     lo = 1
     hi = len_a + 1
@@ -254,15 +257,7 @@ def _split_at(sums_a, len_a, sums_b, len_b, target, share):
             hi = mid
         else:
             lo = mid + 1
-    return lo
-
-
-@kernel
-def _chain(sums_a, sums_b, len_a, len_b, target, h):
-    """Start ``(i, j)`` of the chain from ``i = h`` (none, ``j = 0``, past the list's end)."""
-    if h > len_a:
-        return np.uint64(h), np.uint64(0)
-    return np.uint64(h), np.uint64(_chain_start(sums_a, sums_b, len_b, target, h))
+    return lo, max(1, min(len_b, len_b - share + lo - 1))
 
 
 @kernel
@@ -283,8 +278,9 @@ def _first_past(sums_a, len_a, value, target, strict):
 
 @kernel
 def _walk_span(sums_a, len_a, sums_b, len_b, target):
-    """First ``i`` worth walking from, and the steps (counted as in :func:`_split_at`) at which
-    the walk starts and about where it ends.
+    """First ``i`` worth walking from and the chain start ``j`` there (:func:`_chain_start`),
+    and the steps (counted as in :func:`_split_at`) at which the walk starts and about where it
+    ends.
 
     The walk from ``(1, len_b)`` first raises ``i`` while ``sums_a[i] + sums_b[len_b] < target``:
     those pairs draw nearer the target, so only the last of them can be the closest, and the walk
@@ -294,13 +290,14 @@ def _walk_span(sums_a, len_a, sums_b, len_b, target):
     the balance of the chains depends on the end, so an estimate will do (on random product
     instances at n = 21 the longest of the four chains went from 752 to 548 steps on average)."""
     h = max(1, _first_past(sums_a, len_a, sums_b[len_b], target, False) - 1)
-    start = (h - 1) + (len_b - _chain_start(sums_a, sums_b, len_b, target, h))
+    j = _chain_start(sums_a, sums_b, len_b, target, h)
     exit_i = _first_past(sums_a, len_a, sums_b[1], target, True)
     if exit_i <= len_a:
         end = (exit_i - 1) + len_b
     else:
         end = len_a + len_b - np.searchsorted(sums_b[1 : len_b + 1], target - sums_a[len_a])
-    return h, start, max(end, start)
+    start = (h - 1) + (len_b - j)
+    return h, j, start, max(end, start)
 
 
 @kernel
@@ -314,16 +311,14 @@ def closest_pair(sums_a, len_a, sums_b, len_b, target, stop):
     first chain's start on ``j``) are skipped and not counted in the cut. The scan stops as soon
     as the best distance is at most ``stop``.
     """
-    h1, start, end = _walk_span(sums_a, len_a, sums_b, len_b, target)
+    h1, j1, start, end = _walk_span(sums_a, len_a, sums_b, len_b, target)
     span = end - start
-    h2 = _split_at(sums_a, len_a, sums_b, len_b, target, start + span // 4)
-    h3 = _split_at(sums_a, len_a, sums_b, len_b, target, start + span // 2)
-    h4 = _split_at(sums_a, len_a, sums_b, len_b, target, start + 3 * span // 4)
-    i1, j1 = _chain(sums_a, sums_b, len_a, len_b, target, h1)
-    i2, j2 = _chain(sums_a, sums_b, len_a, len_b, target, h2)
-    i3, j3 = _chain(sums_a, sums_b, len_a, len_b, target, h3)
-    i4, j4 = _chain(sums_a, sums_b, len_a, len_b, target, h4)
-    e1, e2, e3, e4 = np.uint64(h2), np.uint64(h3), np.uint64(h4), np.uint64(len_a + 1)
+    h2, j2 = _split_at(sums_a, len_a, sums_b, len_b, target, start + span // 4)
+    h3, j3 = _split_at(sums_a, len_a, sums_b, len_b, target, start + span // 2)
+    h4, j4 = _split_at(sums_a, len_a, sums_b, len_b, target, start + 3 * span // 4)
+    i1, i2, i3, i4 = np.uint64(h1), np.uint64(h2), np.uint64(h3), np.uint64(h4)
+    j1, j2, j3, j4 = np.uint64(j1), np.uint64(j2), np.uint64(j3), np.uint64(j4)
+    e1, e2, e3, e4 = i2, i3, i4, np.uint64(len_a + 1)
     a, b = sums_a, sums_b
     best = np.inf
     best_i = best_j = ONE
