@@ -13,12 +13,14 @@ independent chains at once and let the processor overlap them. Each merge runs b
 both ends at once and the two halves are merged in lockstep (four chains); the batch driver solves
 two instances of the same length in lockstep (eight merge chains), and a single instance cuts its
 long merges in two pieces at the bisected middle rank (eight chains too). The scan runs as four
-chains, each over a range of the first list cut so that the four walk about equally far.
+chains, each over a range of the first list cut so that the four walk about equally far (the
+walk's opening stretch that cannot hold the optimum is skipped).
 Indices are unsigned, which spares numba's negative-index test on every load. Lists carry sums
 only; the subsets of the two sums finally chosen are recovered by tabulating each half's sums in
 the same addition order, which reproduces the merged sums bit for bit, and looking the chosen sums
-up while the table is built (it stops at the first match). Large scratch lists are backed by huge
-pages (:mod:`._pages`): at n = 48 the page faults of 4 KiB pages cost as much as the merges.
+up while the table is built (it stops at the doubling holding the first match). Large scratch
+lists are backed by huge pages (:mod:`._pages`): at n = 48 the page faults of 4 KiB pages cost as
+much as the merges.
 The pairing, the pieces and the chains change the order of work, never a sum: the lists are
 the same bit for bit, and the error found is the exact optimum of the computed sums.
 
