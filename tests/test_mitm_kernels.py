@@ -72,7 +72,8 @@ def _padded_sorted(rng, length):
 def test_scan_split_points_equal_the_least_h_by_direct_search():
     """:func:`_mitm._split_at` decides each bisection step with one comparison; it must return
     the least ``h`` whose chain start (found by a search in the second list) puts the walk at
-    ``share`` steps or more: checked against that definition, over every ``share``, with ties."""
+    ``share`` steps or more: checked against that definition, over every ``share``, with ties;
+    and a start ``j`` for its chain no lower than that search's."""
     rng = np.random.default_rng(9)
     for _ in range(60):
         len_a, len_b = (int(k) for k in rng.integers(1, 12, 2))
@@ -84,7 +85,35 @@ def test_scan_split_points_equal_the_least_h_by_direct_search():
         ]
         for share in range(len_a + len_b + 2):
             expected = next((h + 1 for h, s in enumerate(steps) if s >= share), len_a + 1)
-            assert _mitm._split_at(a, len_a, b, len_b, target, share) == expected
+            h, j = _mitm._split_at(a, len_a, b, len_b, target, share)
+            assert h == expected
+            if h <= len_a:  # a safe start: at or above the walk's, below the previous column's
+                assert _mitm._chain_start(a, b, len_b, target, h) <= j <= len_b
+                if h > 1:
+                    assert j <= _mitm._chain_start(a, b, len_b, target, h - 1)
+
+
+@pytest.mark.parametrize("ties", [True, False])
+def test_scan_finds_the_closest_pair_for_targets_inside_and_beyond_the_sums(ties):
+    """:func:`_mitm.closest_pair` skips the walk's opening stretch and cuts the rest into chains
+    by an estimate of its end: whatever the cut, its distance must be the minimum over all pairs
+    (exhaustive NumPy), and its pair must reach it; targets lie inside and beyond the sums."""
+    rng = np.random.default_rng(10 + ties)
+    for _ in range(300):
+        len_a, len_b = (int(k) for k in rng.integers(1, 40, 2))
+        if ties:
+            a, b = _padded_sorted(rng, len_a), _padded_sorted(rng, len_b)
+            target = rng.integers(-24, 25) * 0.25
+        else:
+            a, b = (
+                np.concatenate([[-np.inf], np.sort(rng.uniform(-1, 1, k)), [np.inf]])
+                for k in (len_a, len_b)
+            )
+            target = rng.uniform(-3, 3)
+        i, j, best = _mitm.closest_pair(a, len_a, b, len_b, target, 0.0)
+        exhaustive = np.abs(a[1 : len_a + 1, None] + b[None, 1 : len_b + 1] - target).min()
+        assert best == exhaustive
+        assert 1 <= i <= len_a and 1 <= j <= len_b and abs(a[i] + b[j] - target) == best
 
 
 def test_a_single_instance_on_huge_pages_with_split_merges_equals_numpy():
