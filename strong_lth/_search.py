@@ -393,13 +393,8 @@ def search(layers, goals, bound, eps, cap, max_bytes):
                 break
             chosen = trial
     if bound.tighter and bound(chosen) < bound(chosen, spectral_only=True):
-        for k in order:  # the tighter bounds, by bisection between 0 (failing) and chosen[k]
-            failing, passing = 0, chosen[k]
-            while passing - failing > 1:
-                middle = (failing + passing) // 2
-                trial = [*chosen[:k], middle, *chosen[k + 1 :]]
-                failing, passing = (failing, middle) if bound(trial) <= aim else (middle, passing)
-            chosen[k] = passing
+        for k in order:  # the tighter bounds, per layer, widest first
+            chosen[k] = least_passing(chosen, k, bound, aim, layers[k].cache)
     if max(chosen) > cap:
         raise InvalidParameterError(
             f"`max_values_per_input` must be at least {max(chosen)} to reach eps = {eps:g} "
@@ -407,6 +402,51 @@ def search(layers, goals, bound, eps, cap, max_bytes):
             f"{'/'.join(map(str, chosen))} per layer); got {cap}."
         )
     return chosen
+
+
+def least_passing(chosen, k, value, aim, evaluated) -> int:
+    """The least ``n`` in ``[1, chosen[k]]`` at which ``value`` of ``chosen`` with its entry
+    ``k`` set to ``n`` is at most ``aim``, given that it is at ``chosen[k]`` and that it falls
+    as ``n`` grows.
+
+    First a binary search over the ``evaluated`` n below ``chosen[k]`` (layer ``k`` is solved
+    there already), then a bisection in the gap they leave, which tries the n where the
+    log-linear interpolation of ``value`` between the ends of the gap crosses ``aim`` when it
+    lies in the middle half of the gap (else the middle, as in :meth:`NestedLayer.smallest`).
+    Under monotonicity every bracketing finds the same n as a plain bisection between 0 and
+    ``chosen[k]``, with fewer solves: on 784-500-10 at eps = 0.01 that bisection solved the
+    784-wide layer at n = 26, 39, 46, 42, 44 and 45 (26 and 39 alone took a third of all
+    solving); the bracket (40, 50) of the goal search's own solves and the interpolation leave
+    46, 45 and 44.
+    """
+    failing, passing = 0, chosen[k]
+    seen = {}
+
+    def passes(n):
+        seen[n] = value([*chosen[:k], n, *chosen[k + 1 :]])
+        return seen[n] <= aim
+
+    below = sorted(m for m in evaluated if m < passing)
+    while below:
+        m = below[len(below) // 2]
+        if passes(m):
+            passing, below = m, [x for x in below if x < m]
+        else:
+            failing, below = m, [x for x in below if x > m]
+    while passing - failing > 1:
+        n = middle = (failing + passing) // 2
+        high, low = seen.get(failing, math.inf), seen.get(passing, 0.0)
+        if math.isfinite(high) and 0.0 < aim and 0.0 < low:  # high > aim >= low > 0
+            share = math.log(high / aim) / math.log(high / low)
+            guess = min(
+                max(math.ceil(failing + share * (passing - failing)), failing + 1), passing - 1
+            )
+            n = guess if abs(guess - middle) <= (passing - failing) // 2 else middle
+        if passes(n):
+            passing = n
+        else:
+            failing = n
+    return passing
 
 
 def refuse_unreachable(layer, goal, eps, cap, look, max_bytes):
