@@ -276,9 +276,10 @@ def test_a_certificate_that_is_not_a_method_is_refused():
     aim=st.floats(min_value=1e-3, max_value=1.0),
     solved=st.sets(st.integers(1, 45)),
     k=st.integers(0, 1),
+    told=st.booleans(),
 )
 def test_least_passing_is_the_least_n_within_the_aim_whatever_was_evaluated(
-    drops, other, aim, solved, k
+    drops, other, aim, solved, k, told
 ):
     # a bound falling with n (log-decrements ``drops``, flat steps included), the other layer
     # fixed: the answer is the least passing n, found by scanning every n
@@ -294,7 +295,29 @@ def test_least_passing_is_the_least_n_within_the_aim_whatever_was_evaluated(
         return float(curve[trial[k] - 1])
 
     chosen = [top, other] if k == 0 else [other, top]
-    found = least_passing(chosen, k, value, aim, solved)
+    known = float(curve[top - 1]) if told else None
+    found, at = least_passing(chosen, k, value, aim, solved, known)
     assert found == min(n for n in range(1, top + 1) if curve[n - 1] <= aim)
+    assert at == (curve[found - 1] if found < top or told else None)
     assert all(1 <= n < top for n in calls)
     assert len(calls) == len(set(calls))  # no n evaluated twice
+
+
+def test_tighter_bounds_that_gain_nothing_leave_the_spectral_search_ticket(monkeypatch):
+    # the search stops its goal bisection early only to hand over to the tighter bounds; where
+    # they gain nothing it must bisect as the spectral search does, to the same masks
+    import strong_lth._approximate as approximate_module
+
+    target = ReLUNetwork.random((4, 8, 2), rng=1)
+    spectral = approximate(target, eps=0.01, rng=1, certificate="spectral", measure=False)
+    monkeypatch.setattr(
+        approximate_module,
+        "rigorous_bounds",
+        lambda target, pairs, radius, methods: {m: math.inf for m in methods},
+    )
+    useless = approximate(target, eps=0.01, rng=1, certificate="lockstep", measure=False)
+    assert useless.values_per_input == spectral.values_per_input
+    assert all(np.array_equal(a, b) for a, b in zip(useless.masks, spectral.masks, strict=True))
+    assert [row.evaluated for row in useless.report.layers] == [
+        row.evaluated for row in spectral.report.layers
+    ]
