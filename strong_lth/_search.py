@@ -445,15 +445,16 @@ def least_passing(chosen, k, value, aim, evaluated, top=None) -> tuple[int, floa
     with its entry ``k`` set to ``n`` is at most ``aim``, and that value, given that it is at
     ``chosen[k]`` (where it is ``top``, if known) and that it falls as ``n`` grows.
 
-    First a binary search over the ``evaluated`` n below ``chosen[k]`` (layer ``k`` is solved
-    there already), then a bisection of the gap they leave that tries the n where the
-    log-linear interpolation of ``value`` between the ends of the gap crosses ``aim`` (clamped
-    into the gap), or its middle after two tries in a row that did not halve the gap. Under
-    monotonicity every bracketing finds the same n as a plain bisection between 0 and
-    ``chosen[k]``, with fewer solves: on 784-500-10 at eps = 0.01 that bisection solved the
-    784-wide layer at n = 26, 39, 46, 42, 44 and 45 (26 and 39 alone took a third of all
-    solving), where the bracket (40, 60) of the goal search's own solves and the interpolation
-    try 48, 45 and 44.
+    First a search over the ``evaluated`` n below ``chosen[k]`` (layer ``k`` is solved there
+    already): the largest of them, where the goal search failed last and which usually fails
+    here too, then a bisection over the others if it passes. Then a bisection of the gap they
+    leave that tries the n where the log-linear interpolation of ``value`` between the ends of
+    the gap crosses ``aim`` (clamped into the gap), or its middle after two tries in a row that
+    did not halve the gap. Under monotonicity every bracketing finds the same n as a plain
+    bisection between 0 and ``chosen[k]``, with fewer solves: on 784-500-10 at eps = 0.01 that
+    bisection solved the 784-wide layer at n = 26, 39, 46, 42, 44 and 45 (26 and 39 alone took
+    a third of all solving), where the bracket (40, 60) of the goal search's own solves and the
+    interpolation try 48, 45 and 44.
     """
     failing, passing = 0, chosen[k]
     seen = {} if top is None else {passing: top}
@@ -463,12 +464,13 @@ def least_passing(chosen, k, value, aim, evaluated, top=None) -> tuple[int, floa
         return seen[n] <= aim
 
     below = sorted(m for m in evaluated if m < passing)
+    m = below[-1] if below else None  # first the largest: the goal search failed just below
     while below:
-        m = below[len(below) // 2]
         if passes(m):
             passing, below = m, [x for x in below if x < m]
         else:
             failing, below = m, [x for x in below if x > m]
+        m = below[len(below) // 2] if below else None
     slow = 0  # tries in a row that did not halve the gap
     while passing - failing > 1:
         gap = passing - failing
