@@ -320,11 +320,12 @@ def approximate(
     Random networks of one seed are nested (the network with n values per input is a sub-network
     of the one with n + 1), so the automatic search moves along one random draw instead of
     re-drawing: it splits ``eps`` into per-layer goals for ``τ_i`` by the spectral recursion and
-    bisects n per layer, then lowers any n whose layer has slack: one step at a time while the
-    spectral bound stays within ``eps``, then, when ``certificate`` holds a bound that is
-    tighter on the ticket found so far, by bisection per layer (widest first) while the least
-    bound of the whole ticket
-    (:func:`strong_lth.certify.rigorous_bounds`) stays within ``eps``. ``τ_i`` is the one-sided
+    bisects n per layer, then lowers any n whose layer has slack one step at a time while the
+    spectral bound stays within ``eps``. When ``certificate`` holds a bound that is tighter on
+    the first n reaching the goals, the search stops there instead and finds, per layer (widest
+    first), the least n at which the least bound of the whole ticket
+    (:func:`strong_lth.certify.rigorous_bounds`) stays within ``eps``, bracketed by the n already
+    solved (:func:`strong_lth._search.search`). ``τ_i`` is the one-sided
     error
     (:func:`~strong_lth.gadgets.error_matrix`): a pair whose input is never negative is not
     charged for ``B_i``. [P] Theorem 1 (Pensia et al. 2020, arXiv:2006.07990) predicts

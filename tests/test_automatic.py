@@ -20,6 +20,7 @@ from strong_lth import (
     approximate,
     certify,
 )
+from strong_lth._search import least_passing
 from strong_lth.gadgets import AGREEMENT
 
 from .strategies import relu_networks
@@ -266,3 +267,57 @@ def test_a_certificate_that_is_not_a_method_is_refused():
         r"non-empty sequence of them; got 'milp'",
     ):
         approximate(target, eps=0.01, rng=1, certificate="milp")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    drops=st.lists(st.floats(min_value=0.0, max_value=3.0), min_size=1, max_size=40),
+    other=st.integers(1, 9),
+    aim=st.floats(min_value=1e-3, max_value=1.0),
+    solved=st.sets(st.integers(1, 45)),
+    k=st.integers(0, 1),
+    told=st.booleans(),
+)
+def test_least_passing_is_the_least_n_within_the_aim_whatever_was_evaluated(
+    drops, other, aim, solved, k, told
+):
+    # a bound falling with n (log-decrements ``drops``, flat steps included), the other layer
+    # fixed: the answer is the least passing n, found by scanning every n
+    curve = np.exp(-np.cumsum([0.0, *drops]))  # curve[n - 1] at n = 1 .. len(drops) + 1
+    top = int(np.flatnonzero(curve <= aim)[0]) + 1 if np.any(curve <= aim) else None
+    if top is None:
+        return
+    calls = []
+
+    def value(trial):
+        assert trial[1 - k] == other  # the other layer is left as it was
+        calls.append(trial[k])
+        return float(curve[trial[k] - 1])
+
+    chosen = [top, other] if k == 0 else [other, top]
+    known = float(curve[top - 1]) if told else None
+    found, at = least_passing(chosen, k, value, aim, solved, known)
+    assert found == min(n for n in range(1, top + 1) if curve[n - 1] <= aim)
+    assert at == (curve[found - 1] if found < top or told else None)
+    assert all(1 <= n < top for n in calls)
+    assert len(calls) == len(set(calls))  # no n evaluated twice
+
+
+def test_tighter_bounds_that_gain_nothing_leave_the_spectral_search_ticket(monkeypatch):
+    # the search stops its goal bisection early only to hand over to the tighter bounds; where
+    # they gain nothing it must bisect as the spectral search does, to the same masks
+    import strong_lth._approximate as approximate_module
+
+    target = ReLUNetwork.random((4, 8, 2), rng=1)
+    spectral = approximate(target, eps=0.01, rng=1, certificate="spectral", measure=False)
+    monkeypatch.setattr(
+        approximate_module,
+        "rigorous_bounds",
+        lambda target, pairs, radius, methods: {m: math.inf for m in methods},
+    )
+    useless = approximate(target, eps=0.01, rng=1, certificate="lockstep", measure=False)
+    assert useless.values_per_input == spectral.values_per_input
+    assert all(np.array_equal(a, b) for a, b in zip(useless.masks, spectral.masks, strict=True))
+    assert [row.evaluated for row in useless.report.layers] == [
+        row.evaluated for row in spectral.report.layers
+    ]
