@@ -242,9 +242,11 @@ def approximate_conv(target: ConvNetwork, **options) -> ConvTicket:
     ``τ_i`` by the recursion of :func:`strong_lth.conv_certify.certify_conv` (pooling layers
     count with their norm and no error), each weighted layer's n is found by bisection over the
     nested random networks, then every n with slack is lowered while the certified error stays
-    within ``eps``: one step at a time on the recursion, then by bisection per layer on the
-    lockstep bound when it is available and tighter
-    (:func:`strong_lth.conv_certify.lockstep_available`). Weighted layer i is the
+    within ``eps``, one step at a time on the recursion. When the lockstep bound is available
+    (:func:`strong_lth.conv_certify.lockstep_available`) and tighter at the first n reaching the
+    goals, the search stops there instead and finds, per layer, the least n at which the
+    lockstep bound stays within ``eps``, bracketed by the n already solved
+    (:func:`strong_lth._search.search`). Weighted layer i is the
     convolutional gadget of :mod:`strong_lth.conv_gadgets`: ``C_i n_i`` hidden channels.
     da Cunha, Natale, Viennot (ICLR 2022) prove ``n_i = O(log(C_i O_i k_h k_w l / ε))``
     suffices with high probability.
