@@ -10,7 +10,7 @@ import pytest
 from strong_lth import InvalidParameterError, RandomNetwork
 from strong_lth.constructions import pensia
 from strong_lth.constructions._pools import sign_pools
-from strong_lth.subset_sum import Status, solve, solve_batch
+from strong_lth.subset_sum import Status, _solve, solve, solve_batch
 
 from .test_subset_sum import instance_families, rounding_slack
 
@@ -67,6 +67,36 @@ def test_fewest_is_the_smallest_cardinality_within_tol_by_enumeration(n):
         for tol in (0.003, 0.05, 0.4):
             result = solve_batch(values, targets, tol=tol, fewest=True)
             check_against_enumeration(values, targets, result, tol)
+
+
+@pytest.mark.parametrize("n", [5, 11, 16])
+def test_fewest_by_deepening_caps_is_the_smallest_cardinality_by_enumeration(n, monkeypatch):
+    # long pools are solved in passes capped at FEWEST_CAPS values, then uncapped; lowered
+    # here so that pools short enough to enumerate take every pass
+    monkeypatch.setattr(_solve, "DEEPEN_ABOVE", 2)
+    monkeypatch.setattr(_solve, "FEWEST_CAPS", (1, 3))
+    rng = np.random.default_rng(970 + n)
+    for values, targets in instance_families(rng, n, 12).values():
+        for tol in (0.003, 0.05, 0.4):
+            result = solve_batch(values, targets, tol=tol, fewest=True)
+            check_against_enumeration(values, targets, result, tol)
+
+
+def test_fewest_by_deepening_equals_one_uncapped_pass_on_long_pools(monkeypatch):
+    rng = np.random.default_rng(12)
+    values = rng.uniform(0, 1, (300, 30)) * rng.uniform(-1, 1, (300, 30))
+    targets = rng.normal(0, 0.05, 300)
+    lengths = rng.integers(20, 31, 300)
+    padded = np.where(np.arange(30) < lengths[:, None], values, np.nan)
+    deepened = solve_batch(padded, targets, lengths=lengths, tol=1e-5, fewest=True)
+    first_cap, deepen_above = _solve.FEWEST_CAPS[0], _solve.DEEPEN_ABOVE
+    monkeypatch.setattr(_solve, "FEWEST_CAPS", ())
+    single = solve_batch(padded, targets, lengths=lengths, tol=1e-5, fewest=True)
+    assert np.array_equal(deepened.masks, single.masks)
+    assert np.array_equal(deepened.values, single.values)
+    assert np.array_equal(deepened.status, single.status)
+    long = lengths > deepen_above  # these took the capped passes, some of them several
+    assert long.any() and np.any(single.masks[long].sum(axis=1) > first_cap)
 
 
 @pytest.mark.parametrize("n", [0, 3, 9, 14])

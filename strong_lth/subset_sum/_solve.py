@@ -58,27 +58,83 @@ def _run_mitm(values, lengths, targets, tol, time_limit, seeds, options, sizes=N
     fewest, most = options["fewest"], options["max_size"]
     if sizes is None and not fewest and most is None:
         launch(_mitm.mitm_batch, len(targets), values, lengths, targets, tol, masks, sums, early)
+    elif sizes is not None:
+        _sized(values, lengths, sizes, sizes, targets, tol, masks, sums, early)
+    elif most is not None or not fewest:
+        high = lengths if most is None else np.minimum(lengths, most)
+        _sized(values, lengths, np.zeros_like(lengths), high, targets, tol, masks, sums, early)
     else:
-        if sizes is not None:
-            low = high = sizes
-        else:
-            low = np.zeros(len(targets), np.int64)
-            high = lengths if most is None else np.minimum(lengths, most)
-        launch(
-            _cardinality.sized_batch,
-            len(targets),
-            values,
-            lengths,
-            low,
-            high,
-            targets,
-            tol,
-            masks,
-            sums,
-            early,
-        )
+        _deepening(values, lengths, targets, tol, masks, sums, early)
     status[~early] = Status.OPTIMAL
     return masks, sums, status, np.zeros(len(targets))
+
+
+def _sized(values, lengths, low, high, targets, tol, masks, sums, early):
+    """:func:`._cardinality.sized_batch` over the whole batch: subsets of ``low`` to ``high``
+    values per instance."""
+    launch(
+        _cardinality.sized_batch,
+        len(targets),
+        values,
+        lengths,
+        low,
+        high,
+        targets,
+        tol,
+        masks,
+        sums,
+        early,
+    )
+
+
+FEWEST_CAPS = (5, 8)
+"""Caps of the first passes of ``fewest`` without ``max_size`` on pools of more than
+:data:`DEEPEN_ABOVE` values (:func:`_deepening`). Products of uniforms within a layer's
+tolerance take 3.5 to 5.5 values on average, so most instances end in the first pass."""
+
+DEEPEN_ABOVE = 24
+"""Pools of at most this many values go straight to the uncapped pass: there ``2^(n/2)`` sums
+per half are few, and a capped first pass costs more than it saves (measured on products of
+uniforms: 39 µs against 41 µs per instance at 24 values, 119 µs against 61 µs at 28, 787 µs
+against 123 µs at 34)."""
+
+
+def _deepening(values, lengths, targets, tol, masks, sums, early):
+    """``fewest`` by iterative deepening on the cap: the same subsets as one uncapped pass.
+
+    A pass capped at ``K`` forms only the sorted groups of at most ``K`` values, which costs
+    ``sum_{c <= K} C(m, c)`` sums per half of ``m`` values instead of ``2^m`` (for a pool of 34
+    values and ``K = 5``, 9,402 instead of 131,072). Sizes are tried in increasing order and
+    group ``c`` is built by Pascal's rule from groups ``c`` and ``c - 1`` alone, so the groups
+    of sizes up to ``K`` and the scan of each size are the same with any cap ``>= K``: an
+    instance that a pass capped at ``K`` brings within ``tol`` (the kernel's own test,
+    ``|s - t| <= tol`` on the sum it returns) gets exactly the subset of the uncapped search.
+    The others go to the next cap (:data:`FEWEST_CAPS`), and the last pass is uncapped; pools of
+    at most :data:`DEEPEN_ABOVE` values take the uncapped pass alone.
+    """
+    todo = np.arange(len(targets))
+    for cap in (*FEWEST_CAPS, None):
+        chosen = todo if cap is None else todo[lengths[todo] > max(cap, DEEPEN_ABOVE)]
+        if not chosen.size:
+            continue
+        part = lengths[chosen]
+        high = part if cap is None else np.full_like(part, cap)
+        pass_masks, pass_sums, _ = _outputs(values[chosen])
+        pass_early = np.zeros(len(chosen), np.bool_)
+        _sized(
+            values[chosen],
+            part,
+            np.zeros_like(part),
+            high,
+            targets[chosen],
+            tol,
+            pass_masks,
+            pass_sums,
+            pass_early,
+        )
+        masks[chosen], sums[chosen], early[chosen] = pass_masks, pass_sums, pass_early
+        found = np.abs(pass_sums - targets[chosen]) <= tol  # the kernel's test, bit for bit
+        todo = np.setdiff1d(todo, chosen[found], assume_unique=True)
 
 
 def _run_bruteforce(values, lengths, targets, tol, time_limit, seeds, options, sizes=None):
