@@ -76,6 +76,19 @@ def test_sdp_bound_is_above_every_sampled_error(target, seed, scale, radius):
     assert np.linalg.norm(gap, axis=1).max() <= sdp_bound(target, pairs, radius=radius)
 
 
+@pytest.mark.slow
+@settings(max_examples=6, deadline=None)
+@given(
+    target=relu_networks(bias=st.booleans(), max_depth=3, max_width=3, violate=None),
+    seed=seeds,
+    scale=st.sampled_from([0.01, 0.3]),
+)
+def test_sdp_bound_is_above_the_exact_error_over_the_ball(target, seed, scale):
+    pairs = perturbed_pairs(target, scale, seed)
+    exact = exact_error(target, gadget_network(pairs, target.has_bias), ball=0.7, rng=0)
+    assert exact.value <= sdp_bound(target, pairs, radius=0.7)  # ||v||_inf <= ||v||_2
+
+
 @pytest.mark.parametrize("bias", [False, True])
 def test_sdp_bound_is_above_the_exact_error_over_a_box(bias):
     target = ReLUNetwork.random((3, 4, 3, 2), rng=0, bias=bias)
