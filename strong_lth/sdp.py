@@ -39,6 +39,7 @@ __all__ = [
     "MIXTURES",
     "NEWTON_STEPS",
     "STAGES",
+    "START_ROUNDS",
     "relaxation",
     "sdp_bound",
     "sdp_cost",
@@ -51,6 +52,12 @@ much of the relaxation's optimum)."""
 NEWTON_STEPS, STAGES, BARRIER_GROWTH = 60, 30, 16.0
 """Newton steps per barrier stage at most, stages at most, and the growth of the barrier weight
 ``t`` between stages. Deterministic; the bound is valid after any number of steps."""
+
+START_ROUNDS = 400
+"""Rounds of the barrier's start when no common scale of the first multipliers makes ``Z``'s
+hidden block positive definite (deep targets with biases): each multiplies by 4 the multipliers
+whose constraint curves ``Z`` up along its least eigenvector. Without a start the bound is
+``inf``."""
 
 
 def relaxation(weights, pairs, input_bias: bool):
@@ -179,12 +186,20 @@ def _barrier(c0, a, b, inequality, inputs):
     k = len(a)
     hidden = ~inputs
     m = 1.0 / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-300)
-    for scale in 2.0 ** np.arange(-40, 80):  # the hidden block negative: Z's lower right part
+    for scale in 2.0 ** np.arange(-40, 80):  # Z's hidden block positive definite
         if _positive(_slack(c0, a, b, scale * m, 0.0, inputs)[np.ix_(hidden, hidden)]):
             m = scale * m
             break
-    else:
-        return []
+    else:  # no common scale: grow the multipliers that curve Z up along its worst direction
+        for _ in range(START_ROUNDS):
+            block = _slack(c0, a, b, m, 0.0, inputs)[np.ix_(hidden, hidden)]
+            if _positive(block):
+                break
+            worst = np.zeros(len(inputs))
+            worst[hidden] = np.linalg.eigh(block)[1][:, 0]
+            m = m * np.where((a @ worst) * (b @ worst) > 0, 4.0, 1.0)
+        else:
+            return []
     mu = max(1.0, -2.0 * float(np.linalg.eigvalsh(_slack(c0, a, b, m, 0.0, inputs))[0]))
     while not _positive(_slack(c0, a, b, m, mu, inputs)):
         mu *= 2.0

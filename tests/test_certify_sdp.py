@@ -127,3 +127,18 @@ def test_sdp_bound_refuses_a_bad_radius(radius):
     target = ReLUNetwork.random((2, 3, 1), rng=0)
     with pytest.raises(InvalidParameterError, match="radius"):
         sdp_bound(target, perturbed_pairs(target, 0.1, 0), radius=radius)
+
+
+def test_a_deep_biased_target_gets_a_finite_bound():
+    """No common scale of the first multipliers starts the barrier here (the bound was inf before
+    START_ROUNDS): the start grows some of them, and the bound is finite and above the error."""
+    target = ReLUNetwork.random((12, 24, 24, 12, 3), rng=3, bias=True)
+    pairs = perturbed_pairs(target, 1e-3, 3)
+    bound = sdp_bound(target, pairs, radius=1.0)
+    x = ball_points(12, 1.0, 5000, 3)
+    gap = target.forward(x) - gadget_network(pairs, True).forward(x)
+    assert (
+        np.linalg.norm(gap, axis=1).max()
+        <= bound
+        < rigorous_bounds(target, pairs, radius=1.0, methods="chain")["chain"]
+    )
