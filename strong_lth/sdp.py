@@ -224,11 +224,12 @@ def _barrier(c0, a, b, inequality, inputs):
             axb = xa @ b.T
             hessian = np.empty((k + 1, k + 1))
             hessian[:k, :k] = 0.5 * (axb * axb.T + (xa @ a.T) * (xb @ b.T))
-            hessian[:k, :k][np.diag_indices(k)] += np.where(inequality, 1.0 / m**2, 0.0)
+            barrier = np.where(inequality, 1.0 / np.where(inequality, m, 1.0), 0.0)  # Σ log m_k
+            hessian[:k, :k][np.diag_indices(k)] += barrier**2
             hessian[:k, k] = hessian[k, :k] = np.einsum("kn,kn->k", a @ xn, b @ xn)
             hessian[k, k] = float(np.sum(xn[inputs] ** 2))
             gradient = np.append(
-                -np.einsum("kn,kn->k", xa, b) - np.where(inequality, 1.0 / m, 0.0),
+                -np.einsum("kn,kn->k", xa, b) - barrier,
                 weight - float(np.trace(xn[inputs])),
             )
             jacobi = 1.0 / np.sqrt(np.maximum(np.diag(hessian), 1e-300))  # the rows' scales
