@@ -11,7 +11,8 @@
    Beside it the bounds of :mod:`strong_lth.lockstep`, which follow the difference of the two
    networks in lockstep ("lockstep", and "split" over sub-boxes for small inputs), and the sum
    of diagonally scaled matrix chains through the ReLU slopes of :mod:`strong_lth.chain`
-   ("chain", the tightest over a high-dimensional ball);
+   ("chain", the tightest cheap one over a high-dimensional ball), and on request a semidefinite
+   relaxation of both networks at once (:mod:`strong_lth.sdp`, "sdp");
    ``Certificate.certified`` is the tightest of the bounds computed.
 3. Measured worst case: random inputs on the sphere (in the ball when there are biases), the best
    of them and the structured directions that excite the first pair's largest errors
@@ -48,6 +49,7 @@ from .gadgets import (
 )
 from .lockstep import error_bound
 from .networks import ReLUNetwork
+from .sdp import sdp_bound
 from .worst_case import measure_worst_case, project, structured_starts
 
 __all__ = [
@@ -60,13 +62,15 @@ __all__ = [
     "rigorous_bounds",
 ]
 
-METHODS = ("spectral", "lockstep", "split", "chain")
+METHODS = ("spectral", "lockstep", "split", "chain", "sdp")
 """The rigorous bounds :func:`certify` can compute: the spectral recursion
 (:func:`certified_error`), the lockstep back-substitution
 (:func:`strong_lth.lockstep.error_bound`) over the whole domain, the same over sub-boxes
-(:data:`SPLIT_DOMAINS` of the ball, :data:`BOX_SPLIT_DOMAINS` of a box), and the sum of
-diagonally scaled matrix chains through the ReLU slopes (:func:`strong_lth.chain.chain_bound`,
-over the ball; over a box, the ball that contains it)."""
+(:data:`SPLIT_DOMAINS` of the ball, :data:`BOX_SPLIT_DOMAINS` of a box), the sum of
+diagonally scaled matrix chains through the ReLU slopes (:func:`strong_lth.chain.chain_bound`),
+and the semidefinite relaxation of both networks (:func:`strong_lth.sdp.sdp_bound`, never among
+:func:`cheap_methods`: minutes at 64-128-64-10). The last two are over the ball; over a box, over
+the ball that contains it."""
 
 SPLIT_INPUTS, BOX_SPLIT_INPUTS = 8, 64
 """Largest input dimension split into sub-boxes, for the ball and for a box. Splitting pays most
@@ -128,9 +132,9 @@ class Certificate:
         ``max ||F(x) - G(x)||_inf`` over the box, or a bracket (:func:`~strong_lth.exact_error`).
     box_bounds : dict of str to float or None
         Set with ``box``: rigorous bounds of ``max ||F(x) - G(x)||_inf`` over the box by method:
-        "spectral" and "chain" are bounds over the ball of radius ``box sqrt(d)``, which contains
-        the box (they bound the ∞-norm too, since ``||v||_inf <= ||v||_2``); the lockstep methods
-        run over the box itself.
+        "spectral", "chain" and "sdp" are bounds over the ball of radius ``box sqrt(d)``, which
+        contains the box (they bound the ∞-norm too, since ``||v||_inf <= ||v||_2``); the
+        lockstep methods run over the box itself.
     box_certified : float or None
         The least of ``box_bounds``. The chain ``exact.measured <= exact.value <= box_certified``
         is checked (against every entry of ``box_bounds``).
@@ -264,6 +268,8 @@ def _bounds(target, pairs, methods, *, radius=None, box=None, spectral=None):
             value = certified_error(taus, norms, math.hypot(ball, 1.0) if target.has_bias else ball)
         elif method == "chain":
             value = chain_bound(target, pairs, radius=ball)
+        elif method == "sdp":
+            value = sdp_bound(target, pairs, radius=ball)
         else:
             half = radius if box is None else box
             value = error_bound(
@@ -307,7 +313,8 @@ def rigorous_bounds(target: ReLUNetwork, pairs, *, radius: float, methods=None) 
     -------
     dict of str to float
         Each method's bound: "spectral" the recursion of :func:`certified_error` with the
-        one-sided ``τ_i``; "chain" :func:`strong_lth.chain.chain_bound`; "lockstep" and "split"
+        one-sided ``τ_i``; "chain" :func:`strong_lth.chain.chain_bound`; "sdp"
+        :func:`strong_lth.sdp.sdp_bound`; "lockstep" and "split"
         :func:`strong_lth.lockstep.error_bound` over
         the ball (and the box ``[-radius, radius]^d`` that contains it), "split" over
         :data:`SPLIT_DOMAINS` sub-boxes when ``d_0 <=`` :data:`SPLIT_INPUTS`. Each is an upper

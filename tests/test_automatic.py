@@ -263,8 +263,8 @@ def test_a_certificate_that_is_not_a_method_is_refused():
     target = ReLUNetwork.random((4, 8, 2), rng=1)
     with pytest.raises(
         InvalidParameterError,
-        match=r"`certificate` must be one of \('spectral', 'lockstep', 'split', 'chain'\) or a "
-        r"non-empty sequence of them; got 'milp'",
+        match=r"`certificate` must be one of \('spectral', 'lockstep', 'split', 'chain', 'sdp'\) "
+        r"or a non-empty sequence of them; got 'milp'",
     ):
         approximate(target, eps=0.01, rng=1, certificate="milp")
 
