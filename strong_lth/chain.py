@@ -226,8 +226,11 @@ def chain_norm(factors, steps: int = SCALING_STEPS) -> tuple[float, float]:
 
     Writes every ``D_j = ½ (I + Σ_j)`` and adds, over the ``2^{q-1}`` choices of keeping
     ``Σ_j`` or merging the two neighbours into their product, ``2^{1-q}`` times the best scaled
-    product of norms (:func:`_scaled_product`)."""
+    product of norms (:func:`_scaled_product`). A chain with an empty factor (a layer with no
+    unit, e.g. no copy read) is the empty map: ``(0, 0)``."""
     q = len(factors)
+    if any(0 in m.shape for m in factors):
+        return 0.0, 0.0
     total = absolute = 0.0
     for groups in _groupings(q):
         value, scale = _scaled_product([factors[a : b + 1] for a, b in groups], steps)

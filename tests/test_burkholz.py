@@ -416,6 +416,18 @@ def test_automatic_mode_meets_eps(case, eps):
     assert np.linalg.norm(net.forward(x) - target.forward(x), axis=1).max() <= certified
 
 
+def test_automatic_mode_when_the_first_ticket_keeps_nothing_above_a_layer():
+    # found by hypothesis: at the first n the ticket's layer 2 keeps no weight (its norm is 0),
+    # which made layer 1's goal infinite and a chain factor empty
+    target = ReLUNetwork((np.array([[1.0]]), np.array([[-1.0]])))
+    base = random_network(42008, target.augmented().widths, 1)
+    network, positions, certified = burkholz.search(target, base, 0.02)
+    assert certified == certified_error(target, network, positions, 1.0) <= 0.02
+    x = inputs(1, 1.0, count=256, seed=8)
+    net = pruned_network(network, positions, target.has_bias)
+    assert np.linalg.norm(net.forward(x) - target.forward(x), axis=1).max() <= certified
+
+
 def test_automatic_mode_refuses_what_it_cannot_reach():
     target = ReLUNetwork.random((3, 3, 2), rng=0)
     base = random_network(0, (3, 3, 2), 1)

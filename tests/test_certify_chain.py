@@ -101,6 +101,18 @@ def test_chain_norm_bounds_every_diagonal_and_beats_the_product_of_norms():
     assert bound < 0.8 * np.prod([np.linalg.norm(f, 2) for f in factors])
 
 
+@pytest.mark.parametrize("empty", [0, 1, 2, 3])
+def test_a_chain_through_an_empty_layer_is_zero(empty):
+    # a construction can restrict a factor to no unit at all (no copy of a neuron read)
+    dims = [3, 2, 4, 5]
+    dims[empty] = 0
+    factors = [np.ones((dims[i], dims[i + 1])) for i in range(3)]
+    assert (factors[0] @ factors[1] @ factors[2]).size == 0 or not np.any(
+        factors[0] @ factors[1] @ factors[2]
+    )
+    assert chain_norm(factors) == (0.0, 0.0)
+
+
 def test_a_chain_bound_that_claims_too_little_is_caught(monkeypatch):
     target = ReLUNetwork.random((3, 5, 2), rng=0)
     ticket = approximate(target, values_per_input=30, rng=1)

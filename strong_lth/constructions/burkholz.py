@@ -1048,6 +1048,8 @@ def search(
                 _scaled(norms[k - 2], widths, measured_at, chosen, k)
                 for k in range(i + 1, n_layers + 1)
             )
+            if after == 0.0:  # the ticket's later layers keep nothing yet: their target's norms
+                after = math.prod(spectral_upper(w) for w in weights[i:]) or 1.0
             gain = min(1.0, max(MIN_GAIN, gains[i - 1]))
             goal = aim / (n_layers * reach[i - 1] * after * gain)
             rows = widths[i] * copies
