@@ -123,6 +123,10 @@ INTERRUPTIBLE = {
 @pytest.mark.parametrize("call", list(INTERRUPTIBLE))
 def test_ctrl_c_interrupts_a_long_solve_within_seconds(call):
     code = (
+        # Ctrl-C as in a terminal even when the suite runs in the background, where the shell
+        # starts every process with SIGINT ignored (and Python then keeps it ignored)
+        "import signal\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from strong_lth.subset_sum import solve, solve_batch, warmup\n"
         "warmup()\n"
         "print('ready', flush=True)\n" + INTERRUPTIBLE[call] + "\nprint('returned', flush=True)\n"
