@@ -117,12 +117,12 @@ def _deepening(values, lengths, targets, tol, masks, sums, early):
         chosen = todo if cap is None else todo[lengths[todo] > max(cap, DEEPEN_ABOVE)]
         if not chosen.size:
             continue
-        part = lengths[chosen]
+        part, pool = lengths[chosen], values[chosen]
         high = part if cap is None else np.full_like(part, cap)
-        pass_masks, pass_sums, _ = _outputs(values[chosen])
+        pass_masks, pass_sums, _ = _outputs(pool)
         pass_early = np.zeros(len(chosen), np.bool_)
         _sized(
-            values[chosen],
+            pool,
             part,
             np.zeros_like(part),
             high,
