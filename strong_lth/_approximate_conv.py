@@ -124,6 +124,7 @@ UNSUPPORTED = {
     "construction": "the convolutional gadget is the subset-sum construction of Pensia et al.",
     "subset_size": "subsets of any size only",
     "max_subset_size": "subsets of any size only",
+    "fewest": "the fewest values within each instance's tolerance only",
     "source_density": "a dense random network only",
     "certificate": "the spectral recursion, and the lockstep bound when no pooling is present",
     "scheduler": "its layers are solved in this process",
@@ -216,7 +217,7 @@ def approximate_conv(target: ConvNetwork, **options) -> ConvTicket:
         Weights of the random network (default Uniform[-1, 1]).
     max_values_per_input, max_bytes : int
         As :func:`strong_lth.approximate`.
-    construction, certificate, subset_size, source_density, scheduler
+    construction, certificate, subset_size, max_subset_size, fewest, source_density, scheduler
         Only their defaults (:data:`UNSUPPORTED`).
     measure : bool, default True
         Also search for the measured worst case (``report.measured``).

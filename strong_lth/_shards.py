@@ -147,6 +147,7 @@ def solve_shard(
     start,
     start_n,
     max_size=None,
+    fewest=True,
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Solve the rows of ``block`` (target rows ``weights``) by the construction.
 
@@ -165,6 +166,9 @@ def solve_shard(
         Values per input of ``start``.
     max_size : int, optional
         At most this many values per subset (the construction's ``max_size``).
+    fewest : bool, default True
+        Keep the subsets with the fewest values within ``tol`` (the construction's
+        ``fewest``).
 
     Returns
     -------
@@ -188,6 +192,7 @@ def solve_shard(
         tol=tol,
         start=start,
         size=size,
+        fewest=fewest,
         max_size=max_size,
     )
     missing = bool(np.any(np.asarray(status) == Status.NOT_FOUND))
@@ -205,6 +210,7 @@ def solve_layer(
     tol,
     size=None,
     max_size=None,
+    fewest=True,
     start,
     max_bytes: int,
     client=None,
@@ -221,7 +227,7 @@ def solve_layer(
         Target layer ``i``.
     signed, construction, solver, tol, size
         As in the construction's ``choose``.
-    max_size : int, optional
+    max_size, fewest
         As in :func:`solve_shard`.
     start : tuple (packed keep, n) or None
         Warm start: an earlier answer's packed ``keep`` and its n.
@@ -268,6 +274,7 @@ def solve_layer(
             part,
             start_n,
             max_size,
+            fewest,
         )
 
     packed = np.empty((d_out, d_in, math.ceil(n / 8)), np.uint8)

@@ -177,6 +177,16 @@ class ApproximateParameters:
             per_construction=True,
         ),
     )
+    fewest: bool = field(
+        default=True,
+        metadata=_meta(
+            "automatic mode: keep, per instance, a subset with the fewest values within its "
+            "tolerance (off: any subset within it, faster on long pools)",
+            cli="flag",
+            sweep=True,
+            per_construction=True,
+        ),
+    )
     source_density: float = field(
         default=1.0,
         metadata=_meta(
@@ -242,13 +252,15 @@ class ApproximateParameters:
                     f"got max_subset_size={self.max_subset_size} with "
                     f"subset_size={self.subset_size}."
                 )
-        if self.scheduler is not None:
-            check_scheduler(self.scheduler)  # its form; approximate connects to it
-        for name in ("measure", "progress"):
+        for name in ("measure", "progress", "fewest"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidParameterError(
                     f"`{name}` must be True or False; got {getattr(self, name)!r}."
                 )
+        if not self.fewest:
+            _check_any_subset(self)
+        if self.scheduler is not None:
+            check_scheduler(self.scheduler)  # its form; approximate connects to it
         declared = _registry("construction")[construction]
         for item in dataclasses.fields(self):
             name = item.name
@@ -262,6 +274,29 @@ class ApproximateParameters:
         checked["rng"] = resolve_seed(self.rng)
         for name, value in checked.items():
             object.__setattr__(self, name, value)
+
+
+def _check_any_subset(options: ApproximateParameters) -> None:
+    """Refuse ``fewest=False`` beside an option that needs the fewest values or makes the
+    choice moot: fixed mode (each instance's optimum), ``max_subset_size`` (a cap on the fewest
+    values), ``subset_size`` (every subset's size fixed)."""
+    from .exceptions import InvalidParameterError
+
+    if options.eps is None:
+        raise InvalidParameterError(
+            "`fewest` must be True in fixed mode (it chooses among the subsets automatic mode "
+            "keeps within its instance tolerance; fixed mode keeps each instance's optimum); "
+            "got fewest=False without eps."
+        )
+    for name, why in (
+        ("max_subset_size", "the cap bounds the fewest values"),
+        ("subset_size", "it fixes every subset's size"),
+    ):
+        if getattr(options, name) is not None:
+            raise InvalidParameterError(
+                f"`fewest` must be True with `{name}` ({why}); got fewest=False with "
+                f"{name}={getattr(options, name)}."
+            )
 
 
 DEFAULTS = MappingProxyType({f.name: f.default for f in dataclasses.fields(ApproximateParameters)})

@@ -73,7 +73,9 @@ class Report:
     ``distribution``, ``source_density`` and ``subset_size`` are the random network's weight
     distribution, the probability that a weight is present, and the size of every chosen subset
     (None: any); ``max_subset_size`` the cap on every subset's size in automatic mode (None:
-    none); ``solver`` is ``"-"`` for a construction that solves no SubsetSum instance.
+    none); ``fewest`` whether automatic mode kept, per instance, a subset with the fewest values
+    within its tolerance (False: any within it; a saved report without it predates it: True);
+    ``solver`` is ``"-"`` for a construction that solves no SubsetSum instance.
     """
 
     construction: str
@@ -96,6 +98,7 @@ class Report:
     source_density: float = 1.0
     subset_size: int | None = None
     max_subset_size: int | None = None
+    fewest: bool = True
 
     @property
     def random_multiple(self) -> float:
@@ -159,7 +162,8 @@ class Report:
                 ""
                 if self.max_subset_size is None
                 else f"; every subset has at most {self.max_subset_size} values"
-            ),
+            )
+            + ("" if self.fewest else "; any subset within tolerance (not the fewest values)"),
         ]
         if self.assumptions:
             lines.append("theorem assumptions do not hold: " + "; ".join(self.assumptions))

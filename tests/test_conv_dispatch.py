@@ -62,6 +62,14 @@ def test_conv_options_checked_by_the_declaration(target, options, message):
             approximate(target, values_per_input=2, **options)
 
 
+def test_conv_keeps_the_fewest_values_only(target):
+    """The convolutional gadget solves with the fewest values within tolerance; ``fewest=False``
+    (automatic mode only) is refused before any solve."""
+    message = r"`fewest` must be left at its default True for a convolutional target .*got False"
+    with pytest.raises(InvalidParameterError, match=message):
+        approximate(target, eps=0.1, fewest=False)
+
+
 def test_approximate_refuses_other_targets():
     with pytest.raises(
         InvalidParameterError, match=r"`target` must be a ReLUNetwork or a ConvNetwork; got str"

@@ -123,6 +123,25 @@ def test_parameters_are_canonical():
             r"with construction 'malach'",
         ),
         ({"eps": 0.1, "measure": 1}, r"`measure` must be True or False; got 1"),
+        ({"eps": 0.1, "fewest": "no"}, r"`fewest` must be True or False; got 'no'"),
+        (
+            {"values_per_input": 4, "fewest": False},
+            r"`fewest` must be True in fixed mode \(.*\); got fewest=False without eps",
+        ),
+        (
+            {"eps": 0.1, "fewest": False, "max_subset_size": 3},
+            r"`fewest` must be True with `max_subset_size` \(the cap bounds the fewest values\); "
+            r"got fewest=False with max_subset_size=3",
+        ),
+        (
+            {"eps": 0.1, "fewest": False, "subset_size": 2},
+            r"`fewest` must be True with `subset_size` .*; got fewest=False with subset_size=2",
+        ),
+        (
+            {"eps": 0.1, "construction": "malach", "fewest": False},
+            r"`fewest` is supported by construction\(s\) \['pensia', 'burkholz'\]; got "
+            r"fewest=False with construction 'malach'",
+        ),
         (
             {"eps": 0.1, "scheduler": "localhost:8786"},
             r"`scheduler` must be a Dask scheduler address such as 'tcp://host:8786' or a "
@@ -150,6 +169,8 @@ def test_bad_options_name_the_parameter(options, message):
         (["--subset-size", "0"], r"`subset_size` must be in \[1, inf\]"),
         (["--source-density", "2"], r"`source_density` must be in \(0, 1\]"),
         (["--construction", "malach", "--subset-size", "2"], "`subset_size` is supported by"),
+        (["--no-fewest", "--max-subset-size", "2"], "`fewest` must be True with `max_subset_size`"),
+        (["--construction", "malach", "--no-fewest"], "`fewest` is supported by"),
         (["--scheduler", "localhost:8786"], "`scheduler` must be a Dask scheduler address"),
         (
             ["--scheduler", "tcp://127.0.0.1:1"],  # a closed port: refused within CONNECT_SECONDS

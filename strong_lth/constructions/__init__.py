@@ -6,8 +6,8 @@ paper, the layer shapes and depth of its random network, the options of
 ``choose`` function. The ticket, the report, the CLI and sweeps read the declaration and never
 name a construction; adding one means writing its ``choose`` and declaring it here.
 
-``choose(weights, network, layer, *, signed=None, solver, tol, start, size, max_size) ->
-(keep, sums, status)`` prunes the random layers of target layer ``layer`` (see
+``choose(weights, network, layer, *, signed=None, solver, tol, start, size, fewest,
+max_size) -> (keep, sums, status)`` prunes the random layers of target layer ``layer`` (see
 :func:`strong_lth.constructions.pensia.choose`).
 
 ``signed`` (bool, shape ``(d_in,)``) says which inputs of the pair can be negative, as
@@ -52,9 +52,9 @@ class Construction:
         (``len(shapes(...))``).
     options : frozenset of str
         The per-construction options of :class:`~strong_lth.parameters.ApproximateParameters`
-        it supports (``subset_size``, ``source_density``, ``scheduler``: its layers solved in
-        shards of rows on a Dask cluster, :mod:`strong_lth._shards`); the others must keep their
-        defaults.
+        it supports (``subset_size``, ``fewest``: it keeps subsets within a tolerance,
+        ``source_density``, ``scheduler``: its layers solved in shards of rows on a Dask
+        cluster, :mod:`strong_lth._shards`); the others must keep their defaults.
         ``"solver"`` when it solves SubsetSum instances with ``approximate``'s solver.
     bound : callable
         ``bound(d_in, d_out, depth, eps, delta, *, C)``: the hidden width per target layer its
@@ -68,7 +68,7 @@ class Construction:
         ``(A_i, B_i)`` (:meth:`strong_lth.ticket.Ticket.gadgets`).
     solve : callable or None
         For a construction that is not ``pair_gadget``, whose layers cannot be searched one at
-        a time: ``solve(target, network, *, eps, values_per_input, radius, solver,
+        a time: ``solve(target, network, *, eps, values_per_input, radius, solver, fewest,
         max_values_per_input, max_bytes) -> (values_per_input, masks)``, the whole ticket in
         either mode of :func:`strong_lth.approximate` (e.g.
         :func:`strong_lth.constructions.burkholz.solve`), refusing a solve estimated above
@@ -106,7 +106,14 @@ CONSTRUCTIONS: dict[str, Construction] = {
             shapes=pair_shapes,
             depth=_twice,
             options=frozenset(
-                {"solver", "subset_size", "max_subset_size", "source_density", "scheduler"}
+                {
+                    "solver",
+                    "subset_size",
+                    "max_subset_size",
+                    "fewest",
+                    "source_density",
+                    "scheduler",
+                }
             ),
             bound=bounds.pensia_width,
             choose=pensia.choose,
@@ -129,7 +136,7 @@ CONSTRUCTIONS: dict[str, Construction] = {
             "subsets of plain weights after the first layer)",
             shapes=burkholz.shapes,
             depth=burkholz.depth,
-            options=frozenset({"solver", "source_density"}),
+            options=frozenset({"solver", "fewest", "source_density"}),
             bound=burkholz.width_bound,
             choose=burkholz.choose,
             pair_gadget=False,

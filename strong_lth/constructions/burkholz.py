@@ -238,7 +238,18 @@ class _Rows:
         return self.pools
 
 
-def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, start=None, rows=None):
+def choose(
+    weights,
+    network,
+    layer,
+    *,
+    signed=None,
+    solver="mitm",
+    tol=None,
+    start=None,
+    rows=None,
+    fewest=True,
+):
     """Choose, for every copy of every target neuron, the subsets that approximate its weights.
 
     Parameters
@@ -262,6 +273,9 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
         Solve only the first ``rows`` rows of ``M_{i+1}`` (copy-major: the first copies of
         every neuron); default all. Each row's instances do not depend on the others, so these
         are the first rows of the whole layer's result.
+    fewest : bool, default True
+        With ``tol``: keep, per instance, a subset with the fewest values within ``tol``, else
+        any (as in :func:`strong_lth.constructions.pensia.choose`).
 
     Returns
     -------
@@ -315,7 +329,14 @@ def choose(weights, network, layer, *, signed=None, solver="mitm", tol=None, sta
         present = v != 0  # absent weights of a sparse source (never 0 otherwise)
         earlier = None if start is None or tol is None else _rows_of(start, part, d_in)
         kept, sums[:, part], status[:, part] = pensia.choose(
-            lifted[part], _Rows((u, v)), layer, signed=signed, solver=solver, tol=tol, start=earlier
+            lifted[part],
+            _Rows((u, v)),
+            layer,
+            signed=signed,
+            solver=solver,
+            tol=tol,
+            start=earlier,
+            fewest=fewest,
         )
         keep[part] = kept & present  # a zero value changes no sum
     return keep, sums, status
@@ -701,7 +722,7 @@ def _chain_terms(weights, deltas, above, norms) -> list[float]:
     return out
 
 
-def build(target: ReLUNetwork, network: RandomNetwork, *, solver="mitm", tol=None):
+def build(target: ReLUNetwork, network: RandomNetwork, *, solver="mitm", tol=None, fewest=True):
     """Fixed mode: the kept positions of ``network`` (its ``values_per_input`` as given).
 
     Parameters
@@ -710,7 +731,7 @@ def build(target: ReLUNetwork, network: RandomNetwork, *, solver="mitm", tol=Non
         ``F``; with biases, ``network`` must have the augmented widths and its last input is
         the constant 1 (whose units with ``u < 0`` never fire and are never kept).
     network : RandomNetwork
-    solver, tol
+    solver, tol, fewest
         As in :func:`choose`, for every layer.
 
     Returns
@@ -737,7 +758,15 @@ def build(target: ReLUNetwork, network: RandomNetwork, *, solver="mitm", tol=Non
             f"{tuple(network.widths)}."
         )
     keeps = [
-        choose(w, network, i, signed=_signed(i, w, target.has_bias), solver=solver, tol=tol)[0]
+        choose(
+            w,
+            network,
+            i,
+            signed=_signed(i, w, target.has_bias),
+            solver=solver,
+            tol=tol,
+            fewest=fewest,
+        )[0]
         for i, w in enumerate(augmented.weights, start=1)
     ]
     return masks(keeps)
@@ -789,9 +818,9 @@ class _Layer:
     ``τ_i = ||Δ_i||_2`` over all copies (a rigorous upper bound on the certificate's ``τ_i``,
     which keeps only the copies read above)."""
 
-    def __init__(self, index, weights, signed, base, solver, max_bytes):
+    def __init__(self, index, weights, signed, base, solver, max_bytes, fewest=True):
         self.index, self.weights, self.signed = index, weights, signed
-        self.base, self.solver, self.max_bytes = base, solver, max_bytes
+        self.base, self.solver, self.max_bytes, self.fewest = base, solver, max_bytes, fewest
         self.cache = {}  # (n, copies) -> (tau, packed keep, tol)
         self.sampled = {}  # (n, rows) -> (error matrix of the sample, packed keep, tol)
         self.least = math.inf  # least τ (or estimate) seen by smallest
@@ -828,6 +857,7 @@ class _Layer:
             tol=tol,
             start=start,
             rows=rows,
+            fewest=self.fewest,
         )
         lifted = lift_rows(self.weights, copies)[:rows]
         return error_matrix(lifted, sums[0], sums[1], self.signed), np.packbits(keep, axis=2)
@@ -956,6 +986,7 @@ def search(
     *,
     radius: float = 1.0,
     solver: str = "mitm",
+    fewest: bool = True,
     max_values_per_input: int = 512,
     max_bytes: int = 2**32,
 ):
@@ -972,7 +1003,7 @@ def search(
         > 0: the certified error :func:`certified_error` to reach over ``||x||_2 <= radius``.
     radius : float
         > 0.
-    solver : str
+    solver, fewest
         As in :func:`choose`.
     max_values_per_input : int
         Largest ``n_i`` tried.
@@ -1029,7 +1060,7 @@ def search(
         [[1.0], np.cumprod([spectral_upper(w) for w in weights])[:-1]]
     )
     layers = [
-        _Layer(i, w, _signed(i, w, target.has_bias), base, solver, max_bytes)
+        _Layer(i, w, _signed(i, w, target.has_bias), base, solver, max_bytes, fewest)
         for i, w in enumerate(weights, start=1)
     ]
     chosen = [min(START, cap)] * n_layers
@@ -1137,7 +1168,16 @@ def _scaled(norm, widths, measured_at, now, k):
 
 
 def solve(
-    target, network, *, eps, values_per_input, radius, solver, max_values_per_input, max_bytes
+    target,
+    network,
+    *,
+    eps,
+    values_per_input,
+    radius,
+    solver,
+    fewest,
+    max_values_per_input,
+    max_bytes,
 ):
     """The whole ticket, in either mode of :func:`strong_lth.approximate`: its ``n_i`` and masks.
 
@@ -1151,7 +1191,7 @@ def solve(
         Automatic mode (:func:`search`).
     values_per_input : sequence of int or None
         Fixed mode (:func:`build`), one ``n_i`` per target layer, validated by the caller.
-    radius, solver, max_values_per_input, max_bytes
+    radius, solver, fewest, max_values_per_input, max_bytes
         As in :func:`search`; fixed mode refuses a ticket whose :func:`solve_bytes` exceeds
         ``max_bytes`` before solving anything.
 
@@ -1179,6 +1219,7 @@ def solve(
         eps,
         radius=radius,
         solver=solver,
+        fewest=fewest,
         max_values_per_input=max_values_per_input,
         max_bytes=max_bytes,
     )

@@ -20,15 +20,16 @@ def choose(
     tol=None,
     start=None,
     size=None,
+    fewest=True,
     max_size=None,
 ):
     """Keep, for every target weight and sign pool, the one product closest to the weight.
 
     Same gadget, ``signed`` and return values as :func:`strong_lth.constructions.pensia.choose`,
     but each subset has exactly one element (none when the pool is empty, as the negative pool
-    of an unsigned input is), so ``solver``, ``tol``, ``start``, ``size`` and ``max_size`` are
-    unused (its declaration lists neither ``subset_size`` nor ``max_subset_size``:
-    ``approximate`` refuses them).
+    of an unsigned input is), so ``solver``, ``tol``, ``start``, ``size``, ``fewest`` and
+    ``max_size`` are unused (its declaration lists none of ``subset_size``, ``fewest`` and
+    ``max_subset_size``: ``approximate`` refuses them away from their defaults).
 
     Notes
     -----

@@ -124,7 +124,7 @@ _SWEPT = {
 APPROXIMATE_KEYS = ("target", "target_seed", "spectral_norm", *_SWEPT)
 """Keys of an ``approximate`` grid point: the target's, then one per swept parameter."""
 
-RECORDED_IF_SET = ("subset_size", "max_subset_size", "source_density")
+RECORDED_IF_SET = ("subset_size", "max_subset_size", "fewest", "source_density")
 """Keys stored in a run's ``params`` only when they differ from their defaults: they came after
 the first sweeps, whose run ids (:func:`~strong_lth.experiments.run_id`) must stay the same."""
 
@@ -216,6 +216,7 @@ def _approximate_params(raw, where, base):
         "max_subset_size": (
             None if max_subset_size is None else check.int("max_subset_size", low=1)
         ),
+        "fewest": check.bool("fewest", DEFAULTS["fewest"]),
         "source_density": check.real(
             "source_density", DEFAULTS["source_density"], low=0.0, high=1.0, low_open=True
         ),

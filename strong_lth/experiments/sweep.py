@@ -153,7 +153,8 @@ class Sweep:
       exactly one of ``values_per_input`` (an integer, or a list with one per layer: write
       ``[[20, 30]]`` for a single per-layer value) and ``eps``, ``construction``, ``solver``,
       ``radius``, ``seed`` (the random network's, required), ``distribution``,
-      ``max_values_per_input``, ``subset_size``, ``max_subset_size``, ``source_density``.
+      ``max_values_per_input``, ``subset_size``, ``max_subset_size``, ``fewest`` [true],
+      ``source_density``.
     - ``subset_sum``: ``n``, ``instances`` [100], ``distribution`` ["uniform"], ``products``
       [false] (values ``u · v`` as in a Pensia gadget), ``solver`` ["mitm"], ``seed``.
 
