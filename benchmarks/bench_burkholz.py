@@ -2,15 +2,19 @@
 
 For each target ``ReLUNetwork.random(widths, rng=0).scaled(1.0)`` (as bench_pipeline.py) at
 certified ε over the unit ball: ``approximate(target, eps=ε, construction="burkholz", rng=1,
-measure=..., max_bytes=...)`` in a fresh process, with the n chosen per layer, hidden widths,
-random and kept parameters (and kept as a multiple of the target's), the certificate, wall and
-CPU seconds (``time.process_time``, every thread of the process), peak resident memory and the
-load average at the start; with ``--measure`` also the measured worst case (its search is then
-part of the times). A run refused by ``max_bytes`` (or out of time) is reported with its
-message instead of a ticket: how far the construction got.
+measure=..., max_bytes=..., fewest=...)`` in a fresh process, with the n chosen per layer,
+hidden widths, random and kept parameters (and kept as a multiple of the target's), the
+certificate, wall and CPU seconds (``time.process_time``, every thread of the process), peak
+resident memory and the load average at the start; with ``--measure`` also the measured worst
+case (its search is then part of the times); with ``--no-fewest`` every instance keeps any
+subset within its tolerance instead of one with the fewest values
+(``approximate(fewest=False)``: more kept weights, less CPU on long pools). A run refused by
+``max_bytes`` (or out of time) is reported with its message instead of a ticket: how far the
+construction got.
 
 Usage: ``python benchmarks/bench_burkholz.py [--targets 64-32-10,128-64-10] [--eps 0.01]
-[--max-mb 2048] [--timeout 1200] [--measure]``; saves benchmarks/results/burkholz.json.
+[--max-mb 2048] [--timeout 1200] [--measure] [--no-fewest]``; saves
+benchmarks/results/burkholz.json.
 """
 
 import argparse
@@ -26,12 +30,12 @@ import json, time
 from strong_lth import InvalidParameterError, ReLUNetwork, approximate
 from strong_lth.subset_sum import warmup
 warmup()
-widths, eps, max_bytes, measure = {widths}, {eps}, {max_bytes}, {measure}
+widths, eps, max_bytes, measure, fewest = {widths}, {eps}, {max_bytes}, {measure}, {fewest}
 target = ReLUNetwork.random(widths, rng=0).scaled(1.0)
 wall, cpu = time.perf_counter(), time.process_time()
 try:
     ticket = approximate(target, eps=eps, construction="burkholz", rng=1, measure=measure,
-                         max_bytes=max_bytes)
+                         max_bytes=max_bytes, fewest=fewest)
     out = {{"n": list(ticket.values_per_input), "certified": ticket.report.certified,
            "measured": ticket.report.measured,
            "kept": ticket.n_kept, "random": ticket.random_network().n_params,
@@ -44,8 +48,10 @@ print(json.dumps(out))
 """
 
 
-def run(widths, eps, max_bytes, timeout, measure):
-    code = RUN.format(widths=widths, eps=eps, max_bytes=max_bytes, measure=measure, peak=PEAK_MB)
+def run(widths, eps, max_bytes, timeout, measure, fewest):
+    code = RUN.format(
+        widths=widths, eps=eps, max_bytes=max_bytes, measure=measure, fewest=fewest, peak=PEAK_MB
+    )
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     load = os.getloadavg()[0]
     try:
@@ -62,8 +68,8 @@ def run(widths, eps, max_bytes, timeout, measure):
     return {**json.loads(out.stdout.strip().splitlines()[-1]), "load": load}
 
 
-def row(name, eps, result):
-    base = {"target": name, "ε": eps, "depth": len(name.split("-"))}
+def row(name, eps, fewest, result):
+    base = {"target": name, "ε": eps, "depth": len(name.split("-")), "fewest": fewest}
     if "refused" in result:
         return {**base, "result": result["refused"], "load": f"{result['load']:.1f}"}
     return {
@@ -90,16 +96,25 @@ def main():
     parser.add_argument(
         "--measure", action="store_true", help="measure the worst case (in the wall and CPU time)"
     )
+    parser.add_argument(
+        "--no-fewest",
+        dest="fewest",
+        action="store_false",
+        help="keep any subset within each instance's tolerance (approximate(fewest=False))",
+    )
     args = parser.parse_args()
     results, rows = {}, []
     for name in args.targets.split(","):
         widths = tuple(int(w) for w in name.split("-"))
-        result = run(widths, args.eps, args.max_mb << 20, args.timeout, args.measure)
+        result = run(widths, args.eps, args.max_mb << 20, args.timeout, args.measure, args.fewest)
         results[name] = result
-        rows.append(row(name, args.eps, result))
+        rows.append(row(name, args.eps, args.fewest, result))
         print(json.dumps({name: result}), flush=True)
     print(markdown_table(rows))
-    save("burkholz", {"eps": args.eps, "max_mb": args.max_mb, "results": results})
+    save(
+        "burkholz",
+        {"eps": args.eps, "max_mb": args.max_mb, "fewest": args.fewest, "results": results},
+    )
 
 
 if __name__ == "__main__":

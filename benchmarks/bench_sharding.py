@@ -7,10 +7,12 @@ the ticket's masks; the digests must agree before any figure is printed. The str
 forced on a small target by lowering ``strong_lth._shards.SHARD_BYTES`` (``--shard-bytes``, by
 default 4 MiB); on a large one (``--widths 4096,4096,10``), whose layers at n = 8 already exceed
 one 256 MiB piece, ``approximate`` streams anyway and the default leaves its shards alone. The
-load average around each run is reported: the machine may be shared.
+load average around each run is reported: the machine may be shared. ``--no-fewest`` passes
+``fewest=False`` to ``approximate`` (any subset within each instance's tolerance, rather than
+one with the fewest values: the modes must still agree bit for bit).
 
 Usage: ``python benchmarks/bench_sharding.py [--widths 256,256,10] [--eps 0.01]
-[--modes one-piece,streaming,cluster] [--max-bytes 17179869184]``; saves
+[--modes one-piece,streaming,cluster] [--max-bytes 17179869184] [--no-fewest]``; saves
 benchmarks/results/sharding.json.
 """
 
@@ -34,7 +36,7 @@ CODE = textwrap.dedent(
     from strong_lth import ReLUNetwork, approximate
     from strong_lth.subset_sum import warmup
     warmup()
-    widths, eps, mode, max_bytes = {widths!r}, {eps!r}, {mode!r}, {max_bytes!r}
+    widths, eps, mode, max_bytes, fewest = {widths!r}, {eps!r}, {mode!r}, {max_bytes!r}, {fewest!r}
     target = ReLUNetwork.random(widths, rng=0)
     scheduler = cluster = None
     if mode == "streaming" and {shard_bytes!r}:
@@ -48,7 +50,7 @@ CODE = textwrap.dedent(
         scheduler = cluster.scheduler_address
     start, cpu = time.perf_counter(), time.process_time()
     ticket = approximate(target, eps=eps, rng=1, max_bytes=max_bytes, measure=False,
-                         certificate="spectral", scheduler=scheduler)
+                         certificate="spectral", scheduler=scheduler, fewest=fewest)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     digest = hashlib.sha256()
     for mask in ticket.masks:
@@ -62,13 +64,14 @@ CODE = textwrap.dedent(
 )
 
 
-def run(widths, eps, mode, max_bytes, shard_bytes) -> dict:
+def run(widths, eps, mode, max_bytes, shard_bytes, fewest) -> dict:
     code = CODE.format(
         widths=widths,
         eps=eps,
         mode=mode,
         max_bytes=max_bytes,
         shard_bytes=shard_bytes,
+        fewest=fewest,
         peak=PEAK_MB,
     )
     load = os.getloadavg()[0]
@@ -91,6 +94,12 @@ def main():
         help="SHARD_BYTES of the streaming mode (default 4 MiB on targets whose widest layer "
         "at n = 8 fits one piece, else unchanged)",
     )
+    parser.add_argument(
+        "--no-fewest",
+        dest="fewest",
+        action="store_false",
+        help="keep any subset within each instance's tolerance (approximate(fewest=False))",
+    )
     args = parser.parse_args()
     widths = tuple(int(w) for w in args.widths.split(","))
     shard_bytes = args.shard_bytes
@@ -99,12 +108,13 @@ def main():
         shard_bytes = 2**22 if solve_bytes(widest, 1, START) <= SHARD_BYTES else 0
     rows, digests = [], set()
     for mode in args.modes.split(","):
-        found = run(widths, args.eps, mode, args.max_bytes, shard_bytes)
+        found = run(widths, args.eps, mode, args.max_bytes, shard_bytes, args.fewest)
         digests.add(found["digest"])
         rows.append(
             {
                 "target": "-".join(map(str, widths)),
                 "eps": args.eps,
+                "fewest": args.fewest,
                 "mode": mode,
                 "n": "/".join(map(str, found["n"])),
                 "certified": f"{found['certified']:.4g}",
