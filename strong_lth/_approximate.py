@@ -291,10 +291,11 @@ def approximate(
         its tolerance (:func:`strong_lth.constructions.pensia.choose` with ``fewest=True``).
         False keeps any subset within it, found on the first 16 values of its pool first
         (:data:`strong_lth.constructions.pensia.FIRST_PASS_VALUES`): more kept weights, much
-        less CPU on long pools (on 128-64-10 at eps = 0.01, burkholz keeps 271x the target's
-        parameters in 17 CPU s against 148x in 191 s). Only for constructions whose options
-        list it; True in fixed mode (each instance's optimum) and with ``subset_size`` or
-        ``max_subset_size``.
+        less CPU on long pools (burkholz on 128-64-10 at eps = 0.01, pools of about 28 values:
+        271x the target's parameters kept in 20 CPU s, against 148x in 228 s), about as much
+        on short ones (pensia on 128-128-10: 14.8x against 11.6x, 3 to 4 CPU s either way). Only
+        for constructions whose options list it; True in fixed mode (each instance's optimum)
+        and with ``subset_size`` or ``max_subset_size``.
     source_density : float, default 1.0
         Probability ``p`` in (0, 1] that a weight of the random network is present (an
         Erdős–Rényi sparse network: Gadhikar, Mukherjee, Burkholz 2023, arXiv:2210.02412;

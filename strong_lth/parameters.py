@@ -180,8 +180,8 @@ class ApproximateParameters:
     fewest: bool = field(
         default=True,
         metadata=_meta(
-            "automatic mode: keep, per instance, a subset with the fewest values within its "
-            "tolerance (off: any subset within it, faster on long pools)",
+            "keep, per instance, a subset with the fewest values within its tolerance "
+            "(automatic mode; any subset within it is faster on long pools)",
             cli="flag",
             sweep=True,
             per_construction=True,
