@@ -37,7 +37,8 @@ from ._chunks import chunk_range, longest
 from ._pages import empty
 
 MAX_N = 48
-"""Largest n solved: four scratch lists of ``2^23`` sums, 256 MB (:func:`_mitm_streamed`)."""
+"""Largest n solved: scratch lists of ``2^23, 2^22, 2^23, 2^22`` sums, 192 MB
+(:func:`_mitm_streamed`)."""
 
 
 ZERO = np.uint64(0)
@@ -604,71 +605,89 @@ def closest_streamed(la, ma, wa, lb, mb, wb, target, stop):
     return best_a, best_b, best
 
 
+TAIL = 2
+"""Values a streamed half's subset is recovered beyond its table (:func:`_recover_streamed`):
+the table of ``2^(count - TAIL)`` sums then fits in the half's smaller scratch list."""
+
+
 @kernel
 def _recover_streamed(values, start, count, value, table, mask_out):
-    """:func:`recover_mask` over ``count`` values with a table of ``2^(count - 1)`` sums: the first
-    match among the subsets without the last value, else (the table then being complete) the
-    first ``s`` with ``table[s] + v_last == value``; the same subset as the full table's first
-    match, in half its memory."""
-    recover_mask(values, start, count - 1, value, -1, table, mask_out)
-    mask_out[start + count - 1] = False
+    """:func:`recover_mask` over ``count`` values with a table of ``2^(count - TAIL)`` sums: the
+    first match among the subsets without the last :data:`TAIL` values, else (the table then
+    being complete) the first ``s`` whose table sum plus the last values chosen by ``hi``, added
+    in index order, equals ``value``, for ``hi = 1, 2, ...`` in turn. That is the order of the
+    full table, so the subset is the full table's first match, bit for bit."""
+    tail = min(TAIL, count)
+    head = count - tail
+    recover_mask(values, start, head, value, -1, table, mask_out)
     total = 0.0
-    for t in range(count - 1):
+    for t in range(count):
+        mask_out[start + t] = mask_out[start + t] and t < head
         total += values[start + t] if mask_out[start + t] else 0.0
     if total == value:
         return
-    last = values[start + count - 1]
-    found = 0
-    for s in range(1 << (count - 1)):
-        if table[s] + last == value:
-            found = s
-            break
-    for t in range(count - 1):
-        mask_out[start + t] = (found >> t) & 1
-    mask_out[start + count - 1] = True
+    size = np.uint64(1 << head)
+    for hi in range(1, 1 << tail):
+        first = size
+        for k in range(size):  # no exit, unsigned indices: vectorised, as in recover_mask
+            x = table[k]
+            for e in range(tail):
+                x = x + values[start + head + e] if (hi >> e) & 1 else x
+            first = min(first, k if x == value else size)
+        if first < size:
+            for t in range(count):
+                mask_out[start + t] = ((first >> t) & 1) if t < head else ((hi >> (t - head)) & 1)
+            return
 
 
 @kernel
 def _mitm_streamed(values, n, target, tol, mask_out, scratch):
     """:func:`_mitm_kernel` without the last merge of each half: each half's sorted sums are
     those of its values but the last, merged with themselves shifted by the last value on the
-    fly during the scan (:func:`closest_streamed`). The scratch lists hold ``2^(n2 - 1)`` sums
-    instead of ``2^n2`` (at n = 48, 256 MB instead of 512 MB, each list written once by its
-    final merge instead of twice), and the halves' sums are the same bit for bit."""
+    fly during the scan (:func:`closest_streamed`). Each half's list of ``2^(k - 1)`` sums
+    (``k`` its values) is built in the larger of its two scratch lists, picked by the parity of
+    its merges, the smaller holding the merges' other side (``2^(k - 2)`` sums) and then the
+    recovery's table: at n = 48, 192 MB of scratch instead of 512 MB, and the halves' sums are
+    the same bit for bit."""
     n1 = n // 2
     n2 = n - n1
     rest = np.empty(n - 2)
     rest[: n1 - 1] = values[: n1 - 1]
     rest[n1 - 1 :] = values[n1 : n - 1]
-    a0, a1, b0, b1 = scratch
+    big_a, small_a, big_b, small_b = scratch
+    a0, a1 = (big_a, small_a) if (n1 - 1) % 2 == 0 else (small_a, big_a)
+    b0, b1 = (big_b, small_b) if (n2 - 1) % 2 == 0 else (small_b, big_b)
     la, lb = _sorted_halves(rest, n - 2, a0, a1, b0, b1)
     wa, wb = values[n1 - 1], values[n - 1]
     value_a, value_b, best = closest_streamed(
         la, 1 << (n1 - 1), wa, lb, 1 << (n2 - 1), wb, target, max(tol, 0.0)
     )
-    _recover_streamed(values, 0, n1, value_a, a1 if la is a0 else a0, mask_out)
-    _recover_streamed(values, n1, n2, value_b, b1 if lb is b0 else b0, mask_out)
+    _recover_streamed(values, 0, n1, value_a, small_a, mask_out)
+    _recover_streamed(values, n1, n2, value_b, small_b, mask_out)
     return value_a + value_b, 0.0 < best <= tol
 
 
 @kernel
-def list_size(max_n):
-    """Length of each scratch list for instances of up to ``max_n`` values: room for a half of
-    :func:`_mitm_kernel` below :data:`STREAM_N` values, and for a half but its last value of
-    :func:`_mitm_streamed` from there on (with sentinels)."""
+def list_sizes(max_n):
+    """Lengths of the larger and the smaller two of the four scratch lists for instances of up to
+    ``max_n`` values (with sentinels): each at least a half's list of :func:`_mitm_kernel` below
+    :data:`STREAM_N` values, and from there on a streamed half's list (larger) and the other side
+    of its merges (smaller) of :func:`_mitm_streamed`."""
     below = min(max_n, STREAM_N - 1)
     half = below - below // 2
+    big = small = half
     if max_n >= STREAM_N:
-        half = max(half, max_n - max_n // 2 - 1)
-    return (1 << half) + 2
+        longer = max_n - max_n // 2
+        big, small = max(half, longer - 1), max(half, longer - 2)
+    return (1 << big) + 2, (1 << small) + 2
 
 
 @kernel
 def allocate(max_n):
-    """Four scratch lists of :func:`list_size` sums, on huge pages when large
-    (:func:`._pages.empty`)."""
-    size = list_size(max_n)
-    return empty(size), empty(size), empty(size), empty(size)
+    """Four scratch lists, ``(big, small, big, small)`` of :func:`list_sizes`, on huge pages when
+    large (:func:`._pages.empty`)."""
+    big, small = list_sizes(max_n)
+    return empty(big), empty(small), empty(big), empty(small)
 
 
 @batch
