@@ -627,12 +627,15 @@ def _recover_streamed(values, start, count, value, table, mask_out):
     if total == value:
         return
     size = np.uint64(1 << head)
+    shifts = np.zeros(TAIL)
     for hi in range(1, 1 << tail):
+        for e in range(tail):  # adding 0.0 leaves a sum equal (== ignores the sign of zero)
+            shifts[e] = values[start + head + e] if (hi >> e) & 1 else 0.0
         first = size
         for k in range(size):  # no exit, unsigned indices: vectorised, as in recover_mask
             x = table[k]
-            for e in range(tail):
-                x = x + values[start + head + e] if (hi >> e) & 1 else x
+            for e in range(TAIL):
+                x += shifts[e]
             first = min(first, k if x == value else size)
         if first < size:
             for t in range(count):
