@@ -2,8 +2,11 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 from strong_lth.subset_sum import _mitm, _pages, solve, solve_batch
+
+from .test_adversarial_solvers import extreme_instances
 
 
 def _table(values):
@@ -295,3 +298,23 @@ def test_streamed_scan_finds_the_closest_pair_for_targets_inside_and_beyond_the_
         a, b, best = _mitm.closest_streamed(la, ma, wa, lb, mb, wb, target, 0.0)
         assert best == np.abs(half_a[:, None] + half_b[None, :] - target).min()
         assert a in half_a and b in half_b and abs(a + b - target) == best
+
+
+@settings(max_examples=150, deadline=None)
+@given(instance=extreme_instances(max_n=14))
+def test_streamed_path_on_extreme_magnitudes_equals_the_materialised_path(instance):
+    """Values from subnormal to 1e300 and zeros (the adversarial suite's instances) through the
+    streamed path: the materialised path's error, and a mask whose halves' sums add to the sum
+    returned."""
+    values, target = instance
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    old, new = np.zeros(n, bool), np.zeros(n, bool)
+    if n < 2 or np.abs(values).sum() + abs(target) > 2.0**1023:
+        return  # solve refuses the second (see _solve.MAX_MAGNITUDE)
+    if _mitm._clamp_to_range(values, n, target, old):
+        return
+    old_sum, _ = _mitm._mitm_kernel(values, n, target, -1.0, old, _mitm.allocate(n))
+    new_sum, _ = _mitm._mitm_streamed(values, n, target, -1.0, new, _streamed_scratch(n))
+    assert abs(new_sum - target) == abs(old_sum - target)
+    assert new_sum == _pair_sum(values, new)
