@@ -1,5 +1,10 @@
 """Pieces of the exact meet-in-the-middle kernels, each against an independent computation."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -318,3 +323,33 @@ def test_streamed_path_on_extreme_magnitudes_equals_the_materialised_path(instan
     new_sum, _ = _mitm._mitm_streamed(values, n, target, -1.0, new, _streamed_scratch(n))
     assert abs(new_sum - target) == abs(old_sum - target)
     assert new_sum == _pair_sum(values, new)
+
+
+def test_streamed_path_runs_without_the_jit():
+    """:func:`_mitm._mitm_streamed` is plain Python under ``NUMBA_DISABLE_JIT=1`` (unsigned
+    indices that never wrap, with warnings as errors) and gives the compiled answers."""
+    script = (
+        "from tests.test_mitm_kernels import _streamed_answers\nprint(repr(_streamed_answers()))\n"
+    )
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    ).stdout
+    assert out.strip() == repr(_streamed_answers())
+
+
+def _streamed_answers():
+    """Sums and masks of :func:`_mitm._mitm_streamed` on instances of 2 to 10 values."""
+    rng = np.random.default_rng(4)
+    answers = []
+    for n in (2, 3, 9, 10):
+        values, target = rng.uniform(-1, 1, n), rng.uniform(-0.5, 0.5)
+        mask = np.zeros(n, bool)
+        total, _ = _mitm._mitm_streamed(values, n, target, -1.0, mask, _streamed_scratch(n))
+        answers.append((float(total), mask.tolist()))
+    return answers

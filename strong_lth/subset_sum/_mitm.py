@@ -550,7 +550,7 @@ def _stream_step(la, wa, lb, wb, state, target, best, best_a, best_b):
     down = np.uint64(s > target)
     low = up & np.uint64(x <= y)  # bitwise: ``and`` would branch
     high = down & np.uint64(u > w)
-    return (pa + low, qa + up - low, pb - high, qb - down + high), best, best_a, best_b
+    return (pa + low, qa + up - low, pb - high, qb + high - down), best, best_a, best_b
 
 
 @kernel
