@@ -1,9 +1,17 @@
 """Pieces of the exact meet-in-the-middle kernels, each against an independent computation."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
-from strong_lth.subset_sum import _mitm, _pages, solve
+from strong_lth.subset_sum import _mitm, _pages, solve, solve_batch
+
+from .test_adversarial_solvers import extreme_instances
 
 
 def _table(values):
@@ -153,3 +161,195 @@ def test_serial_twin_has_its_own_cache_entry():
         )
         assert driver.serial.py_func.__qualname__ != driver.py_func.__qualname__
         assert driver.serial.py_func.__code__ is driver.py_func.__code__  # the same code
+
+
+@pytest.mark.parametrize(
+    ("max_n", "big", "small"), [(42, 21, 21), (44, 21, 21), (46, 22, 21), (48, 23, 22)]
+)
+def test_allocate_from_the_streamed_length_on(max_n, big, small):
+    """From :data:`_mitm.STREAM_N` values a half's list lacks its last value (and its merges'
+    other side one more), never shorter than a list below that length (``2^21`` at 41)."""
+    assert _mitm.STREAM_N == 42
+    assert [len(x) for x in _mitm.allocate(max_n)] == [(1 << k) + 2 for k in (big, small) * 2]
+
+
+def _streamed_scratch(n):
+    """The four lists :func:`_mitm._mitm_streamed` needs for ``n`` values, no longer, NaN-filled."""
+    half = n - n // 2
+    big, small = (1 << (half - 1)) + 2, (1 << max(half - 2, 0)) + 2
+    return tuple(np.full(size, np.nan) for size in (big, small, big, small))
+
+
+def _instance(rng, n, kind):
+    """Values and a target: continuous (one closest subset) or on a grid (many ties)."""
+    if kind == "uniform":
+        return rng.uniform(-1, 1, n), rng.uniform(-2, 2)
+    if kind == "product":
+        return rng.uniform(-1, 1, n) * rng.uniform(-1, 1, n), rng.uniform(-1, 1)
+    return rng.integers(-4, 5, n) * 0.5, rng.integers(-12, 13) * 0.25 + 0.125 * rng.integers(2)
+
+
+def _optimum(values, target):
+    """Least ``|a + b - target|`` over the sums ``a``, ``b`` of the two halves' subsets, each
+    added in index order as the merges add them."""
+    half = len(values) // 2
+    sums_a, sums_b = _table(values[:half]), _table(values[half:])
+    return np.abs(sums_a[:, None] + sums_b[None, :] - target).min()
+
+
+def _pair_sum(values, mask):
+    """The sum the solver reports for ``mask``: each half's subset sum from its table, added."""
+    half = len(values) // 2
+    bits = mask.astype(np.int64)
+    index_a = np.sum(bits[:half] << np.arange(half))
+    index_b = np.sum(bits[half:] << np.arange(len(values) - half))
+    return _table(values[:half])[index_a] + _table(values[half:])[index_b]
+
+
+@pytest.mark.parametrize("kind", ["uniform", "product", "grid"])
+def test_streamed_path_equals_brute_force_and_the_materialised_path(kind):
+    """:func:`_mitm._mitm_streamed` (forced at small n, on lists no longer than it asks for)
+    against every pair of the halves' subset sums (the optimum) and against
+    :func:`_mitm._mitm_kernel`: the same error always; the same subset on continuous values; on
+    a grid, where many pairs tie, a mask whose halves' sums add to the sum returned."""
+    rng = np.random.default_rng({"uniform": 11, "product": 12, "grid": 13}[kind])
+    for _ in range(120):
+        n = int(rng.integers(2, 19))
+        values, target = _instance(rng, n, kind)
+        old, new = np.zeros(n, bool), np.zeros(n, bool)
+        if _mitm._clamp_to_range(values, n, target, old):
+            continue
+        old_sum, _ = _mitm._mitm_kernel(values, n, target, -1.0, old, _mitm.allocate(n))
+        new_sum, early = _mitm._mitm_streamed(values, n, target, -1.0, new, _streamed_scratch(n))
+        assert abs(new_sum - target) == _optimum(values, target) == abs(old_sum - target)
+        assert new_sum == _pair_sum(values, new) and not early
+        if kind != "grid":
+            assert np.array_equal(new, old)
+
+
+def test_streamed_path_stops_within_tol():
+    """With a tolerance the scan stops at the first pair within it: the answer is within it (or
+    the optimum, if none is) and flagged early only if it is not an exact hit."""
+    rng = np.random.default_rng(14)
+    for _ in range(80):
+        n = int(rng.integers(4, 19))
+        values, target = _instance(rng, n, "grid")
+        tol = float(rng.choice([0.0, 0.1, 0.3, 1.0]))
+        mask = np.zeros(n, bool)
+        if _mitm._clamp_to_range(values, n, target, mask):
+            continue
+        total, early = _mitm._mitm_streamed(values, n, target, tol, mask, _streamed_scratch(n))
+        error = abs(total - target)
+        assert error <= max(tol, _optimum(values, target))
+        assert early == (0.0 < error <= tol)
+        assert total == _pair_sum(values, mask)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 9])
+def test_recover_streamed_returns_the_first_match_of_the_whole_table(count):
+    """With a table of ``2^(count - TAIL)`` sums, the subset is still the full table's first
+    match, including subsets of the last values (integers: many subsets share a sum)."""
+    rng = np.random.default_rng(15 + count)
+    for _ in range(40):
+        values = rng.integers(-3, 4, count + 3).astype(float)
+        table = _table(values[2 : 2 + count])
+        value = table[rng.integers(len(table))]
+        first = np.flatnonzero(table == value)[0]
+        mask = np.ones(count + 3, bool)
+        tail = min(_mitm.TAIL, count)
+        _mitm._recover_streamed(values, 2, count, value, np.empty(1 << (count - tail)), mask)
+        assert np.array_equal(mask[2 : 2 + count], (first >> np.arange(count)) & 1)
+        assert mask[:2].all() and mask[2 + count :].all()
+
+
+def test_solve_at_the_streamed_length_equals_the_materialised_path():
+    """n = 42 and 43 through :func:`solve` and :func:`solve_batch` (the streamed path, rows of
+    other lengths beside them in the batch) give the masks of :func:`_mitm._mitm_kernel`."""
+    rng = np.random.default_rng(42)
+    lengths = np.array([43, 42, 12, 42, 20])
+    values = rng.uniform(-1, 1, (len(lengths), 43))
+    targets = rng.uniform(-0.5, 0.5, len(lengths))
+    batch = solve_batch(values, targets, lengths=lengths)
+    for b, n in enumerate(lengths):
+        mask = np.zeros(n, bool)
+        scratch = tuple(np.empty((1 << (n - n // 2)) + 2) for _ in range(4))
+        _mitm._mitm_kernel(values[b, :n], n, targets[b], -1.0, mask, scratch)
+        assert np.array_equal(batch.masks[b, :n], mask)
+        if n >= _mitm.STREAM_N:
+            assert np.array_equal(solve(values[b, :n], targets[b]).mask, mask)
+
+
+@pytest.mark.parametrize("ties", [True, False])
+def test_streamed_scan_finds_the_closest_pair_for_targets_inside_and_beyond_the_sums(ties):
+    """:func:`_mitm.closest_streamed` reads each half as the merge of a list with itself shifted:
+    its distance must be the minimum over all pairs of the merged halves (exhaustive NumPy), and
+    the sums it returns must be in them and reach it."""
+    rng = np.random.default_rng(16 + ties)
+    for _ in range(300):
+        ma, mb = (int(k) for k in rng.integers(1, 30, 2))
+        if ties:
+            la, lb = _padded_sorted(rng, ma), _padded_sorted(rng, mb)
+            wa, wb = (float(x) for x in rng.integers(-4, 5, 2) * 0.5)
+            target = rng.integers(-24, 25) * 0.25
+        else:
+            la, lb = (
+                np.concatenate([[-np.inf], np.sort(rng.uniform(-1, 1, k)), [np.inf]])
+                for k in (ma, mb)
+            )
+            wa, wb = rng.uniform(-1, 1, 2)
+            target = rng.uniform(-4, 4)
+        half_a = np.concatenate([la[1 : ma + 1], la[1 : ma + 1] + wa])
+        half_b = np.concatenate([lb[1 : mb + 1], lb[1 : mb + 1] + wb])
+        a, b, best = _mitm.closest_streamed(la, ma, wa, lb, mb, wb, target, 0.0)
+        assert best == np.abs(half_a[:, None] + half_b[None, :] - target).min()
+        assert a in half_a and b in half_b and abs(a + b - target) == best
+
+
+@settings(max_examples=150, deadline=None)
+@given(instance=extreme_instances(max_n=14))
+def test_streamed_path_on_extreme_magnitudes_equals_the_materialised_path(instance):
+    """Values from subnormal to 1e300 and zeros (the adversarial suite's instances) through the
+    streamed path: the materialised path's error, and a mask whose halves' sums add to the sum
+    returned."""
+    values, target = instance
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    old, new = np.zeros(n, bool), np.zeros(n, bool)
+    if n < 2 or np.abs(values).sum() + abs(target) > 2.0**1023:
+        return  # solve refuses the second (see _solve.MAX_MAGNITUDE)
+    if _mitm._clamp_to_range(values, n, target, old):
+        return
+    old_sum, _ = _mitm._mitm_kernel(values, n, target, -1.0, old, _mitm.allocate(n))
+    new_sum, _ = _mitm._mitm_streamed(values, n, target, -1.0, new, _streamed_scratch(n))
+    assert abs(new_sum - target) == abs(old_sum - target)
+    assert new_sum == _pair_sum(values, new)
+
+
+def test_streamed_path_runs_without_the_jit():
+    """:func:`_mitm._mitm_streamed` is plain Python under ``NUMBA_DISABLE_JIT=1`` (unsigned
+    indices that never wrap, with warnings as errors) and gives the compiled answers."""
+    script = (
+        "from tests.test_mitm_kernels import _streamed_answers\nprint(repr(_streamed_answers()))\n"
+    )
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    out = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    ).stdout
+    assert out.strip() == repr(_streamed_answers())
+
+
+def _streamed_answers():
+    """Sums and masks of :func:`_mitm._mitm_streamed` on instances of 2 to 10 values."""
+    rng = np.random.default_rng(4)
+    answers = []
+    for n in (2, 3, 9, 10):
+        values, target = rng.uniform(-1, 1, n), rng.uniform(-0.5, 0.5)
+        mask = np.zeros(n, bool)
+        total, _ = _mitm._mitm_streamed(values, n, target, -1.0, mask, _streamed_scratch(n))
+        answers.append((float(total), mask.tolist()))
+    return answers

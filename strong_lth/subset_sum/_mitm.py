@@ -24,6 +24,16 @@ much as the merges.
 The pairing, the pieces and the chains change the order of work, never a sum: the lists are
 the same bit for bit, and the error found is the exact optimum of the computed sums.
 
+From :data:`STREAM_N` values on, each half's last merge is not stored: the scan reads the half
+as the merge of its other values' sorted sums with themselves shifted by its last value, taking
+the smaller (first half) or larger (second half) head of the two at each step
+(:func:`closest_streamed`). At n = 48 this cuts the scratch from 512 MB to 192 MB. Fresh memory
+is what a solve pays for first: on a virtual machine that hands freed memory back to its host,
+each first touch of a page costs a host fault (measured 0.25-0.5 GiB/s, against 2.3 GiB/s for
+memory the process reused at once), so the first n = 48 solves of a process had taken 0.8-2.9 s
+for about 0.25 s of arithmetic. The streamed scan does more per step (two heads per half), so
+below :data:`STREAM_N` the materialised lists (at most 16 MB each) stay.
+
 Lists are stored 1-based, ``buf[1..m]``, with sentinels ``buf[0] = -inf`` and ``buf[m+1] = +inf``
 so that no merge pointer needs a bounds test.
 """
@@ -37,9 +47,11 @@ from ._chunks import chunk_range, longest
 from ._pages import empty
 
 MAX_N = 48
-"""Largest n solved: four scratch lists of ``2^24`` sums, about 540 MB."""
+"""Largest n solved: scratch lists of ``2^23, 2^22, 2^23, 2^22`` sums, 192 MB
+(:func:`_mitm_streamed`)."""
 
 
+ZERO = np.uint64(0)
 ONE = np.uint64(1)
 """Indices are unsigned: numba then skips the negative-index wraparound on every load, which
 sits on the merges' dependency chains (about 20% faster)."""
@@ -451,12 +463,245 @@ def _mitm_pair(x, y, n, targets, tol, masks, scratch):
     )
 
 
+STREAM_N = 42
+"""Instances of at least this many values take the streamed path (:func:`_mitm_streamed`), with
+three eighths of the scratch (192 MB instead of 512 MB at n = 48). Below it the four lists are
+at most 16 MB each and the materialised lists keep their faster scan; at 42 and 44 values both
+paths took the same time (28-30 ms and 42-59 ms per solve), so from here the memory decides."""
+
+
+@kernel
+def _family(sums, k, shift, shifted):
+    """Sum ``k`` of the list ``sums`` (1-based, with sentinels), plus ``shift`` if ``shifted``:
+    the two sorted families whose merge is the streamed half (rounded as the merge rounds)."""
+    return sums[k] + shift if shifted else sums[k]
+
+
+@kernel
+def _count_within(sums, m, shift, shifted, other, target, strict):
+    """Number of ``k`` in ``[1, m]`` with ``fl(other + _family(k))`` below ``target`` (or equal
+    unless ``strict``): a prefix, since rounding is monotone; by bisection."""
+    lo = 0
+    hi = m
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        s = other + _family(sums, mid, shift, shifted)
+        if s < target or (s == target and not strict):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+@kernel
+def _rank_split(sums, m, shift, rank):
+    """How many of the ``rank`` smallest of the merge of ``sums[1..m]`` with ``sums[1..m] +
+    shift`` come from the unshifted list: the least ``k`` with ``sums[rank - k] + shift <
+    sums[k + 1]`` (as :func:`_split`, ties unshifted first)."""
+    lo = max(0, rank - m)
+    hi = min(rank, m)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sums[rank - mid] + shift < sums[mid + 1]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@kernel
+def _stream_start(la, ma, wa, lb, mb, wb, target, rank):
+    """State of a chain whose first ``a`` is the streamed first half's ``rank + 1``-th smallest
+    sum: the next index in each of its families, ``(pa, qa)``, and the number of sums left in
+    each family of the second half, ``(pb, qb)``: those ``b`` with ``fl(a + b) <= target``,
+    and the least sum above them, so that the chain's first pairs bracket the target."""
+    k = _rank_split(la, ma, wa, rank)
+    pa, qa = k + 1, rank - k + 1
+    a = min(la[pa], la[qa] + wa)
+    pb = _count_within(lb, mb, wb, False, a, target, False)
+    qb = _count_within(lb, mb, wb, True, a, target, False)
+    x, y = lb[pb + 1], lb[qb + 1] + wb
+    if min(x, y) < np.inf:
+        if x <= y:
+            pb += 1
+        else:
+            qb += 1
+    return np.uint64(pa), np.uint64(qa), np.uint64(pb), np.uint64(qb)
+
+
+@kernel
+def _stream_step(la, wa, lb, wb, state, target, best, best_a, best_b):
+    """:func:`_step` on the streamed halves: the first half's next sum is the smaller head of its
+    two families, the second half's the larger; the head taken advances (branch-free). Records
+    the closest pair's sums rather than ranks."""
+    pa, qa, pb, qb = state
+    x = la[pa]
+    y = la[qa] + wa
+    u = lb[pb]
+    w = lb[qb] + wb
+    a = min(x, y)
+    b = max(u, w)
+    s = a + b
+    ad = abs(s - target)
+    if ad < best:
+        best = ad
+        best_a = a
+        best_b = b
+    up = np.uint64(s < target)
+    down = np.uint64(s > target)
+    low = up & np.uint64(x <= y)  # bitwise: ``and`` would branch
+    high = down & np.uint64(u > w)
+    return (pa + low, qa + up - low, pb - high, qb + high - down), best, best_a, best_b
+
+
+@kernel
+def closest_streamed(la, ma, wa, lb, mb, wb, target, stop):
+    """Sums ``(a, b)`` of the two halves minimising ``|a + b - target|``, and that distance, where
+    each half is the merge of a sorted list with itself shifted by its last value, never stored.
+
+    The two-pointer walk of :func:`closest_pair` runs on the merged halves, read through their
+    two families' heads (:func:`_stream_step`), as four chains over equal ranges of the first
+    half's ranks; the opening stretch (sums ``a`` with ``a`` plus the largest ``b`` still below
+    the target, of which only the last can be closest) is skipped, as there. Each chain starts
+    with the second half positioned just above the first ``a``'s bracket
+    (:func:`_stream_start`), so it visits, for every ``a`` of its range, the largest ``b`` with
+    ``fl(a + b) <= target`` and the least above it unless an earlier ``a`` (closer from above)
+    had it: the closest pair is visited. Stops as soon as the best distance is at most ``stop``.
+    Chains cut elsewhere than :func:`closest_pair`'s may meet two pairs at the same distance in
+    another order, so between such ties, or between pairs within ``stop``, the pair kept may
+    differ; the distance found is the same exact minimum.
+    """
+    la[0] = lb[0] = -np.inf
+    la[ma + 1] = lb[mb + 1] = np.inf
+    top = max(lb[mb], lb[mb] + wb)
+    low = min(lb[1], lb[1] + wb)
+    ka = _count_within(la, ma, wa, False, top, target, True)
+    kb = _count_within(la, ma, wa, True, top, target, True)
+    first = max(0, ka + kb - 1)  # the last a below the target even with the largest b
+    last = _count_within(la, ma, wa, False, low, target, False)
+    last += _count_within(la, ma, wa, True, low, target, False)
+    span = max(last - first, 0)
+    r2, r3, r4 = first + span // 4, first + span // 2, first + 3 * span // 4
+    s1 = _stream_start(la, ma, wa, lb, mb, wb, target, first)
+    s2 = _stream_start(la, ma, wa, lb, mb, wb, target, r2)
+    s3 = _stream_start(la, ma, wa, lb, mb, wb, target, r3)
+    s4 = _stream_start(la, ma, wa, lb, mb, wb, target, r4)
+    e1, e2, e3 = np.uint64(r2 + 2), np.uint64(r3 + 2), np.uint64(r4 + 2)  # pa + qa = 2 + taken
+    e4 = np.uint64(2 * ma + 2)
+    best = np.inf
+    best_a = best_b = 0.0
+    live = True
+    while live and best > stop:
+        live = False
+        if s1[0] + s1[1] < e1 and s1[2] + s1[3] > ZERO:
+            s1, best, best_a, best_b = _stream_step(
+                la, wa, lb, wb, s1, target, best, best_a, best_b
+            )
+            live = True
+        if s2[0] + s2[1] < e2 and s2[2] + s2[3] > ZERO:
+            s2, best, best_a, best_b = _stream_step(
+                la, wa, lb, wb, s2, target, best, best_a, best_b
+            )
+            live = True
+        if s3[0] + s3[1] < e3 and s3[2] + s3[3] > ZERO:
+            s3, best, best_a, best_b = _stream_step(
+                la, wa, lb, wb, s3, target, best, best_a, best_b
+            )
+            live = True
+        if s4[0] + s4[1] < e4 and s4[2] + s4[3] > ZERO:
+            s4, best, best_a, best_b = _stream_step(
+                la, wa, lb, wb, s4, target, best, best_a, best_b
+            )
+            live = True
+    return best_a, best_b, best
+
+
+TAIL = 2
+"""Values a streamed half's subset is recovered beyond its table (:func:`_recover_streamed`):
+the table of ``2^(count - TAIL)`` sums then fits in the half's smaller scratch list."""
+
+
+@kernel
+def _recover_streamed(values, start, count, value, table, mask_out):
+    """:func:`recover_mask` over ``count`` values with a table of ``2^(count - TAIL)`` sums: the
+    first match among the subsets without the last :data:`TAIL` values, else (the table then
+    being complete) the first ``s`` whose table sum plus the last values chosen by ``hi``, added
+    in index order, equals ``value``, for ``hi = 1, 2, ...`` in turn. That is the order of the
+    full table, so the subset is the full table's first match, bit for bit."""
+    tail = min(TAIL, count)
+    head = count - tail
+    recover_mask(values, start, head, value, -1, table, mask_out)
+    total = 0.0
+    for t in range(count):
+        mask_out[start + t] = mask_out[start + t] and t < head
+        total += values[start + t] if mask_out[start + t] else 0.0
+    if total == value:
+        return
+    size = np.uint64(1 << head)
+    shifts = np.zeros(TAIL)
+    for hi in range(1, 1 << tail):
+        for e in range(tail):  # adding 0.0 leaves a sum equal (== ignores the sign of zero)
+            shifts[e] = values[start + head + e] if (hi >> e) & 1 else 0.0
+        first = size
+        for k in range(size):  # no exit, unsigned indices: vectorised, as in recover_mask
+            x = table[k]
+            for e in range(TAIL):
+                x += shifts[e]
+            first = min(first, k if x == value else size)
+        if first < size:
+            for t in range(count):
+                mask_out[start + t] = ((first >> t) & 1) if t < head else ((hi >> (t - head)) & 1)
+            return
+
+
+@kernel
+def _mitm_streamed(values, n, target, tol, mask_out, scratch):
+    """:func:`_mitm_kernel` without the last merge of each half: each half's sorted sums are
+    those of its values but the last, merged with themselves shifted by the last value on the
+    fly during the scan (:func:`closest_streamed`). Each half's list of ``2^(k - 1)`` sums
+    (``k`` its values) is built in the larger of its two scratch lists, picked by the parity of
+    its merges, the smaller holding the merges' other side (``2^(k - 2)`` sums) and then the
+    recovery's table: at n = 48, 192 MB of scratch instead of 512 MB, and the halves' sums are
+    the same bit for bit."""
+    n1 = n // 2
+    n2 = n - n1
+    rest = np.empty(n - 2)
+    rest[: n1 - 1] = values[: n1 - 1]
+    rest[n1 - 1 :] = values[n1 : n - 1]
+    big_a, small_a, big_b, small_b = scratch
+    a0, a1 = (big_a, small_a) if (n1 - 1) % 2 == 0 else (small_a, big_a)
+    b0, b1 = (big_b, small_b) if (n2 - 1) % 2 == 0 else (small_b, big_b)
+    la, lb = _sorted_halves(rest, n - 2, a0, a1, b0, b1)
+    wa, wb = values[n1 - 1], values[n - 1]
+    value_a, value_b, best = closest_streamed(
+        la, 1 << (n1 - 1), wa, lb, 1 << (n2 - 1), wb, target, max(tol, 0.0)
+    )
+    _recover_streamed(values, 0, n1, value_a, small_a, mask_out)
+    _recover_streamed(values, n1, n2, value_b, small_b, mask_out)
+    return value_a + value_b, 0.0 < best <= tol
+
+
+@kernel
+def list_sizes(max_n):
+    """Lengths of the larger and the smaller two of the four scratch lists for instances of up to
+    ``max_n`` values (with sentinels): each at least a half's list of :func:`_mitm_kernel` below
+    :data:`STREAM_N` values, and from there on a streamed half's list (larger) and the other side
+    of its merges (smaller) of :func:`_mitm_streamed`."""
+    below = min(max_n, STREAM_N - 1)
+    half = below - below // 2
+    big = small = half
+    if max_n >= STREAM_N:
+        longer = max_n - max_n // 2
+        big, small = max(half, longer - 1), max(half, longer - 2)
+    return (1 << big) + 2, (1 << small) + 2
+
+
 @kernel
 def allocate(max_n):
-    """Four scratch lists for halves of up to ``max_n - max_n // 2`` values (with sentinels), on
-    huge pages when large (:func:`._pages.empty`)."""
-    size = (1 << (max_n - max_n // 2)) + 2
-    return empty(size), empty(size), empty(size), empty(size)
+    """Four scratch lists, ``(big, small, big, small)`` of :func:`list_sizes`, on huge pages when
+    large (:func:`._pages.empty`)."""
+    big, small = list_sizes(max_n)
+    return empty(big), empty(small), empty(big), empty(small)
 
 
 @batch
@@ -472,13 +717,15 @@ def mitm_batch(chunks, values, lengths, targets, tol, masks, sums, early):
     for c in prange(chunks):
         lo, hi = chunk_range(c, chunks, batch_size)
         scratch = allocate(max_n)
-        partner_scratch = allocate(max_n if hi - lo > 1 else 0)
+        partner_scratch = allocate(min(max_n, STREAM_N - 1) if hi - lo > 1 else 0)
         waiting = -1
         for b in range(lo, hi):
             n = lengths[b]
             if _clamp_to_range(values[b], n, targets[b], masks[b]):
                 sums[b] = _masked_sum(values[b], n, masks[b])
                 early[b] = False
+            elif n >= STREAM_N:
+                sums[b], early[b] = _mitm_streamed(values[b], n, targets[b], tol, masks[b], scratch)
             elif waiting >= 0 and lengths[waiting] == n:
                 w = waiting
                 (sums[w], early[w]), (sums[b], early[b]) = _mitm_pair(
