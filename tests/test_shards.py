@@ -19,6 +19,7 @@ from strong_lth import ReLUNetwork, approximate, certify
 from strong_lth._cluster import connect
 from strong_lth._search import NestedLayer, norm_lower_bound, solve_bytes
 from strong_lth.cli import main
+from strong_lth.constructions import burkholz
 from strong_lth.exceptions import CertificationError, InvalidParameterError
 from strong_lth.gadgets import error_matrix, gadget_masks
 from strong_lth.random_network import RandomNetwork
@@ -155,6 +156,43 @@ def test_a_dask_cluster_gives_the_in_process_ticket(
         assert client.status == "running"  # a client is used, and left open
         assert before == 0 and not client.futures  # shards released
     assert same_ticket(sharded, one_piece[construction, tuple(mode)])
+
+
+@pytest.mark.parametrize(
+    ("bias", "mode"),
+    [
+        (False, {"values_per_input": (8, 6)}),
+        (True, {"values_per_input": (8, 6)}),
+        (False, {"eps": 0.1}),  # the search: samples, warm starts, trimming
+        (True, {"eps": 0.1}),
+    ],
+)
+def test_burkholz_on_a_dask_cluster_gives_the_in_process_ticket(
+    local_cluster, monkeypatch, bias, mode
+):
+    """burkholz solves its whole network at once, each layer solve in blocks of rows on the
+    cluster: the ticket of this process, bit for bit."""
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(burkholz, "CHUNK_VALUES", 40)  # chunks, so blocks, of one row
+    target = ReLUNetwork.random((4, 6, 3), rng=0, bias=bias)
+    here = approximate(target, rng=1, construction="burkholz", **mode, **QUICK)
+    with distributed.Client(local_cluster, set_as_default=False) as client:
+        before = sum(client.run(lambda dask_worker: len(dask_worker.data)).values())
+        calls = {"scatter": 0, "submit": 0}
+        for name in calls:
+            real = getattr(client, name)
+
+            def counted(*args, real=real, name=name, **kwargs):
+                calls[name] += 1
+                return real(*args, **kwargs)
+
+            monkeypatch.setattr(client, name, counted)
+        there = approximate(
+            target, rng=1, construction="burkholz", scheduler=client, **mode, **QUICK
+        )
+        assert client.status == "running" and before == 0 and not client.futures
+    assert calls["scatter"] >= 2 and calls["submit"] >= 2 * calls["scatter"]  # blocks of rows
+    assert same_ticket(there, here)
 
 
 def test_a_scheduler_address_is_connected_and_closed(target, one_piece, local_cluster, tiny_shards):
