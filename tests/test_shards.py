@@ -178,20 +178,19 @@ def test_burkholz_on_a_dask_cluster_gives_the_in_process_ticket(
     here = approximate(target, rng=1, construction="burkholz", **mode, **QUICK)
     with distributed.Client(local_cluster, set_as_default=False) as client:
         before = sum(client.run(lambda dask_worker: len(dask_worker.data)).values())
-        calls = {"scatter": 0, "submit": 0}
-        for name in calls:
-            real = getattr(client, name)
+        tasks, real = [], client.submit
 
-            def counted(*args, real=real, name=name, **kwargs):
-                calls[name] += 1
-                return real(*args, **kwargs)
+        def submit(function, *args, **kwargs):
+            tasks.append(function)
+            return real(function, *args, **kwargs)
 
-            monkeypatch.setattr(client, name, counted)
+        monkeypatch.setattr(client, "submit", submit)
         there = approximate(
             target, rng=1, construction="burkholz", scheduler=client, **mode, **QUICK
         )
         assert client.status == "running" and before == 0 and not client.futures
-    assert calls["scatter"] >= 2 and calls["submit"] >= 2 * calls["scatter"]  # blocks of rows
+    solves = tasks.count(np.asarray)  # each solve sends its target layer once
+    assert solves >= 2 and tasks.count(burkholz._solve_block) >= 2 * solves  # blocks of rows
     assert same_ticket(there, here)
 
 
@@ -217,10 +216,16 @@ def test_the_cli_scheduler_flag_gives_the_local_ticket(
     assert all(np.array_equal(a, b) for a, b in zip(here.masks, there.masks, strict=True))
 
 
-def test_a_killed_worker_changes_nothing(local_cluster, tiny_shards):
+@pytest.mark.parametrize(
+    "mode",
+    [
+        {"values_per_input": 28, "solver": "mitm"},
+        {"construction": "burkholz", "eps": 0.3},  # blocks of its search's solves
+    ],
+)
+def test_a_killed_worker_changes_nothing(local_cluster, tiny_shards, mode):
     distributed = pytest.importorskip("distributed")
     target = ReLUNetwork.random((12, 60, 2), rng=4)
-    mode = {"values_per_input": 28, "solver": "mitm"}
     local = approximate(target, rng=2, **mode, **QUICK)
     with distributed.Client(local_cluster, set_as_default=False) as client:
         pids = client.run(os.getpid)

@@ -381,9 +381,8 @@ def _solve_rows(weights, network, layer, *, signed, solver, tol, start, rows, fe
 
     Every instance is solved alone from its own pool (the bits of its positions), and every
     block is whole chunks of the one call, the same batches: the blocks are its rows, bit for
-    bit. The target layer is sent to the
-    cluster once (scattered), the warm start's rows with their block, packed; a block lost with
-    its worker is recomputed by Dask.
+    bit. The target layer is sent to the cluster once (a task of its own), the warm start's
+    rows with their block, packed; a block lost with its worker is recomputed by Dask.
     """
     options = {"signed": signed, "solver": solver, "tol": tol, "fewest": fewest}
     if client is None:
@@ -395,7 +394,9 @@ def _solve_rows(weights, network, layer, *, signed, solver, tol, start, rows, fe
     step = _chunk_rows(weights.shape[1], n)
     per = step * math.ceil(count / (BLOCKS_PER_WORKER * workers * step))
     cuts = [(lo, min(lo + per, count)) for lo in range(0, count, per)]
-    shared = client.scatter(weights, hash=False)  # a key of its own: cancelled below
+    # the target layer once, as a task rather than scattered data: a worker lost with it
+    # loses a result Dask recomputes, not data it cannot recover
+    shared = client.submit(np.asarray, weights, pure=False)
     futures = [
         client.submit(
             _solve_block,
