@@ -194,6 +194,34 @@ def test_burkholz_on_a_dask_cluster_gives_the_in_process_ticket(
     assert same_ticket(there, here)
 
 
+def _set_chunk_values(values):
+    """On a worker: burkholz's CHUNK_VALUES (returns the previous one)."""
+    from strong_lth.constructions import burkholz
+
+    previous, burkholz.CHUNK_VALUES = burkholz.CHUNK_VALUES, values
+    return previous
+
+
+def test_burkholz_blocks_are_whole_chunks_so_a_randomized_solver_agrees_too(
+    local_cluster, monkeypatch
+):
+    """``"local"`` seeds an instance by its position in its batch: blocks of whole chunks
+    (3 rows of layer 1, 2 of layer 2 here) are the very batches of the in-process call (a
+    block of ``ceil(rows / 4)`` rows would not be: the ticket differs)."""
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(burkholz, "CHUNK_VALUES", 100)
+    target = ReLUNetwork.random((4, 6, 3), rng=0)
+    mode = {"construction": "burkholz", "solver": "local", "values_per_input": (8, 6)}
+    here = approximate(target, rng=1, **mode, **QUICK)
+    with distributed.Client(local_cluster, set_as_default=False) as client:
+        previous = client.run(_set_chunk_values, 100)
+        try:
+            there = approximate(target, rng=1, scheduler=client, **mode, **QUICK)
+        finally:
+            client.run(_set_chunk_values, next(iter(previous.values())))
+    assert same_ticket(there, here)
+
+
 def test_a_scheduler_address_is_connected_and_closed(target, one_piece, local_cluster, tiny_shards):
     sharded = approximate(
         target, rng=1, values_per_input=12, scheduler=local_cluster.scheduler_address, **QUICK
