@@ -364,19 +364,20 @@ def _chunk_rows(d_in, n):
     return max(1, CHUNK_VALUES // max(1, d_in * n))
 
 
-BLOCKS_PER_WORKER = 2
-"""With a Dask client, :func:`_solve_rows` cuts a layer's rows into about ``BLOCKS_PER_WORKER``
-blocks per worker of the cluster: ``ceil(rows / (2 workers))`` rows each, rounded up to whole
-chunks of :func:`choose` (:data:`CHUNK_VALUES` pool values). A worker has a second block to
-take while the slower one finishes; and a block of whole chunks holds the very batches of
-instances the call in this process solves, so even a randomized solver (``"local"``, whose
-seeds follow an instance's position in its batch) gives the same ticket on any cluster. A
-layer solve of less than two chunks per worker has fewer blocks (one below a chunk)."""
+BLOCKS_PER_THREAD = 2
+"""With a Dask client, :func:`_solve_rows` cuts a layer's rows into about ``BLOCKS_PER_THREAD``
+blocks per thread of the cluster's workers: ``ceil(rows / (2 threads))`` rows each, rounded
+up to whole chunks of :func:`choose` (:data:`CHUNK_VALUES` pool values). A thread has a
+second block to take while the slower one finishes; and a block of whole chunks holds the
+very batches of instances the call in this process solves, so even a randomized solver
+(``"local"``, whose seeds follow an instance's position in its batch) gives the same ticket
+on any cluster. A layer solve of less than two chunks per thread has fewer blocks (one below
+a chunk)."""
 
 
 def _solve_rows(weights, network, layer, *, signed, solver, tol, start, rows, fewest, client):
     """``(keep, sums)`` of :func:`choose` over its ``rows``: in this process by one call, or,
-    with a ``distributed.Client``, in blocks of consecutive rows (:data:`BLOCKS_PER_WORKER`)
+    with a ``distributed.Client``, in blocks of consecutive rows (:data:`BLOCKS_PER_THREAD`)
     solved on its workers (:func:`_solve_block`) and assembled in row order.
 
     Every instance is solved alone from its own pool (the bits of its positions), and every
@@ -390,9 +391,9 @@ def _solve_rows(weights, network, layer, *, signed, solver, tol, start, rows, fe
         return keep, sums
     count = weights.shape[0] * copies(network, layer) if rows is None else rows
     n = network.values_per_input[layer - 1]
-    workers = max(1, len(client.scheduler_info()["workers"]))
+    threads = max(1, sum(client.nthreads().values()))
     step = _chunk_rows(weights.shape[1], n)
-    per = step * math.ceil(count / (BLOCKS_PER_WORKER * workers * step))
+    per = step * math.ceil(count / (BLOCKS_PER_THREAD * threads * step))
     cuts = [(lo, min(lo + per, count)) for lo in range(0, count, per)]
     # the target layer once, as a task rather than scattered data: a worker lost with it
     # loses a result Dask recomputes, not data it cannot recover
@@ -829,7 +830,7 @@ def build(
         As in :func:`choose`, for every layer.
     client : distributed.Client, optional
         Solve each layer's rows in blocks on its cluster (:func:`_solve_rows`): the same
-        masks, bit for bit (:data:`BLOCKS_PER_WORKER`).
+        masks, bit for bit (:data:`BLOCKS_PER_THREAD`).
 
     Returns
     -------
