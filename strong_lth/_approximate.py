@@ -307,9 +307,10 @@ def approximate(
         (``"tcp://host:8786"``, connected within 10 s, closed at the end) or a connected client
         (left open). Workers regenerate their rows of the random network from the seed and
         return masks; the ticket is the one this process computes, bit for bit (a shard lost
-        with its worker is recomputed by Dask). Workers need ``strong_lth`` installed. Only for
-        constructions solved layer by layer (whose options list it), not for a convolutional
-        target.
+        with its worker is recomputed by Dask). Workers need ``strong_lth`` installed. Every
+        construction takes it (``burkholz``, which solves its whole network at once, in blocks
+        of rows of each of its layer solves: :func:`strong_lth.constructions.burkholz.solve`);
+        not a convolutional target.
 
     Returns
     -------
@@ -526,17 +527,19 @@ def _approximate_whole(target, options, declared, network) -> Ticket:
         eps = _check_eps(eps, _output_scale(norms, input_radius, radius))
     assumptions = _warn_assumptions(target, radius, calls=2)
     begin = time.perf_counter()
-    chosen, masks = declared.solve(
-        target,
-        network,
-        eps=eps,
-        values_per_input=chosen,
-        radius=radius,
-        solver=options.solver,
-        fewest=options.fewest,
-        max_values_per_input=cap,
-        max_bytes=options.max_bytes,
-    )
+    with connect(options.scheduler) as client:
+        chosen, masks = declared.solve(
+            target,
+            network,
+            eps=eps,
+            values_per_input=chosen,
+            radius=radius,
+            solver=options.solver,
+            fewest=options.fewest,
+            max_values_per_input=cap,
+            max_bytes=options.max_bytes,
+            client=client,
+        )
     solve_seconds = time.perf_counter() - begin
     ticket = Ticket(
         seed=options.rng,

@@ -192,6 +192,39 @@ def test_rows_are_the_first_rows_of_the_whole_choice():
         choose(weights, network, 1, rows=21)
 
 
+@pytest.mark.parametrize("layer", [1, 2])
+def test_a_range_of_rows_is_those_rows_of_the_whole_choice(layer):
+    """What a block of rows on a cluster solves (burkholz._solve_block): keep, sums and status
+    of rows lo..hi of the whole layer, warm start (rows from lo) included."""
+    network = random_network(2, (3, 4, 5, 2), (8, 5, 3))
+    target = ReLUNetwork.random((3, 4, 5, 2), rng=4)
+    weights = target.weights[layer - 1]
+    signed = signed_inputs(layer, weights.shape[1], False)
+    fewer = network.with_values_per_input((6, 4, 3))
+    earlier = choose(weights, fewer, layer, signed=signed)[0]
+    whole = choose(weights, network, layer, signed=signed, tol=0.02, start=earlier)
+    total = len(whole[0])
+    for lo, hi in [(0, total), (3, 7), (total - 1, total)]:
+        part = choose(
+            weights,
+            network,
+            layer,
+            signed=signed,
+            tol=0.02,
+            start=earlier[lo:hi],
+            rows=range(lo, hi),
+        )
+        assert np.array_equal(part[0], whole[0][lo:hi])
+        assert np.array_equal(part[1], whole[1][:, lo:hi])
+        assert np.array_equal(part[2], whole[2][:, lo:hi])
+    for bad in (range(0, 4, 2), range(5, 5), range(-1, 3), range(0, total + 1)):
+        with pytest.raises(
+            InvalidParameterError,
+            match=r"`rows` must be a non-empty range of step 1 within range\(",
+        ):
+            choose(weights, network, layer, rows=bad)
+
+
 def test_sampled_search_meets_eps(monkeypatch):
     """With a sample smaller than the layer, the bisection runs on the sample's rows first;
     the ticket still certifies (checked from its masks)."""

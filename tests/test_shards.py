@@ -19,6 +19,7 @@ from strong_lth import ReLUNetwork, approximate, certify
 from strong_lth._cluster import connect
 from strong_lth._search import NestedLayer, norm_lower_bound, solve_bytes
 from strong_lth.cli import main
+from strong_lth.constructions import burkholz
 from strong_lth.exceptions import CertificationError, InvalidParameterError
 from strong_lth.gadgets import error_matrix, gadget_masks
 from strong_lth.random_network import RandomNetwork
@@ -157,6 +158,70 @@ def test_a_dask_cluster_gives_the_in_process_ticket(
     assert same_ticket(sharded, one_piece[construction, tuple(mode)])
 
 
+@pytest.mark.parametrize(
+    ("bias", "mode"),
+    [
+        (False, {"values_per_input": (8, 6)}),
+        (True, {"values_per_input": (8, 6)}),
+        (False, {"eps": 0.1}),  # the search: samples, warm starts, trimming
+        (True, {"eps": 0.1}),
+    ],
+)
+def test_burkholz_on_a_dask_cluster_gives_the_in_process_ticket(
+    local_cluster, monkeypatch, bias, mode
+):
+    """burkholz solves its whole network at once, each layer solve in blocks of rows on the
+    cluster: the ticket of this process, bit for bit."""
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(burkholz, "CHUNK_VALUES", 40)  # chunks, so blocks, of one row
+    target = ReLUNetwork.random((4, 6, 3), rng=0, bias=bias)
+    here = approximate(target, rng=1, construction="burkholz", **mode, **QUICK)
+    with distributed.Client(local_cluster, set_as_default=False) as client:
+        before = sum(client.run(lambda dask_worker: len(dask_worker.data)).values())
+        tasks, real = [], client.submit
+
+        def submit(function, *args, **kwargs):
+            tasks.append(function)
+            return real(function, *args, **kwargs)
+
+        monkeypatch.setattr(client, "submit", submit)
+        there = approximate(
+            target, rng=1, construction="burkholz", scheduler=client, **mode, **QUICK
+        )
+        assert client.status == "running" and before == 0 and not client.futures
+    solves = tasks.count(np.asarray)  # each solve sends its target layer once
+    assert solves >= 2 and tasks.count(burkholz._solve_block) >= 2 * solves  # blocks of rows
+    assert same_ticket(there, here)
+
+
+def _set_chunk_values(values):
+    """On a worker: burkholz's CHUNK_VALUES (returns the previous one)."""
+    from strong_lth.constructions import burkholz
+
+    previous, burkholz.CHUNK_VALUES = burkholz.CHUNK_VALUES, values
+    return previous
+
+
+def test_burkholz_blocks_are_whole_chunks_so_a_randomized_solver_agrees_too(
+    local_cluster, monkeypatch
+):
+    """``"local"`` seeds an instance by its position in its batch: blocks of whole chunks
+    (3 rows of layer 1, 2 of layer 2 here) are the very batches of the in-process call (a
+    block of ``ceil(rows / 4)`` rows would not be: the ticket differs)."""
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(burkholz, "CHUNK_VALUES", 100)
+    target = ReLUNetwork.random((4, 6, 3), rng=0)
+    mode = {"construction": "burkholz", "solver": "local", "values_per_input": (8, 6)}
+    here = approximate(target, rng=1, **mode, **QUICK)
+    with distributed.Client(local_cluster, set_as_default=False) as client:
+        previous = client.run(_set_chunk_values, 100)
+        try:
+            there = approximate(target, rng=1, scheduler=client, **mode, **QUICK)
+        finally:
+            client.run(_set_chunk_values, next(iter(previous.values())))
+    assert same_ticket(there, here)
+
+
 def test_a_scheduler_address_is_connected_and_closed(target, one_piece, local_cluster, tiny_shards):
     sharded = approximate(
         target, rng=1, values_per_input=12, scheduler=local_cluster.scheduler_address, **QUICK
@@ -179,10 +244,16 @@ def test_the_cli_scheduler_flag_gives_the_local_ticket(
     assert all(np.array_equal(a, b) for a, b in zip(here.masks, there.masks, strict=True))
 
 
-def test_a_killed_worker_changes_nothing(local_cluster, tiny_shards):
+@pytest.mark.parametrize(
+    "mode",
+    [
+        {"values_per_input": 28, "solver": "mitm"},
+        {"construction": "burkholz", "eps": 0.3},  # blocks of its search's solves
+    ],
+)
+def test_a_killed_worker_changes_nothing(local_cluster, tiny_shards, mode):
     distributed = pytest.importorskip("distributed")
     target = ReLUNetwork.random((12, 60, 2), rng=4)
-    mode = {"values_per_input": 28, "solver": "mitm"}
     local = approximate(target, rng=2, **mode, **QUICK)
     with distributed.Client(local_cluster, set_as_default=False) as client:
         pids = client.run(os.getpid)

@@ -69,10 +69,10 @@ class Construction:
     solve : callable or None
         For a construction that is not ``pair_gadget``, whose layers cannot be searched one at
         a time: ``solve(target, network, *, eps, values_per_input, radius, solver, fewest,
-        max_values_per_input, max_bytes) -> (values_per_input, masks)``, the whole ticket in
-        either mode of :func:`strong_lth.approximate` (e.g.
-        :func:`strong_lth.constructions.burkholz.solve`), refusing a solve estimated above
-        ``max_bytes`` before allocating it.
+        max_values_per_input, max_bytes, client) -> (values_per_input, masks)``, the whole
+        ticket in either mode of :func:`strong_lth.approximate` (e.g.
+        :func:`strong_lth.constructions.burkholz.solve`; ``client`` a ``distributed.Client``
+        or None), refusing a solve estimated above ``max_bytes`` before allocating it.
     certificate : callable or None
         With ``solve``: ``certificate(target, network, masks, radius)`` returns the figures of
         its rigorous bound (:class:`strong_lth.constructions.burkholz.Parts`), which
@@ -136,7 +136,7 @@ CONSTRUCTIONS: dict[str, Construction] = {
             "subsets of plain weights after the first layer)",
             shapes=burkholz.shapes,
             depth=burkholz.depth,
-            options=frozenset({"solver", "fewest", "source_density"}),
+            options=frozenset({"solver", "fewest", "source_density", "scheduler"}),
             bound=burkholz.width_bound,
             choose=burkholz.choose,
             pair_gadget=False,

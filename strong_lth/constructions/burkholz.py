@@ -267,12 +267,13 @@ def choose(
     solver, tol
         As in :func:`strong_lth.constructions.pensia.choose`.
     start : ndarray of bool, shape (rows', d_{i-1}, n'), optional
-        ``keep`` of an earlier call at any numbers of copies (with ``tol``): rows and values
-        beyond the earlier ones start empty.
-    rows : int, optional
-        Solve only the first ``rows`` rows of ``M_{i+1}`` (copy-major: the first copies of
-        every neuron); default all. Each row's instances do not depend on the others, so these
-        are the first rows of the whole layer's result.
+        ``keep`` of an earlier call at any numbers of copies (with ``tol``), its row 0 the
+        first row solved here: rows and values beyond the earlier ones start empty.
+    rows : int or range, optional
+        Solve only these rows of ``M_{i+1}`` (copy-major): an int for the first ``rows`` (the
+        first copies of every neuron), a ``range`` of step 1 for any consecutive ones; default
+        all. Each row's instances do not depend on the others, so with an exact solver these
+        are the same rows of the whole layer's result, bit for bit.
     fewest : bool, default True
         With ``tol``: keep, per instance, a subset with the fewest values within ``tol``, else
         any (as in :func:`strong_lth.constructions.pensia.choose`).
@@ -280,8 +281,9 @@ def choose(
     Returns
     -------
     keep : ndarray of bool, shape (rows, d_{i-1}, n_i)
-        ``keep[r, j, k]``: ``M_{i+1}[r, k d_{i-1} + j]`` is kept; ``rows = d_i n_{i+1}`` (``d_l``
-        for the output layer) unless given. Weights absent from a sparse source are never kept.
+        ``keep[r, j, k]``: ``M_{i+1}[lo + r, k d_{i-1} + j]`` is kept, ``lo`` the first row
+        solved; ``rows = d_i n_{i+1}`` (``d_l`` for the output layer) unless given. Weights
+        absent from a sparse source are never kept.
     sums : ndarray, shape (2, rows, d_{i-1})
         The subsets' sums: ``A`` (products ``v u`` with ``u > 0``, or plain weights for
         ``i >= 2``), then ``B`` (products with ``u < 0``; 0 for ``i >= 2``).
@@ -291,8 +293,8 @@ def choose(
     Raises
     ------
     InvalidParameterError
-        If ``network`` does not have the shapes of :func:`shapes`, or ``signed`` is malformed
-        or marks an input of a layer after the first.
+        If ``network`` does not have the shapes of :func:`shapes`, ``signed`` is malformed
+        or marks an input of a layer after the first, or ``rows`` is out of range.
 
     Notes
     -----
@@ -317,18 +319,19 @@ def choose(
         )
     count = copies(network, layer)
     total, n = d_out * count, network.values_per_input[layer - 1]
-    rows = total if rows is None else check_int("rows", rows, low=1, high=total)
+    first, stop = _row_range(rows, total)
     lifted = lift_rows(weights, count)
-    keep = np.zeros((rows, d_in, n), dtype=bool)
-    sums = np.zeros((2, rows, d_in))
-    status = np.zeros((2, rows, d_in), dtype=np.int8)
-    step = max(1, CHUNK_VALUES // max(1, d_in * n))
-    for lo in range(0, rows, step):
-        part = slice(lo, min(lo + step, rows))
+    keep = np.zeros((stop - first, d_in, n), dtype=bool)
+    sums = np.zeros((2, stop - first, d_in))
+    status = np.zeros((2, stop - first, d_in), dtype=np.int8)
+    step = _chunk_rows(d_in, n)
+    for lo in range(first, stop, step):
+        part = slice(lo, min(lo + step, stop))
+        here = slice(part.start - first, part.stop - first)
         u, v = pool_weights(network, layer, part)
         present = v != 0  # absent weights of a sparse source (never 0 otherwise)
-        earlier = None if start is None or tol is None else _rows_of(start, part, d_in)
-        kept, sums[:, part], status[:, part] = pensia.choose(
+        earlier = None if start is None or tol is None else _rows_of(start, here, d_in)
+        kept, sums[:, here], status[:, here] = pensia.choose(
             lifted[part],
             _Rows((u, v)),
             layer,
@@ -338,8 +341,92 @@ def choose(
             start=earlier,
             fewest=fewest,
         )
-        keep[part] = kept & present  # a zero value changes no sum
+        keep[here] = kept & present  # a zero value changes no sum
     return keep, sums, status
+
+
+def _row_range(rows, total):
+    """``(lo, hi)`` of :func:`choose`'s ``rows`` among ``total`` rows."""
+    if rows is None:
+        return 0, total
+    if isinstance(rows, range):
+        if rows.step != 1 or not 0 <= rows.start < rows.stop <= total:
+            raise InvalidParameterError(
+                f"`rows` must be a non-empty range of step 1 within range({total}) (or an int); "
+                f"got {rows!r}."
+            )
+        return rows.start, rows.stop
+    return 0, check_int("rows", rows, low=1, high=total)
+
+
+def _chunk_rows(d_in, n):
+    """Rows of a chunk of :func:`choose` (about :data:`CHUNK_VALUES` pool values)."""
+    return max(1, CHUNK_VALUES // max(1, d_in * n))
+
+
+BLOCKS_PER_THREAD = 2
+"""With a Dask client, :func:`_solve_rows` cuts a layer's rows into about ``BLOCKS_PER_THREAD``
+blocks per thread of the cluster's workers: ``ceil(rows / (2 threads))`` rows each, rounded
+up to whole chunks of :func:`choose` (:data:`CHUNK_VALUES` pool values). A thread has a
+second block to take while the slower one finishes; and a block of whole chunks holds the
+very batches of instances the call in this process solves, so even a randomized solver
+(``"local"``, whose seeds follow an instance's position in its batch) gives the same ticket
+on any cluster. A layer solve of less than two chunks per thread has fewer blocks (one below
+a chunk)."""
+
+
+def _solve_rows(weights, network, layer, *, signed, solver, tol, start, rows, fewest, client):
+    """``(keep, sums)`` of :func:`choose` over its ``rows``: in this process by one call, or,
+    with a ``distributed.Client``, in blocks of consecutive rows (:data:`BLOCKS_PER_THREAD`)
+    solved on its workers (:func:`_solve_block`) and assembled in row order.
+
+    Every instance is solved alone from its own pool (the bits of its positions), and every
+    block is whole chunks of the one call, the same batches: the blocks are its rows, bit for
+    bit. The target layer is sent to the cluster once (a task of its own), the warm start's
+    rows with their block, packed; a block lost with its worker is recomputed by Dask.
+    """
+    options = {"signed": signed, "solver": solver, "tol": tol, "fewest": fewest}
+    if client is None:
+        keep, sums, _ = choose(weights, network, layer, start=start, rows=rows, **options)
+        return keep, sums
+    count = weights.shape[0] * copies(network, layer) if rows is None else rows
+    n = network.values_per_input[layer - 1]
+    threads = max(1, sum(client.nthreads().values()))
+    step = _chunk_rows(weights.shape[1], n)
+    per = step * math.ceil(count / (BLOCKS_PER_THREAD * threads * step))
+    cuts = [(lo, min(lo + per, count)) for lo in range(0, count, per)]
+    # the target layer once, as a task rather than scattered data: a worker lost with it
+    # loses a result Dask recomputes, not data it cannot recover
+    shared = client.submit(np.asarray, weights, pure=False)
+    futures = [
+        client.submit(
+            _solve_block,
+            shared,
+            network,
+            layer,
+            range(lo, hi),
+            None if start is None else np.packbits(start[lo:hi], axis=2),
+            None if start is None else start.shape[2],
+            options,
+            pure=False,
+        )
+        for lo, hi in cuts
+    ]
+    try:
+        blocks = client.gather(futures)
+    finally:
+        client.cancel([*futures, shared])
+    keep = np.concatenate([np.unpackbits(b, axis=2, count=n).astype(bool) for b, _ in blocks])
+    return keep, np.concatenate([s for _, s in blocks], axis=1)
+
+
+def _solve_block(weights, network, layer, rows, start, start_n, options):
+    """One block of :func:`_solve_rows` on a worker: :func:`choose` on ``rows`` from the
+    packed rows ``start`` of the warm start; returns the packed ``keep`` and the sums."""
+    if start is not None:
+        start = np.unpackbits(start, axis=2, count=start_n).astype(bool)
+    keep, sums, _ = choose(weights, network, layer, start=start, rows=rows, **options)
+    return np.packbits(keep, axis=2), sums
 
 
 def _rows_of(start, part, d_in):
@@ -722,7 +809,15 @@ def _chain_terms(weights, deltas, above, norms) -> list[float]:
     return out
 
 
-def build(target: ReLUNetwork, network: RandomNetwork, *, solver="mitm", tol=None, fewest=True):
+def build(
+    target: ReLUNetwork,
+    network: RandomNetwork,
+    *,
+    solver="mitm",
+    tol=None,
+    fewest=True,
+    client=None,
+):
     """Fixed mode: the kept positions of ``network`` (its ``values_per_input`` as given).
 
     Parameters
@@ -733,6 +828,9 @@ def build(target: ReLUNetwork, network: RandomNetwork, *, solver="mitm", tol=Non
     network : RandomNetwork
     solver, tol, fewest
         As in :func:`choose`, for every layer.
+    client : distributed.Client, optional
+        Solve each layer's rows in blocks on its cluster (:func:`_solve_rows`): the same
+        masks, bit for bit (:data:`BLOCKS_PER_THREAD`).
 
     Returns
     -------
@@ -758,14 +856,17 @@ def build(target: ReLUNetwork, network: RandomNetwork, *, solver="mitm", tol=Non
             f"{tuple(network.widths)}."
         )
     keeps = [
-        choose(
+        _solve_rows(
             w,
             network,
             i,
             signed=_signed(i, w, target.has_bias),
             solver=solver,
             tol=tol,
+            start=None,
+            rows=None,
             fewest=fewest,
+            client=client,
         )[0]
         for i, w in enumerate(augmented.weights, start=1)
     ]
@@ -818,9 +919,10 @@ class _Layer:
     ``τ_i = ||Δ_i||_2`` over all copies (a rigorous upper bound on the certificate's ``τ_i``,
     which keeps only the copies read above)."""
 
-    def __init__(self, index, weights, signed, base, solver, max_bytes, fewest=True):
+    def __init__(self, index, weights, signed, base, solver, max_bytes, fewest=True, client=None):
         self.index, self.weights, self.signed = index, weights, signed
         self.base, self.solver, self.max_bytes, self.fewest = base, solver, max_bytes, fewest
+        self.client = client  # a distributed.Client that solves the rows in blocks, or None
         self.cache = {}  # (n, copies) -> (tau, packed keep, tol)
         self.sampled = {}  # (n, rows) -> (error matrix of the sample, packed keep, tol)
         self.least = math.inf  # least τ (or estimate) seen by smallest
@@ -847,8 +949,9 @@ class _Layer:
 
     def _solve(self, n, copies, tol, start, rows=None):
         """``(Δ, packed keep)`` of the first ``rows`` rows (all by default) of this layer at
-        ``(n, copies)``, solved by :func:`choose` from the warm start ``start``."""
-        keep, sums, _ = choose(
+        ``(n, copies)``, solved by :func:`choose` from the warm start ``start`` (on the
+        cluster of :attr:`client` if any: :func:`_solve_rows`)."""
+        keep, sums = _solve_rows(
             self.weights,
             self.network(n, copies),
             self.index,
@@ -858,6 +961,7 @@ class _Layer:
             start=start,
             rows=rows,
             fewest=self.fewest,
+            client=self.client,
         )
         lifted = lift_rows(self.weights, copies)[:rows]
         return error_matrix(lifted, sums[0], sums[1], self.signed), np.packbits(keep, axis=2)
@@ -989,6 +1093,7 @@ def search(
     fewest: bool = True,
     max_values_per_input: int = 512,
     max_bytes: int = 2**32,
+    client=None,
 ):
     """Automatic mode: values per input ``n_i`` whose ticket's certificate is at most ``eps``.
 
@@ -1010,6 +1115,9 @@ def search(
     max_bytes : int
         Refuse, before solving it, any layer whose solve at the ``n`` and copies the search
         tries is estimated above this (:data:`BYTES_PER_POSITION` per random weight).
+    client : distributed.Client, optional
+        As in :func:`build`: every solve of the search in blocks of rows on its cluster, the
+        same ticket bit for bit.
 
     Returns
     -------
@@ -1060,13 +1168,13 @@ def search(
         [[1.0], np.cumprod([spectral_upper(w) for w in weights])[:-1]]
     )
     layers = [
-        _Layer(i, w, _signed(i, w, target.has_bias), base, solver, max_bytes, fewest)
+        _Layer(i, w, _signed(i, w, target.has_bias), base, solver, max_bytes, fewest, client)
         for i, w in enumerate(weights, start=1)
     ]
     chosen = [min(START, cap)] * n_layers
     network = base.with_values_per_input(tuple(chosen))
     check_bytes(solve_bytes(widths, chosen), max_bytes, f"at its first n = {chosen}")
-    positions = build(target, network, solver=solver, tol=None)
+    positions = build(target, network, solver=solver, tol=None, client=client)
     parts = _recursion(weights, target.has_bias, network, positions, radius)
     certified, norms, gains = parts.certified, parts.norms, parts.gains
     measured_at = list(chosen)
@@ -1178,6 +1286,7 @@ def solve(
     fewest,
     max_values_per_input,
     max_bytes,
+    client=None,
 ):
     """The whole ticket, in either mode of :func:`strong_lth.approximate`: its ``n_i`` and masks.
 
@@ -1194,6 +1303,9 @@ def solve(
     radius, solver, fewest, max_values_per_input, max_bytes
         As in :func:`search`; fixed mode refuses a ticket whose :func:`solve_bytes` exceeds
         ``max_bytes`` before solving anything.
+    client : distributed.Client, optional
+        Solve every layer's rows in blocks on its cluster (``approximate(scheduler=)``): the
+        ticket of this process, bit for bit (:func:`build`).
 
     Returns
     -------
@@ -1206,13 +1318,14 @@ def solve(
     The layers of this construction are not independent: the instances of layer i are those
     of its ``d_i n_{i+1}`` copies, and its certificate multiplies the errors below by the norms
     of the kept matrices above. So it solves its network as a whole, where the pair
-    constructions search each layer alone.
+    constructions search each layer alone; the rows of each layer's solves, though, are
+    independent, and that is what a ``client`` distributes.
     """
     if eps is None:
         sized = network.with_values_per_input(tuple(values_per_input))
         need = solve_bytes(sized.widths, sized.values_per_input)
         check_bytes(need, max_bytes, f"at n = {list(sized.values_per_input)}")
-        return sized.values_per_input, build(target, sized, solver=solver)
+        return sized.values_per_input, build(target, sized, solver=solver, client=client)
     found, positions, _ = search(
         target,
         network,
@@ -1222,6 +1335,7 @@ def solve(
         fewest=fewest,
         max_values_per_input=max_values_per_input,
         max_bytes=max_bytes,
+        client=client,
     )
     return found.values_per_input, positions
 
