@@ -2,11 +2,11 @@
 
 A fresh array is mapped page by page on first write: one page fault per 4 KiB page. The exact
 meet in the middle at n = 48 touched about 540 MB of fresh scratch per solve (192 MB since it
-streams each half's last merge), 131,000 faults, which measured as long as the arithmetic itself
-(system time about half of the solve). On Linux
-with transparent huge pages in ``madvise`` mode (the common default), asking for huge pages on
-the array (``madvise(MADV_HUGEPAGE)``) maps it in 2 MiB pages instead: 512 times fewer faults
-and far fewer TLB misses while the merges stream through it. The advice changes where the bytes
+streams each half's last merge), 131,000 faults, which measured as long as the arithmetic
+itself (system time about half of the solve). On Linux with transparent huge pages in
+``madvise`` mode (the common default), asking for huge pages on the array
+(``madvise(MADV_HUGEPAGE)``) maps it in 2 MiB pages instead: 512 times fewer faults and far
+fewer TLB misses while the merges stream through it. The advice changes where the bytes
 live, never their values; elsewhere (or if the kernel declines) the array is an ordinary one.
 """
 
