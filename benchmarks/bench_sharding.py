@@ -9,10 +9,13 @@ default 4 MiB); on a large one (``--widths 4096,4096,10``), whose layers at n = 
 one 256 MiB piece, ``approximate`` streams anyway and the default leaves its shards alone. The
 load average around each run is reported: the machine may be shared. ``--no-fewest`` passes
 ``fewest=False`` to ``approximate`` (any subset within each instance's tolerance, rather than
-one with the fewest values: the modes must still agree bit for bit).
+one with the fewest values: the modes must still agree bit for bit); ``--construction
+burkholz`` shards that construction's layer solves instead (its streaming mode is the one-piece
+run: it has no shards in process).
 
 Usage: ``python benchmarks/bench_sharding.py [--widths 256,256,10] [--eps 0.01]
-[--modes one-piece,streaming,cluster] [--max-bytes 17179869184] [--no-fewest]``; saves
+[--modes one-piece,streaming,cluster] [--max-bytes 17179869184] [--no-fewest]
+[--construction pensia]``; saves
 benchmarks/results/sharding.json.
 """
 
@@ -37,6 +40,7 @@ CODE = textwrap.dedent(
     from strong_lth.subset_sum import warmup
     warmup()
     widths, eps, mode, max_bytes, fewest = {widths!r}, {eps!r}, {mode!r}, {max_bytes!r}, {fewest!r}
+    construction = {construction!r}
     target = ReLUNetwork.random(widths, rng=0)
     scheduler = cluster = None
     if mode == "streaming" and {shard_bytes!r}:
@@ -50,7 +54,8 @@ CODE = textwrap.dedent(
         scheduler = cluster.scheduler_address
     start, cpu = time.perf_counter(), time.process_time()
     ticket = approximate(target, eps=eps, rng=1, max_bytes=max_bytes, measure=False,
-                         certificate="spectral", scheduler=scheduler, fewest=fewest)
+                         certificate="spectral", scheduler=scheduler, fewest=fewest,
+                         construction=construction)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     digest = hashlib.sha256()
     for mask in ticket.masks:
@@ -64,7 +69,7 @@ CODE = textwrap.dedent(
 )
 
 
-def run(widths, eps, mode, max_bytes, shard_bytes, fewest) -> dict:
+def run(widths, eps, mode, max_bytes, shard_bytes, fewest, construction) -> dict:
     code = CODE.format(
         widths=widths,
         eps=eps,
@@ -72,6 +77,7 @@ def run(widths, eps, mode, max_bytes, shard_bytes, fewest) -> dict:
         max_bytes=max_bytes,
         shard_bytes=shard_bytes,
         fewest=fewest,
+        construction=construction,
         peak=PEAK_MB,
     )
     load = os.getloadavg()[0]
@@ -100,6 +106,7 @@ def main():
         action="store_false",
         help="keep any subset within each instance's tolerance (approximate(fewest=False))",
     )
+    parser.add_argument("--construction", default="pensia", help="pensia, malach or burkholz")
     args = parser.parse_args()
     widths = tuple(int(w) for w in args.widths.split(","))
     shard_bytes = args.shard_bytes
@@ -108,11 +115,14 @@ def main():
         shard_bytes = 2**22 if solve_bytes(widest, 1, START) <= SHARD_BYTES else 0
     rows, digests = [], set()
     for mode in args.modes.split(","):
-        found = run(widths, args.eps, mode, args.max_bytes, shard_bytes, args.fewest)
+        found = run(
+            widths, args.eps, mode, args.max_bytes, shard_bytes, args.fewest, args.construction
+        )
         digests.add(found["digest"])
         rows.append(
             {
                 "target": "-".join(map(str, widths)),
+                "construction": args.construction,
                 "eps": args.eps,
                 "fewest": args.fewest,
                 "mode": mode,
