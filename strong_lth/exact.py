@@ -19,14 +19,18 @@ References
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import datetime
 import math
+import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_generator, check_choice, check_real
+from ._config import num_threads
+from ._validation import as_generator, check_choice, check_int, check_real
 from .exceptions import CertificationError, InvalidParameterError, SolverError
 from .gadgets import AGREEMENT, gadget_form, gadget_network
 from .lockstep import cross_tighten, unit_bounds
@@ -210,6 +214,7 @@ def exact_error(
     solver: str = "scip",
     tighten: bool = True,
     rng=0,
+    threads: int | None = None,
 ) -> ExactErrorResult:
     """The exact ``max ||F(x) - G(x)||_inf`` over a box or an ℓ2 ball, or a proven bracket.
 
@@ -243,7 +248,14 @@ def exact_error(
         of the target) and by one LP per open bound.
     rng : None, int or numpy.random.Generator, default 0
         Seeds the sampling that finds the first lower bound (the default is fixed, so the result
-        is the same on every call).
+        is the same on every call with one thread).
+    threads : int, optional
+        Output signs solved at once, one solver thread each (default: as many as the batch
+        SubsetSum solvers use, ``numba.get_num_threads()``: the cores unless
+        ``NUMBA_NUM_THREADS`` sets fewer). With one thread the run is deterministic; with more,
+        which solutions raise the shared cut-off first depends on timing, so the maximiser may
+        be another point of the same value (up to ``tolerance``), and a bracket under a time
+        limit varies from run to run, as it does with the machine's load.
 
     Returns
     -------
@@ -254,7 +266,8 @@ def exact_error(
     InvalidParameterError
         If either network is not a ReLUNetwork or a Ticket, their dimensions differ, both
         ``box`` and ``ball`` are given, ``box <= 0``, ``ball <= 0``, ``ball`` with
-        ``solver="highs"``, ``time_limit <= 0``, ``solver`` is unknown or ``tighten`` not a bool.
+        ``solver="highs"``, ``time_limit <= 0``, ``solver`` is unknown, ``tighten`` not a bool
+        or ``threads`` not a positive integer.
     CertificationError
         If the maximiser does not reproduce the solver's value (beyond ``tolerance``), or
         the networks' ``forward`` and the encoded networks disagree there by more than
@@ -376,6 +389,7 @@ def exact_error(
     if not isinstance(tighten, bool | np.bool_):
         raise InvalidParameterError(f"`tighten` must be True or False; got {tighten!r}.")
     rng = as_generator(rng)
+    threads = num_threads() if threads is None else check_int("threads", threads, low=1)
     first_forward, _, d_in, d_out = _as_function("target", target)
     second_forward, _, d2_in, d2_out = _as_function("network", network)
     if (d_in, d_out) != (d2_in, d2_out):
@@ -399,7 +413,8 @@ def exact_error(
     program = encoder.program
     margin = _dual_error(program)
     tolerance = margin + _primal_tolerance((first, second), bound, ball, bounds)
-    search = _Search(program, encoder.inputs, outputs, solver, tolerance, (bound, ball), check)
+    domain = (bound, ball)
+    search = _Search(program, encoder.inputs, outputs, solver, tolerance, domain, check, threads)
     value, x_best, uppers, open_pairs = search.run(bounds, measured, x_best, deadline)
     upper = max(value, *uppers) + margin
     status = Status.TIME_LIMIT if open_pairs else Status.OPTIMAL
@@ -501,25 +516,39 @@ class _Evaluator:
 
 
 class _Search:
-    """The MILPs, one per output and sign, sharing one model."""
+    """The MILPs, one per output and sign, on one model (a copy of it per thread)."""
 
-    def __init__(self, program, inputs, outputs, solver, tolerance, domain, check):
+    def __init__(self, program, inputs, outputs, solver, tolerance, domain, check, threads):
         from ortools.math_opt.python import mathopt
 
         self.mathopt = mathopt
-        self.model, self.variables = program.to_mathopt(relax=False)
-        self.inputs = [self.variables[v] for v in inputs]
+        self.program, self.input_ids, self.threads = program, inputs, threads
         self.outputs, self.solver, self.tolerance = outputs, solver, tolerance
         (self.bound, self.ball), self.check = domain, check
-        if self.ball is not None:  # ||x||_2 <= ball, a convex quadratic constraint (SCIP)
-            squares = mathopt.QuadraticSum(x * x for x in self.inputs)
-            self.model.add_quadratic_constraint(expr=squares, ub=self.ball**2)
-        self.cut = None
+        self.local = threading.local()  # each thread's own copy of the model (:meth:`slot`)
+        self.lock = threading.Lock()  # guards the shared state below
+        self.stopped = False  # once set (a thread failed, or all are done), no solve starts
+        self.best, self.x_best = -math.inf, None
         self.upper, self.unsolved, self.quick_tried = {}, set(), set()
 
+    def slot(self):
+        """This thread's model, its variables and inputs, and its cut-off row (built on first
+        use: a MathOpt model is changed by every stage, so threads cannot share one)."""
+        local = self.local
+        if not hasattr(local, "model"):
+            mathopt = self.mathopt
+            local.model, local.variables = self.program.to_mathopt(relax=False)
+            local.inputs = [local.variables[v] for v in self.input_ids]
+            local.cut = None
+            if self.ball is not None:  # ||x||_2 <= ball, a convex quadratic constraint (SCIP)
+                squares = mathopt.QuadraticSum(x * x for x in local.inputs)
+                local.model.add_quadratic_constraint(expr=squares, ub=self.ball**2)
+        return local
+
     def objective(self, k, sign):
+        variables = self.slot().variables
         terms, constant = _combine((sign, self.outputs[0][k]), (-sign, self.outputs[1][k]))
-        expr = self.mathopt.LinearSum(c * self.variables[v] for v, c in terms.items())
+        expr = self.mathopt.LinearSum(c * variables[v] for v, c in terms.items())
         return expr, constant
 
     def params(self, seconds, quick=False):
@@ -575,31 +604,78 @@ class _Search:
         latest cut-off, with twice the time it had (so restarts waste at most half) or a quarter of
         the time left if that is more, until the time is spent or that pair cannot be given more
         time than it had (then the result comes back early).
+
+        With ``threads`` > 1 as many pairs are solved at once, each by one thread (MathOpt
+        releases the GIL while a solver runs), in the same order: a free thread takes the next
+        pair of the first pass, whose share of the time is multiplied by ``threads``, then the
+        open pair with the largest bound that no other thread is solving. Every solution raises
+        the one cut-off that all later solves use. One thread runs in the calling thread.
         """
         for k, (lo, hi) in enumerate(bounds):
             self.upper[k, 1], self.upper[k, -1] = hi, -lo
         order = sorted(self.upper, key=self.upper.get, reverse=math.isinf(deadline))
         self.unsolved = set(order)
-        first_pass = (deadline - time.monotonic()) / 2
+        self.best, self.x_best = best, x_best
+        reserve = 0.0 if math.isinf(deadline) else (deadline - time.monotonic()) / 2
+        queue, busy = collections.deque(order), set()
         spent = dict.fromkeys(order, 0.0)
-        for position, pair in enumerate(order):
-            left = deadline - time.monotonic()
-            if self.upper[pair] <= best or left <= 0:
-                continue
-            share = (left - (0 if math.isinf(deadline) else first_pass)) / (len(order) - position)
-            spent[pair] = share
-            best, x_best = self.solve(pair, share, best, x_best)
-        while (left := deadline - time.monotonic()) > 0:
-            still = [p for p in self.unsolved if self.upper[p] > best]
-            if not still:
-                break
-            pair = max(still, key=self.upper.get)
-            if left <= spent[pair]:  # a restart with no more time than before cannot do better
-                break
-            spent[pair] = min(left, max(2 * spent[pair], left / 4))
-            best, x_best = self.solve(pair, spent[pair], best, x_best)
+
+        def next_job():
+            """``(pair, seconds)`` for a free thread, or None: nothing left it could improve."""
+            with self.lock:
+                while queue and not self.stopped:  # the first pass
+                    pair = queue.popleft()
+                    left = deadline - time.monotonic()
+                    if self.upper[pair] <= self.best or left <= 0:
+                        continue
+                    budget = left - reserve
+                    spent[pair] = min(budget, budget * self.threads / (len(queue) + 1))
+                    busy.add(pair)
+                    return pair, spent[pair]
+                left = deadline - time.monotonic()
+                still = [p for p in self.unsolved if self.upper[p] > self.best and p not in busy]
+                if self.stopped or left <= 0 or not still:
+                    return None
+                pair = max(still, key=self.upper.get)
+                if left <= spent[pair]:  # a restart with no more time than before cannot do better
+                    return None
+                spent[pair] = min(left, max(2 * spent[pair], left / 4))
+                busy.add(pair)
+                return pair, spent[pair]
+
+        def work():
+            try:
+                while (job := next_job()) is not None:
+                    pair, seconds = job
+                    try:
+                        found = self.solve(pair, seconds, self.best, self.x_best)
+                    finally:
+                        with self.lock:
+                            busy.discard(pair)
+                    with self.lock:
+                        if found[0] > self.best:
+                            self.best, self.x_best = found
+            except BaseException:
+                # a solver error (or Ctrl-C): no new solve starts; those running end at their
+                # limits, as a lone solve does (a MathOpt interrupter would stop them, but
+                # makes SCIP print an error on every solve)
+                self.stopped = True
+                raise
+
+        if self.threads == 1:
+            work()
+        else:
+            with concurrent.futures.ThreadPoolExecutor(self.threads) as pool:
+                futures = [pool.submit(work) for _ in range(self.threads)]
+                try:
+                    concurrent.futures.wait(futures, return_when=concurrent.futures.FIRST_EXCEPTION)
+                finally:  # all done, or an error or Ctrl-C: no thread starts another solve
+                    self.stopped = True
+                for future in futures:
+                    future.result()
+        best = self.best
         open_pairs = sum(self.upper[p] > best for p in self.unsolved)
-        return best, x_best, list(self.upper.values()), open_pairs
+        return best, self.x_best, list(self.upper.values()), open_pairs
 
     def solve(self, pair, seconds, best, x_best):
         """One MILP: maximise ``s (F_k - G_k)`` subject to ``s (F_k - G_k) >= best``.
@@ -623,37 +699,43 @@ class _Search:
         return best, x_best
 
     def stage(self, pair, seconds, best, x_best, quick):
-        """One solver call on ``pair`` (:meth:`solve`); returns the new ``(best, x_best)``."""
+        """One solver call on ``pair`` (:meth:`solve`), under the latest cut-off (another thread's
+        solution may have raised it); returns the new ``(best, x_best)``."""
         mathopt = self.mathopt
+        with self.lock:
+            if self.best > best:
+                best, x_best = self.best, self.x_best
         k, sign = pair
         expr, constant = self.objective(k, sign)
-        self.model.maximize(expr + constant)
-        if self.cut is not None:
-            self.model.delete_linear_constraint(self.cut)
-        self.cut = self.model.add_linear_constraint(lb=best - constant, expr=expr)
+        local = self.slot()
+        local.model.maximize(expr + constant)
+        if local.cut is not None:
+            local.model.delete_linear_constraint(local.cut)
+        local.cut = local.model.add_linear_constraint(lb=best - constant, expr=expr)
         solver_type = getattr(mathopt.SolverType, SOLVERS[self.solver])
-        result = mathopt.solve(self.model, solver_type, params=self.params(seconds, quick))
+        result = mathopt.solve(local.model, solver_type, params=self.params(seconds, quick))
         reason = result.termination.reason
         dual = result.termination.objective_bounds.dual_bound
-        if reason == mathopt.TerminationReason.INFEASIBLE:  # nothing above the cut-off
-            self.upper[pair] = min(self.upper[pair], best)
-            self.unsolved.discard(pair)
-            return best, x_best
-        if reason == mathopt.TerminationReason.OPTIMAL:
-            self.upper[pair] = min(self.upper[pair], dual)
-            self.unsolved.discard(pair)
-        elif reason in (
-            mathopt.TerminationReason.FEASIBLE,
-            mathopt.TerminationReason.NO_SOLUTION_FOUND,
-        ):
-            self.upper[pair] = min(self.upper[pair], max(dual, best))
-        else:
-            raise SolverError(
-                f"{self.solver} ended with {reason.name} on output {k}, sign {sign:+d}: "
-                f"{result.termination.detail}"
-            )
+        with self.lock:
+            if reason == mathopt.TerminationReason.INFEASIBLE:  # nothing above the cut-off
+                self.upper[pair] = min(self.upper[pair], best)
+                self.unsolved.discard(pair)
+                return best, x_best
+            if reason == mathopt.TerminationReason.OPTIMAL:
+                self.upper[pair] = min(self.upper[pair], dual)
+                self.unsolved.discard(pair)
+            elif reason in (
+                mathopt.TerminationReason.FEASIBLE,
+                mathopt.TerminationReason.NO_SOLUTION_FOUND,
+            ):
+                self.upper[pair] = min(self.upper[pair], max(dual, best))
+            else:
+                raise SolverError(
+                    f"{self.solver} ended with {reason.name} on output {k}, sign {sign:+d}: "
+                    f"{result.termination.detail}"
+                )
         if result.has_primal_feasible_solution():
-            x = np.clip([result.variable_values(v) for v in self.inputs], -self.bound, self.bound)
+            x = np.clip([result.variable_values(v) for v in local.inputs], -self.bound, self.bound)
             if self.ball is not None:  # the quadratic row holds to the tolerance only
                 x = _into_ball(x, self.ball)
             claimed, recomputed = result.objective_value(), self.check.signed(x, k, sign)

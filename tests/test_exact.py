@@ -181,9 +181,11 @@ def test_the_time_limit_bracket_contains_the_exact_value():
 
 
 def test_the_same_seed_gives_the_same_result():
+    """With one thread; with more, the same maximum (tests/test_exact_threads.py)."""
     target = ReLUNetwork.random((2, 4, 2), rng=11)
     ticket = _ticket(target, 6, 1)
-    first, second = exact_error(target, ticket, rng=3), exact_error(target, ticket, rng=3)
+    first = exact_error(target, ticket, rng=3, threads=1)
+    second = exact_error(target, ticket, rng=3, threads=1)
     assert first.value == second.value and first.upper_bound == second.upper_bound
     assert np.array_equal(first.maximizer, second.maximizer)
 
@@ -365,6 +367,8 @@ def test_tightened_bounds_never_cut_off_the_maximum(widths, bias, seed, domain):
         (lambda t, g: exact_error(t, g, time_limit=0), r"`time_limit` must be in \(0, inf\)"),
         (lambda t, g: exact_error(t, g, solver="cbc"), r"`solver` must be one of 'scip', 'highs'"),
         (lambda t, g: exact_error(t, g, tighten=1), r"`tighten` must be True or False; got 1"),
+        (lambda t, g: exact_error(t, g, threads=0), r"`threads` must be in \[1, inf\]; got 0"),
+        (lambda t, g: exact_error(t, g, threads=1.5), r"`threads` must be an integer; got 1.5"),
         (lambda t, g: exact_error(np.eye(3), g), r"`target` must be a ReLUNetwork or a Ticket"),
         (lambda t, g: exact_error(t, "ticket"), r"`network` must be a ReLUNetwork or a Ticket"),
         (lambda t, g: certify(t, g, box=0), r"`box` must be in \(0, inf\); got 0.0"),
