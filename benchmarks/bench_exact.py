@@ -4,13 +4,15 @@ For each target (4-8-2, 8-16-16-4, 16-32-32-4: random, every layer of spectral n
 trained on scikit-learn's digits with ``strong_lth.datasets.train_target``, biases) a ticket is
 built by ``approximate(target, eps=0.01, rng=1)`` (certified over the unit ball; the row
 "8-16-16-4 n=35/48/36" fixes n instead: the harder ticket of issue 12), and
-``certify(target, ticket, box=1/sqrt(d), exact_time_limit=T)`` computes the three figures on the
-box ``[-1/sqrt(d), 1/sqrt(d)]^d``, the largest box inside the unit ball, so that the certified
-bound over the ball of radius ``box sqrt(d)`` is the ticket's own (radius 1):
+``certify(target, ticket, box=1/sqrt(d), exact_time_limit=T, method=METHODS)`` computes the three
+figures on the box ``[-1/sqrt(d), 1/sqrt(d)]^d``, the largest box inside the unit ball:
 
 - measured: the largest ``||F(x) - G(x)||_inf`` found by sampling and ascent in the box;
-- exact: the MILP's maximum, or its bracket [value, proven upper bound] at the time limit;
-- certified: ``e_l`` over the unit ball (it bounds the ∞-norm too).
+- exact: the MILP's maximum, or its bracket [value, proven upper bound] at the time limit
+  (``exact_error``'s default threads: one output sign per core);
+- certified: the tightest rigorous bound over the box of every method of
+  ``strong_lth._certify.METHODS`` (``Certificate.box_certified``; "certified by" names it),
+  the expensive ones ("split", "sdp") included; without LP tightening, the ticket's own.
 
 Reported: binaries, the bracket and its width ratio, status, certified / exact and
 exact / measured, solve time and the load average around it (the machine is shared). Checked
@@ -22,9 +24,9 @@ The full run also solves 4-8-2 without bound tightening (``tighten=False``) and 
 
 Over the unit ball, the theorems' domain: on the small targets (4-8-2, 8-16-16-4; also with
 ``--quick``) ``exact_error(target, ticket, ball=1)`` gives the ticket's true ε in the output's
-∞-norm, beside ``certify(target, ticket, rng=0)``'s measured (ascent on the ball) and certified
-figures in the 2-norm (which bound the ∞-norm); checked: exact <= certified and no point of
-10^6 random ones of the ball above the proven upper bound.
+∞-norm, beside ``certify(target, ticket, rng=0, method=METHODS)``'s measured (ascent on the
+ball) and certified figures in the 2-norm (which bound the ∞-norm); checked: exact <= certified
+and no point of 10^6 random ones of the ball above the proven upper bound.
 
 Usage: ``python benchmarks/bench_exact.py [--quick] [--only NAME ...]`` (``--quick``: 4-8-2 and
 8-16-16-4 with a 20 s limit; ``--only``: these targets, no extra rows); saves
@@ -42,6 +44,7 @@ import numpy as np
 from _common import load, markdown_table, save
 
 from strong_lth import ReLUNetwork, TheoryAssumptionWarning, approximate, certify, exact_error
+from strong_lth._certify import METHODS
 from strong_lth.subset_sum import Status, warmup
 
 EPS = 0.01
@@ -121,11 +124,12 @@ def run(name, target, time_limit, *, tighten=True, label=""):
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
     if tighten:
-        cert = certify(target, ticket, rng=0, box=box, exact_time_limit=time_limit)
+        cert = certify(target, ticket, rng=0, box=box, exact_time_limit=time_limit, method=METHODS)
         exact, certified = cert.exact, cert.box_certified
+        method = min(cert.box_bounds, key=cert.box_bounds.get)
     else:
         exact = exact_error(target, ticket, box=box, time_limit=time_limit, tighten=False)
-        certified = ticket.report.certified
+        certified, method = ticket.report.certified, ticket.report.certificate_method
     wall = time.perf_counter() - start
     load_after = os.getloadavg()[0]
     if not exact.measured <= exact.value <= exact.upper_bound or exact.value > certified:
@@ -145,6 +149,7 @@ def run(name, target, time_limit, *, tighten=True, label=""):
         "status": exact.status.name,
         "certified": f"{certified:.4e}",
         "certified / exact": f"{certified / exact.value:.2f}",
+        "certified by": method,
         "exact / measured": f"{exact.value / exact.measured:.3f}",
         "exact / 10^6 samples": f"{exact.value / sampled:.3f}",
         "limit (s)": "none" if time_limit is None else f"{time_limit:g}",
@@ -161,7 +166,7 @@ def run_ball(name, target, time_limit):
     load_before = os.getloadavg()[0]
     exact = exact_error(target, ticket, ball=1.0, time_limit=time_limit)
     load_after = os.getloadavg()[0]
-    cert = certify(target, ticket, rng=0)
+    cert = certify(target, ticket, rng=0, method=METHODS)
     if not exact.measured <= exact.value <= exact.upper_bound or exact.value > cert.certified:
         raise AssertionError(f"{name}: chain exact <= certified broken on the ball")
     sampled = sampled_maximum(target, ticket, None, np.random.default_rng(0), ball=1.0)
@@ -179,6 +184,7 @@ def run_ball(name, target, time_limit):
         "status": exact.status.name,
         "certified": f"{cert.certified:.4e}",
         "certified / exact": f"{cert.certified / exact.value:.2f}",
+        "certified by": cert.method,
         "exact / measured": f"{exact.value / exact.measured:.3f}",
         "exact / 10^6 samples": f"{exact.value / sampled:.3f}",
         "limit (s)": "none" if time_limit is None else f"{time_limit:g}",
