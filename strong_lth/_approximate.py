@@ -49,6 +49,7 @@ from .networks import ReLUNetwork
 from .parameters import DEFAULTS, MAX_BYTES, ApproximateParameters
 from .random_network import RandomNetwork
 from .report import LayerReport, Report
+from .subset_sum import METHODS
 from .ticket import Ticket
 
 __all__ = ["approximate"]
@@ -134,6 +135,46 @@ class _Layer(NestedLayer):
         self.bounded.add(n)
         self.last = (n, delta)
         return norm_lower_bound(delta), worst, packed, (a, b)
+
+    def saturation(self, limit: int) -> int | None:
+        """The least n (at most ``limit``) at which every SubsetSum pool of this ``pensia`` layer
+        holds the most values its solver reads (``METHODS[solver].limit``: 48 for ``mitm``, more
+        with subsets of at most 4 to 23 values), or None (no such n up to ``limit``, no limit,
+        another construction).
+
+        A pool of input j and sign s holds the units ``k`` with ``sign(u_jk) = s`` in order
+        (:func:`strong_lth.constructions._pools.sign_pools`), and a solver reads its first
+        ``max_n`` values, which the nested networks share: past this n no pool, hence no subset
+        the layer keeps, changes. Exactly k values (``subset_size``) or at most k
+        (``max_subset_size``) can need more values than that to reach a tolerance (784-500-10
+        at eps = 0.01 with ``subset_size=4``: layer 2 needs pools past 48 values), and the
+        search would otherwise solve the same pools again at every larger n up to its limit.
+        """
+        cap = self.size if self.size is not None else self.max_size
+        most = METHODS[self.solver].limit(cap)
+        if self.construction != "pensia" or most is None:
+            return None
+        d_in = self.weights.shape[1]
+        inputs = np.arange(d_in)[:, None]
+        network = self.network.with_values_per_input(self.values(limit))
+        u = network.entries(2 * self.index - 1, np.arange(limit)[None, :] * d_in + inputs, inputs)
+        counts = [np.cumsum(u > 0, axis=1)]
+        if self.signed.any():
+            counts.append(np.cumsum(u[self.signed] < 0, axis=1))
+        full = [count[:, -1] >= most for count in counts]
+        if not all(f.all() for f in full):
+            return None
+        # the n at which each pool's count first reaches `most` (1-based), the largest of them
+        return max(int(np.argmax(count >= most, axis=1).max()) + 1 for count in counts)
+
+    def constraint(self) -> tuple[str, Any]:
+        """The option that stops this layer's pools from reaching a tolerance once they are
+        full (:meth:`saturation`): ``subset_size``, ``max_subset_size``, or the solver."""
+        if self.size is not None:
+            return "subset_size", self.size
+        if self.max_size is not None:
+            return "max_subset_size", self.max_size
+        return "solver", self.solver
 
     def first_n(self, goal: float, limit: int) -> tuple[int, int]:
         """``(START, 0)``, or on a layer above :data:`EXACT_TAU_ENTRIES` the least n (from

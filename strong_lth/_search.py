@@ -113,6 +113,12 @@ class NestedLayer:
             self.bounded.discard(n)
         return self.cache[n]
 
+    def saturation(self, limit: int) -> int | None:
+        """The least n (at most ``limit``) from which this layer's solve no longer changes, or
+        None if there is none: by default none; a subclass whose SubsetSum pools stop growing
+        (the solver reads at most a fixed number of values) overrides it."""
+        return None
+
     def first_n(self, goal: float, limit: int) -> tuple[int, int]:
         """``(first, failing)``: the first n the search tries for ``goal``, :data:`START` (at
         most ``limit``), and the largest n known to fail it without a solve, 0 (none); a
@@ -404,9 +410,20 @@ def search(layers, goals, bound, eps, cap, max_bytes):
     chosen = []
     for layer, goal, limit in zip(layers, goals, limits):
         first, failing = layer.first_n(goal, limit)
-        found = layer.smallest(0, goal, first, limit, failing=failing, coarse=bound.tighter)
+        # past its saturation a layer's solve is the same, so the search ends there (trying
+        # that n itself) rather than solving the same pools again at every larger n
+        saturated = layer.saturation(limit)
+        found = layer.smallest(
+            0,
+            goal,
+            min(first, limit if saturated is None else saturated),
+            limit if saturated is None else saturated,
+            clamp=saturated is not None,
+            failing=failing,
+            coarse=bound.tighter,
+        )
         if found is None:
-            refuse_unreachable(layer, goal, eps, cap, look, max_bytes)
+            refuse_unreachable(layer, goal, eps, cap, look, max_bytes, saturated)
         chosen.append(found)
 
     def tighter(chosen):  # the least bound when the tighter ones gain on the spectral recursion
@@ -487,8 +504,9 @@ def least_passing(chosen, k, value, aim, evaluated, top=None) -> tuple[int, floa
     return passing, seen.get(passing, top)
 
 
-def refuse_unreachable(layer, goal, eps, cap, look, max_bytes):
-    """Raise: no n the search may try reaches ``goal``; say which limit stopped it."""
+def refuse_unreachable(layer, goal, eps, cap, look, max_bytes, saturated=None):
+    """Raise: no n the search may try reaches ``goal``; say which limit stopped it (with
+    ``saturated``, the n from which the layer's solve no longer changes)."""
     tried = max(layer.cache)
     reached = layer.cache[tried][0]
     relation = ">=" if tried in layer.bounded else "="
@@ -496,6 +514,14 @@ def refuse_unreachable(layer, goal, eps, cap, look, max_bytes):
         f"layer {layer.index} still errs by τ {relation} {reached:.3e} at n = {tried}, above its "
         f"share {goal:.3e} of eps"
     )
+    if saturated is not None and tried >= saturated:
+        name, value = layer.constraint()
+        raise InvalidParameterError(
+            f"`{name}` must allow more to reach eps = {eps:g}: from n = {saturated} on, every "
+            f"SubsetSum pool of layer {layer.index} holds the most values solver "
+            f"{layer.solver!r} reads, so no larger n changes its subsets, and {missed}; got "
+            f"{name}={value!r}."
+        )
     wanted = layer.wanted
     if wanted <= look:
         need = layer.need_bytes(wanted)

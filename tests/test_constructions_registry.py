@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from strong_lth import InvalidParameterError, ReLUNetwork, Ticket, approximate
 from strong_lth._certify import AGREEMENT
-from strong_lth.constructions import CONSTRUCTIONS
+from strong_lth.constructions import CONSTRUCTIONS, pensia
 from strong_lth.gadgets import signed_inputs
 from strong_lth.networks import read_npz, write_npz
+from strong_lth.subset_sum import METHODS
 
 SUBSET_CONSTRUCTIONS = [n for n, c in CONSTRUCTIONS.items() if "subset_size" in c.options]
 SPARSE_CONSTRUCTIONS = [n for n, c in CONSTRUCTIONS.items() if "source_density" in c.options]
@@ -139,6 +140,49 @@ def test_max_subset_size_caps_every_subset_and_still_meets_eps(bias):
     counts = [c.max() for c in kept_subset_sizes(capped)]
     assert max(counts) <= 2 < max(c.max() for c in kept_subset_sizes(free))
     assert "every subset has at most 2 values" in str(capped.report)
+
+
+def layer_one_network(net, seed, n):
+    """The random network of ``approximate(net, rng=seed)`` with ``n`` values per input in
+    layer 1 (beyond ``max_values_per_input``)."""
+    ticket = approximate(net, values_per_input=(8, 1), rng=seed, **FAST)
+    return ticket.random_network().with_values_per_input((n, 1))
+
+
+def saturation_by_counting(net, seed, most, wide=1200):
+    """The least n at which each sign pool of layer 1 (every input signed) holds ``most``
+    values, counted from the random network's own ``u`` (``gadget_weights``) at a wide n."""
+    network = layer_one_network(net, seed, wide)
+    u, _ = network.gadget_weights(1)
+    first = [
+        np.flatnonzero(np.cumsum(sign * u[j] > 0) == most)[0] + 1
+        for j in range(len(u))
+        for sign in (1, -1)
+    ]
+    return max(first)
+
+
+@pytest.mark.parametrize("option", ["subset_size", "max_subset_size"])
+def test_a_size_that_cannot_reach_eps_is_refused_where_the_pools_are_full(option):
+    """Exactly (or at most) one value per subset cannot reach eps = 1e-5: from the n at which
+    every pool holds the 256 values ``mitm`` reads, no larger n changes the subsets, so the
+    search refuses there, naming the option, instead of solving the same pools again up to
+    twice ``max_values_per_input`` and blaming that."""
+    net = target((3, 4, 2))
+    most = METHODS["mitm"].limit(1)  # mitm reads 256 values per pool with subsets of 1 value
+    assert most == 256
+    full = saturation_by_counting(net, 1, most)
+    with pytest.raises(InvalidParameterError, match=rf"`{option}` must allow more") as caught:
+        approximate(net, eps=1e-5, rng=1, **{option: 1}, **FAST)
+    message = str(caught.value)
+    assert f"from n = {full} on" in message and f"{option}=1" in message
+    assert f"at n = {full}," in message  # the last n tried: none past the full pools
+    # the premise: past that n the pools, hence the subsets, are the same
+    at, past = (
+        pensia.choose(net.weights[0], layer_one_network(net, 1, n), 1, size=1)[1]
+        for n in (full, full + 40)
+    )
+    assert np.array_equal(at, past)
 
 
 @pytest.mark.parametrize(

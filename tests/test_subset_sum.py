@@ -1,6 +1,7 @@
 """Tests of strong_lth.subset_sum: exact methods against brute force, heuristics against the
 optimum, grid methods within their stated bounds, and every error message."""
 
+import itertools
 import math
 import os
 import subprocess
@@ -206,6 +207,62 @@ def test_fixed_size_subsets_are_never_closer_than_free_ones():
     free = solve_batch(values, targets)
     best_fixed = np.min([solve_batch(values, targets, size=k).errors for k in range(19)], axis=0)
     assert np.allclose(best_fixed, free.errors, rtol=0, atol=1e-15)
+
+
+def combinations_optimum(row, target, k):
+    """The least ``|sum - target|`` over the k-subsets of ``row``, by listing them all."""
+    chosen = np.array(list(itertools.combinations(range(len(row)), k)), dtype=np.int64)
+    return float(np.abs(row[chosen].sum(axis=1) - target).min()) if k else abs(target)
+
+
+@pytest.mark.parametrize(("n", "k"), [(49, 4), (60, 3), (75, 2), (120, 1), (53, 5)])
+def test_few_values_per_subset_allow_pools_past_48(n, k):
+    """With ``size`` (or ``max_size``) of at most a few values, ``mitm`` reads pools of more than
+    48 values (``METHODS["mitm"].limit(k)``): its groups up to k stay within the memory of 48
+    values, and halves too long for a doubling table recover their subset by enumeration. The
+    optimum equals a listing of every k-subset, and the sum recomputed from the mask is the
+    solver's."""
+    assert METHODS["mitm"].limit(k) >= n > METHODS["mitm"].max_n
+    rng = np.random.default_rng(n + k)
+    values = rng.uniform(-1, 1, (4, n)) * rng.uniform(-1, 1, (4, n))
+    targets = rng.uniform(-1, 1, 4)
+    exact = solve_batch(values, targets, size=k)
+    assert np.all(exact.masks.sum(axis=1) == k)
+    for row, target, error in zip(values, targets, exact.errors, strict=True):
+        assert abs(error - combinations_optimum(row, target, k)) <= rounding_slack(row)[0]
+    capped = solve_batch(values, targets, tol=0.0, fewest=True, max_size=k)
+    assert np.all(capped.masks.sum(axis=1) <= k)
+    best = [
+        min(combinations_optimum(r, t, j) for j in range(k + 1)) for r, t in zip(values, targets)
+    ]
+    assert np.allclose(capped.errors, best, rtol=0, atol=1e-15)
+
+
+def test_the_pool_limit_grows_only_for_few_values_per_subset():
+    mitm = METHODS["mitm"]
+    assert [mitm.limit(k) for k in (None, 1, 4, 5, 8, 12, 24, 40)] == [
+        48,
+        256,
+        256,
+        146,
+        64,
+        50,
+        48,
+        48,
+    ]
+    values = np.zeros((1, 147))
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"at most 146 values per instance for method "
+        r"'mitm' \(its limit with subsets of at most 5 values\); got 147",
+    ):
+        solve_batch(values, [0.0], size=5)
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"at most 48 values per instance for method "
+        r"'mitm' \(its limit\); got 49",
+    ):
+        solve_batch(np.zeros((1, 49)), [0.0])
 
 
 @pytest.mark.parametrize("method", ["dp", "greedy", "local"])

@@ -93,13 +93,20 @@ def choose(
     likewise for the negative pool, the pruned pair computes ``h -> A σ(h) - B σ(-h)``, which is
     ``W h`` up to ``Δ = [A - W, W - B]``. Each pool holds about ``n / 2`` products of two
     Uniform[-1, 1] weights; [P] Theorem 1 needs ``n = O(log(d_in d_out l / min(ε, δ)))``.
-    Pools above the solver's size limit use their first values only (a sub-pool). On an input
-    ``h_j >= 0``, ``σ(-h_j) = 0``, so ``B[:, j]`` never contributes: only the ``d_out d_in``
-    positive-pool instances of such an input are solved, half those of a signed one.
+    Pools above the solver's size limit (``METHODS[solver].limit``: 48 values for ``mitm``, up to
+    256 with ``size`` or ``max_size`` of at most 4) use their first values only (a sub-pool).
+    On an input ``h_j >= 0``, ``σ(-h_j) = 0``, so ``B[:, j]`` never contributes: only the
+    ``d_out d_in`` positive-pool instances of such an input are solved, half those of a signed
+    one.
     """
     d_out, d_in = weights.shape
     signed = check_signed(signed, layer, d_in)
-    pools = sign_pools(*network.gadget_weights(layer), METHODS[solver].max_n, signed)
+    sparse = {}
+    if tol is not None and size is None and fewest and "fewest" in METHODS[solver].options:
+        sparse = {"fewest": True, "max_size": max_size}
+    # subsets of few values (exactly `size`, at most `max_size`) may read longer pools
+    most = size if size is not None else sparse.get("max_size")
+    pools = sign_pools(*network.gadget_weights(layer), METHODS[solver].limit(most), signed)
     width = pools.values.shape[-1]
     values = pools.values.reshape(2 * d_out * d_in, width)
     targets = np.broadcast_to(weights, (2, d_out, d_in)).reshape(-1)
@@ -125,9 +132,6 @@ def choose(
         done = live & carried.reshape(-1) & (np.abs(earlier_sums - targets) <= tol)
         chosen[done], sums[done] = earlier[done], earlier_sums[done]
         todo = np.flatnonzero(live & ~done)
-    sparse = {}
-    if tol is not None and size is None and fewest and "fewest" in METHODS[solver].options:
-        sparse = {"fewest": True, "max_size": max_size}
     first = width if tol is None or (sparse and max_size is None) else FIRST_PASS_VALUES
     prefix = min(max(first, size or 0), width)
     while todo.size:

@@ -40,12 +40,93 @@ def _offsets(counts, m, offsets):
         offsets[c + 1] = offsets[c] + counts[c] + 2
 
 
+TABLE_VALUES = 24
+"""Buffers for halves of at most this many values hold ``2^m`` sums, so that a subset is
+recovered from a doubling table (:func:`._mitm.recover_mask`, as the unconstrained solver);
+with longer halves, which only subsets of few values allow (:func:`longest_pool`), by
+enumerating the subsets of the chosen size (:func:`recover_combination`)."""
+
+GROUP_SUMS = 1 << TABLE_VALUES
+"""Most sums a half's groups may hold: ``2^24``, the doubling table of a half of the
+unconstrained solver's 48 values (:data:`._mitm.MAX_N`), so that at most ``k`` values per subset
+allow longer pools in the same memory (:func:`longest_pool`)."""
+
+MAX_POOL = 256
+"""Most values per instance with a cap on the subsets' size, whatever the cap."""
+
+
 @kernel
-def allocate(max_n):
-    """Four buffers for the groups of halves of up to ``max_n - max_n // 2`` values, each group
-    between two sentinels (see the module docstring)."""
-    size = (1 << (max_n - max_n // 2)) + 2 * (max_n + 2)
+def group_total(m, top):
+    """``sum_{c <= min(top, m)} C(m, c)``: the sums of the groups ``0 .. top`` of a half of ``m``
+    values."""
+    total = term = 1
+    for c in range(1, min(top, m) + 1):
+        term = term * (m - c + 1) // c
+        total += term
+    return total
+
+
+def longest_pool(top: int) -> int:
+    """The most values per instance when every subset has at most ``top`` values: the largest n
+    (at most :data:`MAX_POOL`) whose longer half's groups up to ``top`` hold at most
+    :data:`GROUP_SUMS` sums (48 for ``top >= 24``, 280 values would fit for ``top = 4``)."""
+    n = 2 * TABLE_VALUES
+    while n < MAX_POOL and group_total(n + 1 - (n + 1) // 2, top) <= GROUP_SUMS:
+        n += 1
+    return n
+
+
+@kernel
+def allocate(max_n, top):
+    """Four buffers for the groups ``0 .. top`` of halves of up to ``max_n - max_n // 2``
+    values, each group between two sentinels (see the module docstring); at least ``2^m`` sums
+    for halves of up to :data:`TABLE_VALUES` values, whose subsets are recovered from a doubling
+    table in these buffers."""
+    m = max_n - max_n // 2
+    sums = (1 << m) if m <= TABLE_VALUES else group_total(m, top)
+    size = sums + 2 * (max_n + 2)
     return np.empty(size), np.empty(size), np.empty(size), np.empty(size)
+
+
+@kernel
+def recover_combination(values, start, count, value, ones, mask_out):
+    """Write into ``mask_out[start:start+count]`` a subset of exactly ``ones`` of those values
+    whose sum, added in increasing index order from 0 as the merges add them, is ``value`` bit
+    for bit: the first such subset in lexicographic order of its indices (``C(count, ones)``
+    subsets at most, each step one addition per index that changed)."""
+    for t in range(count):
+        mask_out[start + t] = False
+    if ones <= 0:
+        return
+    index = np.empty(ones, np.int64)
+    partial = np.zeros(ones + 1)
+    for r in range(ones):
+        index[r] = r
+        partial[r + 1] = partial[r] + values[start + r]
+    while partial[ones] != value:
+        r = ones - 1
+        while r >= 0 and index[r] == count - ones + r:
+            r -= 1
+        if r < 0:  # no such subset: unreachable for a sum the merges formed
+            return
+        index[r] += 1
+        partial[r + 1] = partial[r] + values[start + index[r]]
+        for q in range(r + 1, ones):
+            index[q] = index[q - 1] + 1
+            partial[q + 1] = partial[q] + values[start + index[q]]
+    for r in range(ones):
+        mask_out[start + index[r]] = True
+
+
+@kernel
+def _recover(values, start, count, value, ones, table, mask_out):
+    """The subset of one half: from a doubling table in ``table`` (:func:`._mitm.recover_mask`)
+    when it holds ``2^count`` sums (always for pools of up to 48 values), else by
+    enumeration."""
+    if count <= TABLE_VALUES and (1 << count) <= len(table):
+        recover_mask(values, start, count, value, ones, table, mask_out)
+    else:
+        recover_combination(values, start, count, value, ones, mask_out)
 
 
 @kernel
@@ -225,8 +306,8 @@ def _sized_kernel(values, n, low, high, target, tol, mask_out, scratch, counts, 
             break
     value_a = sums_a[best_i]
     value_b = sums_b[best_j]
-    recover_mask(values, 0, n1, value_a, best_k1, a1 if sums_a is a0 else a0, mask_out)
-    recover_mask(values, n1, n2, value_b, best_size - best_k1, b1 if sums_b is b0 else b0, mask_out)
+    _recover(values, 0, n1, value_a, best_k1, a1 if sums_a is a0 else a0, mask_out)
+    _recover(values, n1, n2, value_b, best_size - best_k1, b1 if sums_b is b0 else b0, mask_out)
     return value_a + value_b, 0.0 < best <= tol
 
 
@@ -236,9 +317,10 @@ def sized_batch(chunks, values, lengths, low, high, targets, tol, masks, sums, e
     of ``values[b, :lengths[b]]`` (see :func:`_sized_kernel`)."""
     batch_size = targets.shape[0]
     max_n = longest(lengths)
+    top = longest(high)
     for c in prange(chunks):
         lo, hi = chunk_range(c, chunks, batch_size)
-        scratch = allocate(max_n)
+        scratch = allocate(max_n, top)
         counts = (np.empty(max_n + 2, np.int64), np.empty(max_n + 2, np.int64))
         offsets = (
             np.empty(max_n + 2, np.int64),

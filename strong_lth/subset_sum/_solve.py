@@ -28,7 +28,9 @@ class Method:
     ``(masks, solver_sums, status, resolution)``; the public functions validate its input and
     re-check its output. ``grid`` methods quantise and report ``quantization_bound``;
     ``randomized`` ones receive one seed per instance drawn from ``rng``; ``sized`` ones accept
-    ``sizes=`` (one subset size per instance) as a further keyword of ``run``.
+    ``sizes=`` (one subset size per instance) as a further keyword of ``run``. ``max_n`` is the
+    most values per instance, and ``pool_limit(k)`` (if given) the most when no subset has more
+    than k values (:meth:`limit`).
     """
 
     name: str
@@ -40,6 +42,15 @@ class Method:
     randomized: bool = False
     sized: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
+    pool_limit: Callable[[int], int] | None = None
+
+    def limit(self, most: int | None = None) -> int | None:
+        """The most values per instance (None: no limit); with subsets of at most ``most``
+        values (``size`` or ``max_size``), possibly more (``mitm``: 48, and up to 256 for
+        ``most <= 4``, :func:`._cardinality.longest_pool`)."""
+        if self.max_n is None or most is None or self.pool_limit is None:
+            return self.max_n
+        return max(self.max_n, self.pool_limit(most))
 
 
 def _outputs(values):
@@ -264,6 +275,7 @@ METHODS: dict[str, Method] = {
             _mitm.MAX_N,
             sized=True,
             options={"fewest": False, "max_size": None},
+            pool_limit=_cardinality.longest_pool,
         ),
         Method(
             "bruteforce",
@@ -445,11 +457,14 @@ def _solve_checked(
                 f"with method {name!r}, which always runs to completion."
             )
     longest = int(lengths.max(initial=0))
-    if spec.max_n is not None and longest > spec.max_n:
+    most = options.get("max_size") if sizes is None else int(sizes.max(initial=0))
+    limit = spec.limit(most)
+    if limit is not None and longest > limit:
         unlimited = [m.name for m in METHODS.values() if m.max_n is None]
+        few = "" if limit == spec.max_n else f" with subsets of at most {most} values"
         raise InvalidParameterError(
-            f"`values` must have at most {spec.max_n} values per instance for method {name!r} "
-            f"(its limit); got {longest}. Methods without this limit: {unlimited}."
+            f"`values` must have at most {limit} values per instance for method {name!r} "
+            f"(its limit{few}); got {longest}. Methods without this limit: {unlimited}."
         )
     seeds = None
     if spec.randomized or rng is not None:  # validated for every method, used by randomized ones
