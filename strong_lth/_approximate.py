@@ -139,13 +139,13 @@ class _Layer(NestedLayer):
     def saturation(self, limit: int) -> int | None:
         """The least n (at most ``limit``) at which every SubsetSum pool of this ``pensia`` layer
         holds the most values its solver reads (``METHODS[solver].limit``: 48 for ``mitm``, more
-        with subsets of at most 4 to 23 values), or None (no such n up to ``limit``, no limit,
-        another construction).
+        with subsets of a few values), or None (no such n up to ``limit``, no limit, another
+        construction).
 
         A pool of input j and sign s holds the units ``k`` with ``sign(u_jk) = s`` in order
         (:func:`strong_lth.constructions._pools.sign_pools`), and a solver reads its first
-        ``max_n`` values, which the nested networks share: past this n no pool, hence no subset
-        the layer keeps, changes. Exactly k values (``subset_size``) or at most k
+        values up to that limit, which the nested networks share: past this n no pool, hence no
+        subset the layer keeps, changes. Exactly k values (``subset_size``) or at most k
         (``max_subset_size``) can need more values than that to reach a tolerance (784-500-10
         at eps = 0.01 with ``subset_size=4``: layer 2 needs pools past 48 values), and the
         search would otherwise solve the same pools again at every larger n up to its limit.

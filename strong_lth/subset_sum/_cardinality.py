@@ -15,7 +15,10 @@ Subsets of a range of sizes (``solve(..., tol=t, fewest=True)``, ``max_size=K``)
 ``k = low, low + 1, ...`` in turn on the same sorted groups, and stop at the first subset found
 within ``tol``: one of the fewest values that reach the tolerance.
 A cap ``K`` forms only the groups ``c <= K`` (Pascal's rule never needs a larger one), which costs
-``sum_{c <= K} C(n / 2, c)`` sums instead of ``2^(n/2)``: small caps stay cheap on long pools.
+``sum_{c <= K} C(n / 2, c)`` sums instead of ``2^(n/2)``: small caps stay cheap on long pools, and
+since the buffers are sized by those sums, a size or cap of a few values lets a pool hold more
+than 48 values in the same memory (:func:`longest_pool`; the subset of a half too long for a
+doubling table is then found by enumerating its subsets of the chosen size).
 
 Group ``c`` of a buffer holds ``C(m, c)`` sums at positions ``off[c] + 1 .. off[c] + C(m, c)``
 with ``off[c] = sum_{j < c} C(m, j)``, so ``buf[off[c]:]`` is the group 1-based, the layout the
