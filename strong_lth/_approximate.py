@@ -161,8 +161,7 @@ class _Layer(NestedLayer):
         counts = [np.cumsum(u > 0, axis=1)]
         if self.signed.any():
             counts.append(np.cumsum(u[self.signed] < 0, axis=1))
-        full = [count[:, -1] >= most for count in counts]
-        if not all(f.all() for f in full):
+        if any(count[:, -1].min() < most for count in counts):  # a pool still short at `limit`
             return None
         # the n at which each pool's count first reaches `most` (1-based), the largest of them
         return max(int(np.argmax(count >= most, axis=1).max()) + 1 for count in counts)

@@ -413,11 +413,12 @@ def search(layers, goals, bound, eps, cap, max_bytes):
         # past its saturation a layer's solve is the same, so the search ends there (trying
         # that n itself) rather than solving the same pools again at every larger n
         saturated = layer.saturation(limit)
+        top = limit if saturated is None else saturated
         found = layer.smallest(
             0,
             goal,
-            min(first, limit if saturated is None else saturated),
-            limit if saturated is None else saturated,
+            min(first, top),
+            top,
             clamp=saturated is not None,
             failing=failing,
             coarse=bound.tighter,
